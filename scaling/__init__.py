@@ -1,0 +1,39 @@
+"""scaling: fit scaling laws and predict LLM loss curves.
+
+The public import API is re-exported here lazily, so ``import scaling`` (and
+``scaling --help``) stays fast: jax, pandas, matplotlib and lmfit load only
+when a name that needs them is first used.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# public name -> "module:attribute"; extended as features land.
+_EXPORTS: dict[str, str] = {
+    "ScalingError": "scaling.errors:ScalingError",
+    "Law": "scaling.laws.base:Law",
+    "get_law": "scaling.laws:get_law",
+    "LAWS": "scaling.laws:LAWS",
+}
+
+
+def __getattr__(name: str) -> Any:
+    try:
+        target = _EXPORTS[name]
+    except KeyError:
+        raise AttributeError(f"module 'scaling' has no attribute {name!r}") from None
+    module_name, attr = target.split(":")
+    value = getattr(importlib.import_module(module_name), attr)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(list(globals()) + list(_EXPORTS))
+
+
+__all__ = ["__version__", *_EXPORTS]

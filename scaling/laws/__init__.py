@@ -1,0 +1,44 @@
+"""The law registry: a plain dict of law factories, built by explicit lines.
+
+Every API that takes a law name also takes a :class:`~scaling.laws.base.Law`
+object, so users add their own law without touching this dict. Each entry is a
+factory ``make(**options) -> Law``; :func:`get_law` resolves a name or passes
+a ``Law`` through. One law lives in one small file of this package.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from scaling.errors import ScalingError
+from scaling.laws.base import Law
+
+# name -> factory(**options) -> Law. Filled by explicit lines below as laws land.
+LAWS: dict[str, Callable[..., Law]] = {}
+
+
+def get_law(law: str | Law, **options: Any) -> Law:
+    """Return the law named ``law`` built with ``options``, or ``law`` itself.
+
+    Parameters
+    ----------
+    law : str or Law
+        A registry name (see ``scaling laws``) or a law object.
+    **options
+        Options passed to the law's factory (e.g. ``x="D"`` for
+        ``power-law``); ignored when ``law`` is already a ``Law``.
+    """
+    if isinstance(law, Law):
+        return law
+    try:
+        factory = LAWS[law]
+    except KeyError:
+        known = ", ".join(sorted(LAWS)) or "(none registered)"
+        raise ScalingError(f"unknown law {law!r}; known laws: {known} (see 'scaling laws')") from None
+    try:
+        return factory(**options)
+    except TypeError as exc:
+        raise ScalingError(f"law {law!r} does not take these options {sorted(options)}: {exc}") from None
+
+
+__all__ = ["LAWS", "Law", "get_law"]

@@ -1,0 +1,113 @@
+"""The law record: a pure JAX function plus what is needed to fit and show it.
+
+A law is ``fn(theta, inputs) -> loss`` where ``theta`` is a 1-D array of the
+law's parameters in the order of :attr:`Law.param_names` (the *fit space*:
+e.g. Chinchilla is fitted in Hoffmann's log form, so ``theta`` holds
+``log A`` rather than ``A``) and ``inputs`` is a mapping from input name to
+array. The function must be jit-able and vmap-able over ``theta`` and must
+not do I/O. Natural-unit quantities (``A = exp(a)``, the compute-optimal
+exponents, ...) come from :attr:`Law.derived`, which the fitter applies to
+every bootstrap sample so they get intervals too.
+
+Two kinds of law exist:
+
+``kind="final"``
+    Final loss of a training run against run-level inputs such as ``N``
+    (parameters), ``D`` (tokens) or ``C`` (FLOPs). ``inputs`` maps each name
+    in :attr:`Law.inputs` to an array of shape ``(n,)``; the law returns
+    shape ``(n,)``.
+``kind="curve"``
+    Loss along one training run as a function of its learning-rate schedule.
+    ``inputs["lr"]`` has shape ``(T + 1,)``: the LR used at optimizer steps
+    ``0..T`` (index = global step); ``inputs["step"]`` has shape ``(n,)``:
+    the integer steps at which loss is wanted. Laws that also take the model
+    size read ``inputs["N"]`` (a scalar for the run). Returns shape ``(n,)``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from typing import Any, Callable, Mapping
+
+import numpy as np
+
+LawFn = Callable[[Any, Mapping[str, Any]], Any]
+
+
+@dataclasses.dataclass(frozen=True)
+class Law:
+    """A scaling law: a pure function and its metadata (frozen).
+
+    Attributes
+    ----------
+    name : str
+        Registry name, e.g. ``"chinchilla"``.
+    fn : callable
+        ``fn(theta, inputs) -> loss``; see the module docstring for shapes.
+    param_names : tuple of str
+        Names of the entries of ``theta`` (fit space), in order.
+    bounds : tuple of (float, float)
+        Lower/upper bound of each parameter in fit space (``-inf``/``inf``
+        allowed).
+    start_grid : mapping of str to tuple of float
+        Candidate start values per parameter; the fitter's default starts are
+        the Cartesian product, in ``param_names`` order.
+    inputs : tuple of str
+        Names of the input arrays the law reads (``("N", "D")``,
+        ``("lr", "step")``, ...).
+    kind : {"final", "curve"}
+        What the law predicts; see the module docstring.
+    equation : str
+        The equation in plain text, for ``scaling laws`` and reports.
+    citation : str
+        The paper the law comes from.
+    derived : callable or None
+        ``derived(theta) -> dict[str, float]`` of natural-unit quantities
+        (jax-traceable so it can be vmapped over bootstrap samples).
+    options : mapping
+        Fixed options the law was built with (e.g. ``{"x": "N"}``,
+        ``{"lam": 0.999, "warmup": "real"}``); saved with fit results so the
+        law can be rebuilt exactly with ``get_law(name, **options)``.
+    """
+
+    name: str
+    fn: LawFn
+    param_names: tuple[str, ...]
+    bounds: tuple[tuple[float, float], ...]
+    start_grid: Mapping[str, tuple[float, ...]]
+    inputs: tuple[str, ...]
+    kind: str
+    equation: str
+    citation: str
+    derived: Callable[[Any], Mapping[str, Any]] | None = None
+    options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.kind not in ("final", "curve"):
+            raise ValueError(f"law {self.name!r}: kind must be 'final' or 'curve', not {self.kind!r}")
+        if len(self.bounds) != len(self.param_names):
+            raise ValueError(f"law {self.name!r}: one (lo, hi) bound per parameter is required")
+        missing = [p for p in self.param_names if p not in self.start_grid]
+        if missing:
+            raise ValueError(f"law {self.name!r}: start_grid lacks {missing}")
+
+    @property
+    def n_params(self) -> int:
+        """Number of fitted parameters ``P``."""
+        return len(self.param_names)
+
+    def starts(self) -> np.ndarray:
+        """The default start grid as an array of shape ``(K, P)``, float64.
+
+        Values outside the bounds are clipped onto them.
+        """
+        axes = [np.asarray(self.start_grid[p], dtype=np.float64) for p in self.param_names]
+        grid = np.array(list(itertools.product(*axes)), dtype=np.float64).reshape(-1, self.n_params)
+        lo = np.array([b[0] for b in self.bounds], dtype=np.float64)
+        hi = np.array([b[1] for b in self.bounds], dtype=np.float64)
+        return np.clip(grid, lo, hi)
+
+    def __call__(self, theta, inputs):
+        """Evaluate the law: ``self.fn(theta, inputs)``."""
+        return self.fn(theta, inputs)
