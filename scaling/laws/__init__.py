@@ -11,10 +11,14 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from scaling.errors import ScalingError
+from scaling.laws import chinchilla, power_law
 from scaling.laws.base import Law
 
 # name -> factory(**options) -> Law. Filled by explicit lines below as laws land.
-LAWS: dict[str, Callable[..., Law]] = {}
+LAWS: dict[str, Callable[..., Law]] = {
+    "power-law": power_law.make,
+    "chinchilla": chinchilla.make,
+}
 
 
 def get_law(law: str | Law, **options: Any) -> Law:

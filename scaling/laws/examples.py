@@ -1,0 +1,35 @@
+"""Synthetic inputs for every registered law: the conformance suite's hook.
+
+``EXAMPLES`` maps a law name (as in :data:`scaling.laws.LAWS`) to a function
+
+    ``example_inputs(rng, law) -> (inputs, theta)``
+
+where ``rng`` is a :class:`numpy.random.Generator`, ``law`` the built law
+(so an option such as ``x="D"`` can change the design), ``theta`` a
+realistic true parameter vector in fit space, shape ``(P,)``, and ``inputs``
+either one input mapping (one group: e.g. ``{"N": (n,), "D": (n,)}``) or a
+list of them (several groups, e.g. one per training run for curve laws:
+``[{"lr": (T+1,), "step": (n,)}, ...]``). The design must be rich enough
+that ``theta`` can be recovered from the law's values times log-normal noise
+of SD 0.002 (``tests/test_laws_conformance.py`` checks exactly that).
+
+To register a new law's examples, add ONE explicit line below next to the
+law's line in ``LAWS``; a law without an entry fails the conformance suite.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from scaling.laws import chinchilla, power_law
+
+ExampleFn = Callable[[np.random.Generator, Any], tuple[Any, np.ndarray]]
+
+EXAMPLES: dict[str, ExampleFn] = {
+    "power-law": power_law.example_inputs,
+    "chinchilla": chinchilla.example_inputs,
+}
+
+__all__ = ["EXAMPLES"]
