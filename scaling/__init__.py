@@ -18,6 +18,12 @@ _EXPORTS: dict[str, str] = {
     "Law": "scaling.laws.base:Law",
     "get_law": "scaling.laws:get_law",
     "LAWS": "scaling.laws:LAWS",
+    "load": "scaling.loaders:load",
+    "load_points": "scaling.loaders:load_points",
+    "make_curves": "scaling.runs:make_curves",
+    "make_points": "scaling.runs:make_points",
+    "lr_per_step": "scaling.runs:lr_per_step",
+    "curve_arrays": "scaling.runs:curve_arrays",
 }
 
 

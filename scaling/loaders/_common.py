@@ -1,0 +1,256 @@
+"""Shared pieces of the loaders: column aliases, number parsing, frame -> canonical table.
+
+Every format loader reads its file into a pandas frame of *logged records*
+(one row per logged record, columns as the logger named them, a position
+column :data:`scaling.runs.ROW`), then calls :func:`curves_from_records` or
+:func:`points_from_records`, which pick the columns by alias, parse numbers
+and hand over to :mod:`scaling.runs` for the checks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from scaling.errors import DataError
+from scaling.runs import ROW, tidy_curves, tidy_points
+
+# Aliases in priority order, compared case-insensitively. The optimizer-step
+# names come before W&B's `_step`, which counts wandb.log calls, not steps.
+STEP_ALIASES = (
+    "step", "global_step", "train/global_step", "trainer/global_step",
+    "iter", "iteration", "iterations", "_step",
+)
+TRAIN_LOSS_ALIASES = (
+    "loss", "train_loss", "train/loss", "lm loss", "lm_loss", "train/lm_loss",
+    "train_loss_step", "training_loss", "train/loss_step", "train_loss_epoch",
+)
+VAL_LOSS_ALIASES = (
+    "val_loss", "eval_loss", "eval/loss", "validation_loss", "val/loss", "valid_loss",
+    "validation/loss", "val_loss_epoch", "lm loss validation", "valid/loss",
+)
+LR_ALIASES = (
+    "lr", "learning_rate", "train/learning_rate", "lr-adamw", "learning-rate", "train_lr",
+    "train/lr", "lr-adam", "lr-sgd", "optimizer/lr", "trainer/learning_rate",
+)
+TOKENS_ALIASES = ("tokens", "consumed_tokens", "num_tokens", "tokens_seen", "num_input_tokens_seen", "train/num_input_tokens_seen")
+PARAMS_ALIASES = ("params", "n_params", "num_params")
+FLOPS_ALIASES = ("flops", "total_flops", "train/flops")
+RUN_ALIASES = ("run", "run_name", "run_id")
+
+POINT_N_ALIASES = ("n", "params", "n_params", "num_params", "parameters", "model size", "model_size", "model_params")
+POINT_D_ALIASES = ("d", "tokens", "n_tokens", "num_tokens", "training tokens", "training_tokens", "train_tokens", "data_size")
+POINT_C_ALIASES = ("c", "flops", "training flop", "training flops", "training_flops", "compute", "flops_6nd", "train_flops")
+POINT_LOSS_ALIASES = ("loss", "final_loss", "val_loss", "eval_loss", "validation_loss", "train_loss", "test_loss")
+POINT_RUN_ALIASES = ("run", "run_name", "name", "run_id")
+
+# A Lightning LearningRateMonitor names its column after the optimizer: lr-AdamW, lr-SGD/pg1 ...
+_LR_PREFIX = re.compile(r"^lr-[A-Za-z]")
+
+
+@dataclass(frozen=True)
+class ColumnChoice:
+    """Column names the user gave explicitly (``--step-col`` etc.), or None."""
+
+    step: str | None = None
+    loss: str | None = None
+    lr: str | None = None
+    run: str | None = None
+    split: str | None = None  # "train" or "val": keep only that loss
+
+
+@dataclass
+class Records:
+    """One file's logged records before they become a canonical table."""
+
+    frame: pd.DataFrame  # columns as logged + ROW
+    source: str  # file name for messages / the source column
+    where: Callable[[int], str]  # ROW -> "row 5 (line 6)"
+    run: str  # run name when the file has no run column
+    step_aliases: Sequence[str] = STEP_ALIASES
+    notes: list[str] = field(default_factory=list)
+
+
+def find_column(columns: Sequence[str], aliases: Sequence[str]) -> str | None:
+    """First column whose lower-cased name is in `aliases`, in alias priority order."""
+    lower: dict[str, str] = {}
+    for c in columns:
+        lower.setdefault(str(c).strip().lower(), c)
+    for a in aliases:
+        if a in lower:
+            return lower[a]
+    return None
+
+
+def explicit_column(columns: Sequence[str], name: str, *, flag: str, source: str) -> str:
+    """The column the user named, matched exactly then case-insensitively, or a DataError."""
+    if name in columns:
+        return name
+    found = find_column(columns, (name.strip().lower(),))
+    if found is None:
+        raise DataError(f"{source}: no column '{name}' (from {flag}); columns found: {list_columns(columns)}")
+    return found
+
+
+def list_columns(columns: Sequence[str]) -> str:
+    cols = [str(c) for c in columns if c != ROW]
+    shown = ", ".join(repr(c) for c in cols[:30])
+    return shown + (f" ... ({len(cols)} in all)" if len(cols) > 30 else "")
+
+
+def to_float(frame: pd.DataFrame, col: str, *, source: str, where: Callable[[int], str]) -> np.ndarray:
+    """Column `col` as float64; empty cells become NaN, text is a DataError naming the cell."""
+    s = frame[col]
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return s.to_numpy(dtype=float, na_value=np.nan)
+    num = pd.to_numeric(s, errors="coerce")
+    text = s.astype("str")
+    bad = num.isna() & s.notna() & (text.str.strip() != "")
+    if bad.any():
+        i = int(np.argmax(bad.to_numpy()))
+        value = str(s.iloc[i])
+        if len(value) > 40:
+            value = value[:37] + "..."
+        raise DataError(
+            f"{source}: non-numeric value {value!r} at {where(int(frame[ROW].iloc[i]))}, column '{col}'; "
+            "use plain numbers (empty cells are fine for values that were not logged)"
+        )
+    return num.to_numpy(dtype=float, na_value=np.nan)
+
+
+def _split_of(name: str) -> str:
+    low = name.lower()
+    return "val" if any(k in low for k in ("val", "eval", "valid", "test")) else "train"
+
+
+def curves_from_records(rec: Records, choice: ColumnChoice) -> pd.DataFrame:
+    """Pick step/loss/lr/run columns of one file's records and build the canonical table."""
+    f = rec.frame
+    cols = [c for c in f.columns if c != ROW]
+    src = rec.source
+    if len(f) == 0:
+        raise DataError(f"{src}: no data rows (columns found: {list_columns(cols)}); the log is empty")
+
+    def pick(explicit: str | None, aliases: Sequence[str], flag: str) -> str | None:
+        if explicit is not None:
+            return explicit_column(cols, explicit, flag=flag, source=src)
+        return find_column(cols, aliases)
+
+    step_col = pick(choice.step, rec.step_aliases, "--step-col")
+    if step_col is None:
+        raise DataError(
+            f"{src}: no step column (looked for {', '.join(rec.step_aliases)}); columns found: "
+            f"{list_columns(cols)}; name it with --step-col"
+        )
+    if choice.loss is not None:
+        col = explicit_column(cols, choice.loss, flag="--loss-col", source=src)
+        loss_cols = {choice.split or _split_of(col): col}
+    else:
+        loss_cols = {}
+        for split, aliases in (("train", TRAIN_LOSS_ALIASES), ("val", VAL_LOSS_ALIASES)):
+            col = find_column(cols, aliases)
+            if col is not None:
+                loss_cols[split] = col
+        if choice.split is not None:
+            if choice.split not in loss_cols:
+                aliases = TRAIN_LOSS_ALIASES if choice.split == "train" else VAL_LOSS_ALIASES
+                raise DataError(
+                    f"{src}: no {choice.split} loss column (looked for {', '.join(aliases)}); "
+                    f"columns found: {list_columns(cols)}; name it with --loss-col"
+                )
+            loss_cols = {choice.split: loss_cols[choice.split]}
+    if not loss_cols:
+        raise DataError(
+            f"{src}: no loss column (looked for {', '.join(TRAIN_LOSS_ALIASES + VAL_LOSS_ALIASES)}); "
+            f"columns found: {list_columns(cols)}; name it with --loss-col"
+        )
+    lr_col = pick(choice.lr, LR_ALIASES, "--lr-col")
+    if lr_col is None:
+        lr_col = next((c for c in cols if _LR_PREFIX.match(str(c))), None)
+    run_col = pick(choice.run, RUN_ALIASES, "--run-col")
+
+    num = {"step": step_col, **{f"loss:{s}": c for s, c in loss_cols.items()}}
+    if lr_col is not None:
+        num["lr"] = lr_col
+    for key, aliases in (("tokens", TOKENS_ALIASES), ("params", PARAMS_ALIASES), ("flops", FLOPS_ALIASES)):
+        c = find_column(cols, aliases)
+        if c is not None and c not in num.values():
+            num[key] = c
+    raw = {key: to_float(f, c, source=src, where=rec.where) for key, c in num.items()}
+    if run_col is not None:
+        runs = f[run_col]
+        empty = runs.isna() | (runs.astype("str").str.strip() == "")
+        logged = np.zeros(len(f), dtype=bool)
+        for key in num:
+            if key != "step":
+                logged |= ~np.isnan(raw[key])
+        bad = empty.to_numpy() & logged
+        if bad.any():
+            i = int(np.argmax(bad))
+            raise DataError(f"{src}: empty run name at {rec.where(int(f[ROW].iloc[i]))}, column '{run_col}'; fill it in")
+        raw["run"] = runs.astype("str").str.strip().to_numpy()
+    else:
+        raw["run"] = np.full(len(f), rec.run, dtype=object)
+    raw[ROW] = f[ROW].to_numpy()
+    names = {key: str(c) for key, c in num.items()}
+    out = tidy_curves(
+        pd.DataFrame(raw),
+        loss_columns={s: f"loss:{s}" for s in loss_cols},
+        source=src,
+        where=rec.where,
+        names=names,
+    )
+    out.attrs["notes"] = rec.notes + out.attrs.get("notes", [])
+    out.attrs["named_by_file"] = run_col is None
+    return out
+
+
+@dataclass(frozen=True)
+class PointColumns:
+    """Explicit column names for a points table, or None to use aliases."""
+
+    N: str | None = None
+    D: str | None = None
+    C: str | None = None
+    loss: str | None = None
+    run: str | None = None
+
+
+def points_from_records(rec: Records, choice: PointColumns) -> pd.DataFrame:
+    """Pick run/N/D/C/loss columns of a points file and build the canonical points table."""
+    f = rec.frame
+    cols = [c for c in f.columns if c != ROW]
+    src = rec.source
+    if len(f) == 0:
+        raise DataError(f"{src}: no data rows (columns found: {list_columns(cols)}); the table is empty")
+    chosen: dict[str, str | None] = {}
+    for key, aliases, flag in (
+        ("N", POINT_N_ALIASES, "--n-col"),
+        ("D", POINT_D_ALIASES, "--d-col"),
+        ("C", POINT_C_ALIASES, "--c-col"),
+        ("loss", POINT_LOSS_ALIASES, "--loss-col"),
+        ("run", POINT_RUN_ALIASES, "--run-col"),
+    ):
+        explicit = getattr(choice, key)
+        if explicit is not None:
+            chosen[key] = explicit_column(cols, explicit, flag=flag, source=src)
+        else:
+            c = find_column(cols, aliases)
+            chosen[key] = c if c not in chosen.values() else None
+    frame = f
+    numeric = {k: c for k, c in chosen.items() if c is not None and k != "run"}
+    if numeric:
+        frame = f.assign(**{c: to_float(f, c, source=src, where=rec.where) for c in numeric.values()})
+    stem = Path(src).stem if src != "<arrays>" else "row"
+    out = tidy_points(frame, columns=chosen, source=src, where=rec.where, default_run=lambda r: f"{stem}/{r}")
+    out.attrs["notes"] = rec.notes + out.attrs.get("notes", [])
+    return out
+
+
+def has_any(columns: Sequence[str], aliases: Sequence[str]) -> bool:
+    return find_column(columns, aliases) is not None

@@ -1,0 +1,180 @@
+"""Which format is a file in, and is it a loss-curve log or a final-loss points table?
+
+Detection looks at the name first, then at the header (first line or first
+JSON record); ``--format`` / ``format=`` overrides it. Formats:
+
+=============== ==============================================================
+``csv``         plain CSV (also TSV, sniffed from the header or ``.tsv``)
+``tsv``         tab-separated, forced
+``jsonl``       one JSON object per line
+``wandb``       W&B history export (CSV or JSONL with ``_step``, ``_runtime``,
+                ``_timestamp``; sparse rows)
+``wandb-panel`` W&B chart ("panel") CSV export: ``"<run> - <metric>"`` columns
+                with ``__MIN``/``__MAX`` variants, several runs per file
+``huggingface`` Hugging Face ``trainer_state.json`` (``log_history``)
+``lightning``   PyTorch Lightning ``CSVLogger`` ``metrics.csv``
+``tensorboard`` TensorBoard event file or folder of them (needs ``tbparse``)
+=============== ==============================================================
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from scaling.errors import DataError
+from scaling.loaders import _common as c
+
+FORMATS = ("csv", "tsv", "jsonl", "wandb", "wandb-panel", "huggingface", "lightning", "tensorboard")
+FORMAT_ALIASES = {"hf": "huggingface", "trainer_state": "huggingface", "tb": "tensorboard", "ndjson": "jsonl", "wandb-history": "wandb"}
+
+_TEXT_SUFFIXES = {".csv", ".tsv", ".txt", ".log", ""}
+
+
+def normalize_format(name: str) -> str:
+    """Canonical format name for `name` (``hf`` -> ``huggingface`` ...) or a DataError."""
+    key = name.strip().lower()
+    key = FORMAT_ALIASES.get(key, key)
+    if key not in FORMATS:
+        raise DataError(f"unknown format {name!r}; use one of {', '.join(FORMATS)}")
+    return key
+
+
+def is_tensorboard_dir(path: Path) -> bool:
+    return path.is_dir() and next(path.rglob("*tfevents*"), None) is not None
+
+
+def _first_json(path: Path) -> dict | None:
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for line in fh:
+            if line.strip():
+                try:
+                    obj = json.loads(line)
+                except json.JSONDecodeError:
+                    return None
+                return obj if isinstance(obj, dict) else None
+    return None
+
+
+def header_columns(path: Path) -> list[str]:
+    """Column names of a CSV/TSV/JSONL file (first line / first record), best effort."""
+    from scaling.loaders.csv import header_line
+
+    if path.suffix.lower() in (".jsonl", ".ndjson"):
+        first = _first_json(path)
+        return list(first) if first else []
+    head = header_line(path)
+    sep = "\t" if "\t" in head and "," not in head else ","
+    import csv as _csv
+
+    try:
+        return [col.strip() for col in next(_csv.reader([head], delimiter=sep))]
+    except StopIteration:
+        return []
+
+
+def _is_panel(cols: list[str]) -> bool:
+    metric_cols = [x for x in cols if " - " in x]
+    return bool(metric_cols) and (
+        any(x.endswith(("__MIN", "__MAX")) for x in metric_cols) or len(metric_cols) == len(cols) - 1
+    )
+
+
+def detect_format(path: Path) -> str:
+    """Guess the format of one file or folder (see the module table)."""
+    path = Path(path)
+    if path.is_dir():
+        if is_tensorboard_dir(path):
+            return "tensorboard"
+        raise DataError(f"{path}: is a folder with no TensorBoard event files; pass the files in it")
+    name = path.name.lower()
+    suffix = path.suffix.lower()
+    if "tfevents" in name:
+        return "tensorboard"
+    if name == "trainer_state.json":
+        return "huggingface"
+    if suffix in (".jsonl", ".ndjson"):
+        cols = header_columns(path)
+        return "wandb" if "_step" in cols and ("_runtime" in cols or "_timestamp" in cols) else "jsonl"
+    if suffix == ".json":
+        try:
+            with open(path, encoding="utf-8") as fh:
+                obj = json.load(fh)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            # Maybe JSON lines saved as .json.
+            return "jsonl" if _first_json(path) is not None else _unknown(path)
+        if isinstance(obj, dict) and "log_history" in obj:
+            return "huggingface"
+        return _unknown(path)
+    if suffix in _TEXT_SUFFIXES:
+        from scaling.loaders.csv import check_not_empty
+
+        check_not_empty(path)
+        head = _text_head(path)
+        if head.lstrip().startswith("{"):
+            return "jsonl"
+        if "," not in head and "\t" not in head:
+            return _unknown(path)
+        cols = header_columns(path)
+        if _is_panel(cols):
+            return "wandb-panel"
+        if "_step" in cols and ("_runtime" in cols or "_timestamp" in cols):
+            return "wandb"
+        if name == "metrics.csv" and "step" in cols and "epoch" in cols:
+            return "lightning"
+        return "tsv" if suffix == ".tsv" else "csv"
+    return _unknown(path)
+
+
+def _text_head(path: Path) -> str:
+    from scaling.loaders.csv import header_line
+
+    return header_line(path)
+
+
+def _unknown(path: Path) -> str:
+    raise DataError(
+        f"{path}: cannot tell the format (extension '{path.suffix or 'none'}'); "
+        f"pass --format with one of {', '.join(FORMATS)}"
+    )
+
+
+def detect_table_kind(path: Path | str, *, format: str | None = None) -> str:
+    """``"curves"`` for a training-log file, ``"points"`` for a final-loss table.
+
+    A CSV/TSV/JSONL file is a points table when it has no step column but
+    has a loss column and at least two of N / D / C (``params``,
+    ``Model Size``, ``tokens``, ``flops``, ``Training FLOP`` ...). Every
+    other format (W&B, Hugging Face, Lightning, TensorBoard) holds curves.
+    """
+    path = Path(path)
+    fmt = normalize_format(format) if format else detect_format(path)
+    if fmt not in ("csv", "tsv", "jsonl"):
+        return "curves"
+    cols = header_columns(path)
+    if c.has_any(cols, c.STEP_ALIASES):
+        return "curves"
+    sizes = sum(c.has_any(cols, a) for a in (c.POINT_N_ALIASES, c.POINT_D_ALIASES, c.POINT_C_ALIASES))
+    return "points" if sizes >= 2 and c.has_any(cols, c.POINT_LOSS_ALIASES) else "curves"
+
+
+# Names that say nothing about the run; the run is then named after the folder.
+_GENERIC_STEMS = {"metrics", "trainer_state", "history", "wandb-history", "wandb_history", "log", "logs", "events", "train", "loss"}
+
+
+def run_name_from_path(path: Path) -> str:
+    """Run name for a file without a run column: its stem, or its folder for generic names.
+
+    ``runs/cosine.csv`` -> ``cosine``; ``out/lightning_logs/version_0/metrics.csv`` ->
+    ``version_0``; ``out/my-run/checkpoint-500/trainer_state.json`` -> ``my-run``.
+    """
+    path = Path(path).resolve() if not Path(path).is_absolute() else Path(path)
+    if path.is_dir():
+        return path.name
+    stem = path.name.split(".tfevents")[0] if "tfevents" in path.name else path.stem
+    if stem.lower() in _GENERIC_STEMS or "tfevents" in path.name:
+        parent = path.parent
+        if parent.name.startswith("checkpoint-") and parent.parent.name:
+            parent = parent.parent
+        return parent.name or stem
+    return stem

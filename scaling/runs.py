@@ -1,0 +1,654 @@
+"""Canonical run tables: one tidy pandas table for loss curves, one for final-loss points.
+
+Everything that reads training logs (:mod:`scaling.loaders`) ends here, and
+everything that fits or plots starts here. The tables are plain
+:class:`pandas.DataFrame` objects with agreed columns, so they are easy to
+build by hand in a notebook (:func:`make_curves`, :func:`make_points`), to
+filter with pandas, and to turn into the arrays a law needs
+(:func:`curve_arrays`, :func:`lr_per_step`).
+
+Curve table (one row per run, split and logged step)
+    ``run`` (str), ``step`` (int, optimizer step counted from 0),
+    ``loss`` (float, nats; NaN on rows that only log the learning rate),
+    ``lr`` (float; NaN where the LR was not logged), ``split``
+    (``"train"`` or ``"val"``), ``source`` (the file it came from, or
+    ``"<arrays>"``), optional ``tokens``, ``params``, ``flops``.
+    Rows are sorted by run (first appearance), split, step.
+Points table (one row per training run)
+    ``run`` (str), ``N`` (parameters), ``D`` (training tokens), ``C``
+    (training FLOPs), ``loss`` (final loss, nats), ``source``, plus any extra
+    columns of the input kept as they are. When only two of N, D, C are
+    given the third is derived with :math:`C = 6 N D` (Kaplan et al. 2020,
+    arXiv:2001.08361, Sec. 2.1) and the table says so in
+    ``df.attrs["derived"]`` and ``df.attrs["notes"]``.
+
+``df.attrs["notes"]`` is a list of one-line strings describing everything
+the loader changed: rows sorted, resumed runs merged, derived columns. The
+``scaling inspect`` summary prints them; nothing is dropped silently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scaling.errors import DataError
+
+__all__ = [
+    "CURVE_COLUMNS",
+    "POINT_COLUMNS",
+    "make_curves",
+    "make_points",
+    "lr_per_step",
+    "curve_arrays",
+    "summarize_curves",
+    "summarize_points",
+]
+
+CURVE_COLUMNS = ("run", "step", "loss", "lr", "split", "source")
+CURVE_EXTRAS = ("tokens", "params", "flops")
+POINT_COLUMNS = ("run", "N", "D", "C", "loss", "source")
+SPLITS = ("train", "val")
+
+#: Name of the hidden column loaders use to carry each row's position in the
+#: input (for error messages); it never reaches the user.
+ROW = "__row__"
+
+Where = Callable[[int], str]
+
+
+def _where_index(i: int) -> str:
+    return f"index {i}"
+
+
+def _fmt(x: float) -> str:
+    return f"{x:.6g}"
+
+
+# --------------------------------------------------------------------------- curves
+
+
+def tidy_curves(
+    raw: pd.DataFrame,
+    *,
+    loss_columns: Mapping[str, str],
+    source: str,
+    where: Where = _where_index,
+    names: Mapping[str, str] | None = None,
+) -> pd.DataFrame:
+    """Check a loader's raw frame and turn it into the canonical curve table.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        Rows in input order with float columns ``step``, optional ``lr``,
+        ``tokens``, ``params``, ``flops``, the loss columns named in
+        `loss_columns`, a ``run`` column (str) and the position column
+        :data:`ROW` (int, passed to `where` for messages). Not modified.
+    loss_columns : mapping
+        Split name (``"train"``/``"val"``) -> column of `raw` holding that
+        split's loss. The first split also labels rows that log only the LR.
+    source : str
+        File name (or ``"<arrays>"``) used in messages and the ``source`` column.
+    where : callable
+        ``where(row) -> str`` describing a row position, e.g. ``"row 5 (line 6)"``.
+    names : mapping, optional
+        Raw column -> the user's column name, for messages.
+
+    Returns
+    -------
+    DataFrame
+        The canonical curve table; ``attrs["notes"]`` lists what was changed.
+
+    Raises
+    ------
+    DataError
+        Loss <= 0 or infinite, negative or infinite LR, a step that is
+        missing, negative or not a whole number, or steps that go backwards
+        in a way that is not a resumed run (see :func:`_order_one_run`).
+    """
+    names = dict(names or {})
+
+    def label(col: str) -> str:
+        return names.get(col, col)
+
+    loss_cols = list(loss_columns.values())
+    extras = [c for c in ("lr", *CURVE_EXTRAS) if c in raw.columns]
+    rows = raw[ROW].to_numpy()
+
+    def fail(mask: np.ndarray, col: str, what: str, fix: str, values: np.ndarray) -> None:
+        i = int(np.argmax(mask))
+        raise DataError(
+            f"{source}: {what}, got {_fmt(values[i])} at {where(int(rows[i]))}, "
+            f"column '{label(col)}'; {fix}"
+        )
+
+    logged = np.zeros(len(raw), dtype=bool)
+    for col in loss_cols:
+        v = raw[col].to_numpy(dtype=float)
+        bad = ~np.isnan(v) & ~(np.isfinite(v) & (v > 0))
+        if bad.any():
+            fail(bad, col, "loss must be a positive finite number (nats)", "fix or delete that row", v)
+        logged |= ~np.isnan(v)
+    for col in extras:
+        v = raw[col].to_numpy(dtype=float)
+        bad = ~np.isnan(v) & ~(np.isfinite(v) & (v >= 0))
+        if bad.any():
+            what = "learning rate must be >= 0 and finite" if col == "lr" else f"{col} must be >= 0 and finite"
+            fail(bad, col, what, "fix or delete that row", v)
+        logged |= ~np.isnan(v)
+
+    step = raw["step"].to_numpy(dtype=float)
+    missing = logged & np.isnan(step)
+    if missing.any():
+        i = int(np.argmax(missing))
+        raise DataError(
+            f"{source}: {where(int(rows[i]))} has values but no step in column '{label('step')}'; "
+            "fill in the step or name another step column with --step-col"
+        )
+    bad = logged & ~np.isnan(step) & ((step < 0) | (step != np.round(step)) | ~np.isfinite(step))
+    if bad.any():
+        fail(bad, "step", "step must be a whole number >= 0", "steps count optimizer steps from 0", step)
+    if not logged.any():
+        cols = ", ".join(repr(label(c)) for c in loss_cols + extras)
+        raise DataError(f"{source}: no values in {cols}; the file has rows but nothing logged in them")
+
+    df = raw.loc[logged]
+    step = step[logged]
+    notes: list[str] = []
+    keep = np.ones(len(df), dtype=bool)
+    for run, idx in df.groupby("run", sort=False).indices.items():
+        keep[idx], run_notes = _order_one_run(
+            step[idx], df[ROW].to_numpy()[idx], run=str(run), source=source, where=where
+        )
+        notes.extend(run_notes)
+    df = df.loc[keep]
+
+    value_cols = loss_cols + extras + [ROW]
+    # Rows that share a step (Lightning writes one row per metric group) are
+    # merged: per column the last non-missing value wins.
+    merged = df.groupby(["run", "step"], sort=False)[value_cols].last().reset_index()
+
+    splits = list(loss_columns)
+    parts = []
+    for split, col in loss_columns.items():
+        sub = merged.loc[merged[col].notna()]
+        parts.append(sub.assign(loss=sub[col], split=split))
+    lr_only = merged[loss_cols].isna().all(axis=1)
+    if "lr" in merged.columns:
+        lr_only &= merged["lr"].notna()
+    else:
+        lr_only &= False
+    sub = merged.loc[lr_only.to_numpy()]
+    parts.append(sub.assign(loss=np.nan, split=splits[0]))
+    out = pd.concat(parts, ignore_index=True)
+    if "lr" not in out.columns:
+        out["lr"] = np.nan
+    order = {r: i for i, r in enumerate(pd.unique(df["run"]))}
+    out["_order"] = out["run"].map(order)
+    out = out.sort_values(["_order", "split", "step"], kind="stable")
+    out = out.assign(
+        run=out["run"].astype(str),
+        step=out["step"].astype(np.int64),
+        loss=out["loss"].astype(float),
+        lr=out["lr"].astype(float),
+        split=out["split"].astype(str),
+        source=source,
+    )
+    cols = ["run", "step", "loss", "lr", "split", *[c for c in CURVE_EXTRAS if c in out.columns], "source"]
+    out = out[cols].reset_index(drop=True)
+    out.attrs["notes"] = notes
+    return out
+
+
+def _order_one_run(
+    step: np.ndarray, rows: np.ndarray, *, run: str, source: str, where: Where
+) -> tuple[np.ndarray, list[str]]:
+    """Decide which rows of one run to keep, given their steps in input order.
+
+    The input order is cut into *segments*: maximal stretches of
+    non-decreasing steps. A new segment starts at every *jump back* (a row
+    whose step is smaller than the row before it). Each jump back is one of:
+
+    resumed run
+        The new segment logs at least one step that an earlier segment
+        already logged (it re-covers logged steps) **and** it starts after
+        the run's first logged step. This is what a job restarted from a
+        checkpoint writes. The later log wins: every earlier row at a step
+        >= the new segment's first step is replaced (dropped), and a note
+        says how many rows were replaced.
+    unsorted rows
+        The new segment logs no step that was logged before. The rows are
+        simply out of order; they are kept and sorted by step (noted).
+    an error
+        The new segment re-logs earlier steps but starts at or before the
+        run's first logged step: that is a second run appended to the same
+        log, not a resume, and keeping either copy would be a guess.
+
+    Returns
+    -------
+    keep : ndarray of bool, shape like `step`
+    notes : list of str
+    """
+    n = len(step)
+    keep = np.ones(n, dtype=bool)
+    if n < 2:
+        return keep, []
+    seg = np.concatenate([[0], np.cumsum(step[1:] < step[:-1])])
+    if seg[-1] == 0:
+        return keep, []
+    # Which segments re-log a step logged by an earlier segment? Unique
+    # (step, segment) pairs sorted by step then segment: within one step,
+    # every segment after the first is a re-log.
+    pairs = np.unique(np.stack([step, seg.astype(float)], axis=1), axis=0)
+    relog = np.zeros(len(pairs), dtype=bool)
+    relog[1:] = pairs[1:, 0] == pairs[:-1, 0]
+    relog_segs = np.unique(pairs[relog, 1]).astype(int)
+    notes: list[str] = []
+    resumes = 0
+    for j in relog_segs:
+        members = np.flatnonzero(seg == j)
+        prior = keep & (seg < j)
+        if not np.isin(step[members], step[prior]).any():
+            continue
+        start = step[members[0]]
+        first = step[prior].min()
+        if start <= first:
+            prev = step[members[0] - 1]
+            raise DataError(
+                f"{source}: run '{run}': steps go back from {int(prev)} to {int(start)} at "
+                f"{where(int(rows[members[0]]))} and repeat steps logged from the start, which is a "
+                "second run appended to the log rather than a resumed run; give each run its own "
+                "file or a run column (--run-col)"
+            )
+        replaced = prior & (step >= start)
+        keep &= ~replaced
+        resumes += 1
+        r = step[replaced]
+        notes.append(
+            f"{source}: run '{run}' resumed at step {int(start)} ({where(int(rows[members[0]]))}); "
+            f"{int(replaced.sum())} earlier rows at steps {int(r.min())}..{int(r.max())} "
+            "replaced by the later log"
+        )
+    if resumes < seg[-1]:
+        notes.append(f"{source}: run '{run}': rows were not in step order; sorted by step")
+    return keep, notes
+
+
+def make_curves(
+    *,
+    run: Any,
+    step: Any,
+    loss: Any,
+    lr: Any = None,
+    split: Any = "train",
+    tokens: Any = None,
+    params: Any = None,
+    flops: Any = None,
+) -> pd.DataFrame:
+    """Build a canonical curve table from arrays (e.g. in a notebook).
+
+    Parameters
+    ----------
+    run : str or array-like of str, shape (n,)
+        Run name, one for all rows or one per row.
+    step : array-like of int, shape (n,)
+        Optimizer step of each row (whole numbers >= 0).
+    loss : array-like of float, shape (n,)
+        Loss in nats (> 0); NaN where only the LR was logged.
+    lr : array-like of float, shape (n,), optional
+        Learning rate at each step (>= 0); NaN where not logged.
+    split : {"train", "val"} or array-like of those, default "train"
+    tokens, params, flops : array-like, optional
+        Extra per-row columns (>= 0).
+
+    Returns
+    -------
+    DataFrame
+        Canonical curve table (see module docstring), ``source="<arrays>"``.
+        Rows are checked and tidied exactly like a loaded file: sorted by
+        step, resumed stretches merged, bad values rejected.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> t = make_curves(run="a", step=[0, 10, 20], loss=[4.0, 3.5, 3.2], lr=[1e-3] * 3)
+    >>> list(t.columns)
+    ['run', 'step', 'loss', 'lr', 'split', 'source']
+    """
+    step = np.asarray(step, dtype=float).ravel()
+    n = len(step)
+
+    def col(x: Any, name: str) -> np.ndarray:
+        a = np.broadcast_to(np.asarray(np.nan if x is None else x, dtype=float), (n,)) if np.ndim(x) == 0 else np.asarray(x, dtype=float).ravel()
+        if len(a) != n:
+            raise DataError(f"make_curves: '{name}' has {len(a)} values but 'step' has {n}; pass arrays of equal length")
+        return a
+
+    loss_a = col(loss, "loss")
+    splits = np.broadcast_to(np.asarray(split, dtype=object), (n,)) if np.ndim(split) == 0 else np.asarray(split, dtype=object)
+    runs = np.broadcast_to(np.asarray(run, dtype=object), (n,)) if np.ndim(run) == 0 else np.asarray(run, dtype=object)
+    if len(splits) != n or len(runs) != n:
+        raise DataError(f"make_curves: 'run' and 'split' need one value or {n} values (one per step)")
+    unknown = sorted({str(s) for s in splits} - set(SPLITS))
+    if unknown:
+        raise DataError(f"make_curves: unknown split {unknown[0]!r}; use 'train' or 'val'")
+    raw = {"run": runs.astype(str), "step": step, ROW: np.arange(n)}
+    loss_columns = {}
+    for s in [s for s in SPLITS if (splits == s).any()]:
+        raw[f"loss:{s}"] = np.where(splits == s, loss_a, np.nan)
+        loss_columns[s] = f"loss:{s}"
+    for name, x in (("lr", lr), ("tokens", tokens), ("params", params), ("flops", flops)):
+        if x is not None or name == "lr":
+            raw[name] = col(x, name)
+    names = {c: "loss" for c in loss_columns.values()}
+    return tidy_curves(pd.DataFrame(raw), loss_columns=loss_columns, source="<arrays>", names=names)
+
+
+def lr_per_step(curve: pd.DataFrame, *, warmup_steps: int = 0) -> np.ndarray:
+    """Learning rate at every optimizer step ``0..T`` of one run.
+
+    Logs are sparse: the LR is logged every k steps, and many logs start
+    only after warmup. This rebuilds the per-step LR a curve law needs.
+
+    .. math::
+
+        \\eta(t) = \\eta_i + (\\eta_{i+1} - \\eta_i)\\,
+                   \\frac{t - s_i}{s_{i+1} - s_i}, \\quad s_i \\le t \\le s_{i+1}
+
+    between logged points :math:`(s_i, \\eta_i)`; after the last logged
+    point the last value is held. Before the first logged point
+    :math:`(s_0, \\eta_0)`:
+
+    * ``warmup_steps = W > 0`` and the log starts after warmup (:math:`s_0 \\ge W`):
+      linear warmup :math:`\\eta(t) = \\eta_0\\, t / W` for :math:`t \\le W`
+      (the Hugging Face ``get_linear_schedule_with_warmup`` convention,
+      :math:`\\eta(W) = \\eta_0`), then :math:`\\eta_0` held up to :math:`s_0`;
+    * ``W > 0`` and the log starts inside warmup (:math:`0 < s_0 < W`): linear
+      ramp :math:`\\eta(t) = \\eta_0\\, t / s_0`, which is what a linear warmup
+      logged from :math:`s_0` on implies;
+    * ``W = 0``: :math:`\\eta_0` held backwards to step 0.
+
+    Parameters
+    ----------
+    curve : DataFrame
+        Rows of ONE run of a canonical curve table (any splits; the ``lr`` of
+        all rows is used, NaN = not logged).
+    warmup_steps : int, default 0
+        Length of a linear warmup from 0 that the log does not show.
+
+    Returns
+    -------
+    ndarray of float64, shape (T + 1,)
+        LR at global steps ``0..T`` where ``T`` is the run's last step.
+
+    Raises
+    ------
+    DataError
+        If the rows hold more than one run, or no LR value at all.
+    """
+    runs = pd.unique(curve["run"]) if "run" in curve.columns else []
+    if len(runs) > 1:
+        raise DataError(f"lr_per_step: got {len(runs)} runs; pass the rows of one run, e.g. df[df.run == 'name']")
+    if warmup_steps < 0:
+        raise DataError(f"lr_per_step: warmup_steps must be >= 0, got {warmup_steps}")
+    name = f"run '{runs[0]}'" if len(runs) else "the table"
+    if len(curve) == 0:
+        raise DataError(f"lr_per_step: {name} has no rows")
+    T = int(curve["step"].max())
+    logged = curve.loc[curve["lr"].notna(), ["step", "lr"]] if "lr" in curve.columns else curve.iloc[:0]
+    if len(logged) == 0:
+        raise DataError(
+            f"{name} has no learning-rate values; curve laws need the LR schedule: "
+            "log the LR or name its column with --lr-col"
+        )
+    logged = logged.groupby("step", sort=True)["lr"].last()
+    s = logged.index.to_numpy(dtype=float)
+    v = logged.to_numpy(dtype=float)
+    t = np.arange(T + 1, dtype=float)
+    lr = np.interp(t, s, v)
+    s0, v0 = s[0], v[0]
+    if warmup_steps > 0 and s0 > 0:
+        ramp_end = min(float(warmup_steps), s0)
+        head = t < ramp_end
+        lr[head] = v0 * t[head] / ramp_end
+    return lr
+
+
+def curve_arrays(
+    table: pd.DataFrame, run: str, *, split: str | None = None, warmup_steps: int = 0
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Arrays for fitting one run of a curve table with a curve law.
+
+    Parameters
+    ----------
+    table : DataFrame
+        Canonical curve table (may hold many runs).
+    run : str
+        Run name.
+    split : {"train", "val"}, optional
+        Which loss to return. Default: ``"val"`` when the run has validation
+        loss, else ``"train"``.
+    warmup_steps : int, default 0
+        Passed to :func:`lr_per_step`.
+
+    Returns
+    -------
+    lr : ndarray float64, shape (T + 1,)
+        LR at steps ``0..T`` (:func:`lr_per_step` over all rows of the run).
+    step : ndarray int64, shape (n,)
+        Steps where the chosen split logged a loss, increasing.
+    loss : ndarray float64, shape (n,)
+        Loss at those steps, nats.
+    """
+    rows = table.loc[table["run"] == run]
+    if len(rows) == 0:
+        known = list(pd.unique(table["run"]))
+        shown = ", ".join(map(repr, known[:10])) + (" ..." if len(known) > 10 else "")
+        raise DataError(f"no run named {run!r}; runs in the table: {shown}")
+    has_loss = rows["loss"].notna()
+    if "split" in rows.columns:
+        if split is None:
+            split = "val" if (has_loss & (rows["split"] == "val")).any() else "train"
+        chosen = rows.loc[has_loss & (rows["split"] == split)]
+        if len(chosen) == 0:
+            have = sorted(set(rows.loc[has_loss, "split"]))
+            raise DataError(f"run {run!r} has no {split} loss (it has: {', '.join(have) or 'none'}); pick another split")
+    else:
+        chosen = rows.loc[has_loss]
+    chosen = chosen.sort_values("step")
+    lr = lr_per_step(rows, warmup_steps=warmup_steps)
+    return lr, chosen["step"].to_numpy(dtype=np.int64), chosen["loss"].to_numpy(dtype=float)
+
+
+# --------------------------------------------------------------------------- points
+
+
+def tidy_points(
+    raw: pd.DataFrame,
+    *,
+    columns: Mapping[str, str | None],
+    source: str,
+    where: Where = _where_index,
+    default_run: Callable[[int], str] | None = None,
+) -> pd.DataFrame:
+    """Check a raw final-loss table and turn it into the canonical points table.
+
+    Parameters
+    ----------
+    raw : DataFrame
+        The input table, with the position column :data:`ROW`. Not modified.
+    columns : mapping
+        Role (``"run"``, ``"N"``, ``"D"``, ``"C"``, ``"loss"``) -> column of
+        `raw`, or None when absent. Two of N, D, C and the loss are needed.
+    source : str
+        File name for messages and the ``source`` column.
+    where : callable
+        ``where(row) -> str`` for messages.
+    default_run : callable, optional
+        ``default_run(row) -> str`` names runs when there is no run column.
+
+    Returns
+    -------
+    DataFrame
+        ``run, N, D, C, loss, source`` then the other input columns as they
+        are. ``attrs["derived"]`` maps a derived column to its formula and
+        ``attrs["notes"]`` says so in words.
+    """
+    rows = raw[ROW].to_numpy()
+    given = [k for k in ("N", "D", "C") if columns.get(k)]
+    if columns.get("loss") is None or len(given) < 2:
+        found = ", ".join(repr(c) for c in raw.columns if c != ROW)
+        need = "a loss column" if columns.get("loss") is None else "two of N (params), D (tokens), C (FLOPs)"
+        raise DataError(f"{source}: points table needs {need}; columns found: {found}; name them with --loss-col etc.")
+    values: dict[str, np.ndarray] = {}
+    for key in (*given, "loss"):
+        col = columns[key]
+        v = raw[col].to_numpy(dtype=float)
+        bad = ~(np.isfinite(v) & (v > 0))
+        if bad.any():
+            i = int(np.argmax(bad))
+            what = "is empty" if np.isnan(v[i]) else f"must be > 0 and finite, got {_fmt(v[i])}"
+            raise DataError(
+                f"{source}: {key} {what} at {where(int(rows[i]))}, column '{col}'; fix or delete that row"
+            )
+        values[key] = v
+    notes: list[str] = []
+    derived: dict[str, str] = {}
+    if "N" not in values:
+        values["N"] = values["C"] / (6.0 * values["D"])
+        derived["N"] = "C / (6 D)"
+    elif "D" not in values:
+        values["D"] = values["C"] / (6.0 * values["N"])
+        derived["D"] = "C / (6 N)"
+    elif "C" not in values:
+        values["C"] = 6.0 * values["N"] * values["D"]
+        derived["C"] = "6 N D"
+    for k, formula in derived.items():
+        notes.append(f"{source}: {k} derived as {formula} (C = 6 N D), the file has no {k} column")
+    if columns.get("run"):
+        run = raw[columns["run"]].astype(str).to_numpy()
+    else:
+        name = default_run or (lambda r: f"{r}")
+        run = np.array([name(int(r)) for r in rows], dtype=object)
+    used = {c for c in columns.values() if c} | {ROW}
+    out = pd.DataFrame(
+        {"run": pd.array(run, dtype="str"), "N": values["N"], "D": values["D"], "C": values["C"], "loss": values["loss"], "source": source}
+    )
+    extra = raw[[c for c in raw.columns if c not in used and c not in out.columns]].reset_index(drop=True)
+    out = pd.concat([out, extra], axis=1)
+    out.attrs["notes"] = notes
+    out.attrs["derived"] = derived
+    return out
+
+
+def make_points(
+    *, N: Any = None, D: Any = None, C: Any = None, loss: Any, run: Any = None, **extra: Any
+) -> pd.DataFrame:
+    """Build a canonical final-loss points table from arrays.
+
+    Give two of ``N`` (parameters), ``D`` (training tokens) and ``C``
+    (training FLOPs); the third is derived with :math:`C = 6 N D` and the
+    result records it in ``attrs["derived"]`` (e.g. ``{"D": "C / (6 N)"}``)
+    and ``attrs["notes"]``.
+
+    Parameters
+    ----------
+    N, D, C : array-like of float, shape (n,)
+        Two or three of them, all > 0.
+    loss : array-like of float, shape (n,)
+        Final loss, nats (> 0).
+    run : str or array-like of str, optional
+        Run names; default ``"0", "1", ...``.
+    **extra : array-like
+        Further columns, kept as they are.
+
+    Examples
+    --------
+    >>> t = make_points(N=[1e8, 1e9], C=[6e18, 6e19], loss=[3.1, 2.7])
+    >>> t["D"].tolist(), t.attrs["derived"]
+    ([10000000000.0, 10000000000.0], {'D': 'C / (6 N)'})
+    """
+    loss_a = np.asarray(loss, dtype=float).ravel()
+    n = len(loss_a)
+    data: dict[str, Any] = {}
+    for key, x in (("N", N), ("D", D), ("C", C)):
+        if x is not None:
+            a = np.asarray(x, dtype=float).ravel()
+            if len(a) != n:
+                raise DataError(f"make_points: '{key}' has {len(a)} values but 'loss' has {n}; pass arrays of equal length")
+            data[key] = a
+    data["loss"] = loss_a
+    if run is not None:
+        data["run"] = np.broadcast_to(np.asarray(run, dtype=object), (n,)) if np.ndim(run) == 0 else np.asarray(run, dtype=object)
+    for key, x in extra.items():
+        data[key] = x
+    data[ROW] = np.arange(n)
+    raw = pd.DataFrame(data)
+    columns = {k: (k if k in data else None) for k in ("run", "N", "D", "C", "loss")}
+    return tidy_points(raw, columns=columns, source="<arrays>")
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def summarize_curves(table: pd.DataFrame) -> pd.DataFrame:
+    """One row per run and split: step range, loss points, loss and LR ranges, schedule shape.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``run, split, step_min, step_max, n_loss, loss_min, loss_max,
+        lr_min, lr_max, shape, warmup_steps, shape_detail``. The shape guess
+        (:func:`scaling.shape.guess_schedule_shape`) uses the run's logged LR
+        over all splits.
+    """
+    from scaling.shape import guess_schedule_shape
+
+    out = []
+    for run, rows in table.groupby("run", sort=False):
+        lr_rows = rows.loc[rows["lr"].notna()].groupby("step", sort=True)["lr"].last()
+        guess = guess_schedule_shape(lr_rows.index.to_numpy(), lr_rows.to_numpy())
+        splits = list(rows.groupby("split", sort=True)) if "split" in rows.columns else [("train", rows)]
+        with_loss = {s for s, part in splits if part["loss"].notna().any()}
+        for split, part in splits:
+            has = part.loc[part["loss"].notna()]
+            if len(has) == 0 and with_loss:
+                continue  # LR-only rows; their LR is already in the other split's line
+            out.append(
+                {
+                    "run": run,
+                    "split": split,
+                    "step_min": int(part["step"].min()),
+                    "step_max": int(part["step"].max()),
+                    "n_loss": int(len(has)),
+                    "loss_min": float(has["loss"].min()) if len(has) else np.nan,
+                    "loss_max": float(has["loss"].max()) if len(has) else np.nan,
+                    "lr_min": float(lr_rows.min()) if len(lr_rows) else np.nan,
+                    "lr_max": float(lr_rows.max()) if len(lr_rows) else np.nan,
+                    "shape": guess.shape,
+                    "warmup_steps": guess.warmup_steps,
+                    "shape_detail": guess.detail,
+                }
+            )
+    return pd.DataFrame(out)
+
+
+def summarize_points(table: pd.DataFrame) -> dict[str, Any]:
+    """Counts and ranges of a points table (for ``scaling inspect``)."""
+    summary: dict[str, Any] = {"n_points": len(table)}
+    for key in ("N", "D", "C", "loss"):
+        summary[key] = (float(table[key].min()), float(table[key].max()))
+    summary["derived"] = dict(table.attrs.get("derived", {}))
+    return summary
+
+
+def merge_notes(frames: Sequence[pd.DataFrame]) -> list[str]:
+    """All ``attrs["notes"]`` of several tables, in order (concat drops attrs)."""
+    notes: list[str] = []
+    for f in frames:
+        notes.extend(f.attrs.get("notes", []))
+    return notes

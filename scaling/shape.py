@@ -1,0 +1,153 @@
+"""Guess the shape of a learning-rate schedule from logged (step, lr) points.
+
+Used by ``scaling inspect`` to say what kind of schedule a run used, so a
+user can check that the log was read right and pick a curve law. Pure numpy;
+a heuristic for display, not an input to any fit.
+
+Shapes (after an optional warmup, i.e. a rise from below 90 % of the peak
+up to the peak):
+
+``constant``  the LR stays within 0.1 % of its peak.
+``step``      piecewise constant with at most 4 drops (e.g. a two-stage
+              schedule, Luo et al. 2025 "WSD-con").
+``WSD``       warmup-stable-decay (Hu et al. 2024, arXiv:2404.06395): a
+              flat stretch at the peak over at least 20 % of the post-warmup
+              steps, then a monotone decay; the decay's form is in ``detail``.
+``cosine``    :math:`\\eta(x) = \\eta_1 + (\\eta_0 - \\eta_1)(1 + \\cos \\pi x)/2`,
+              :math:`x \\in [0, 1]` over the logged decay (Loshchilov & Hutter 2017).
+``linear``    :math:`\\eta(x) = \\eta_0 + (\\eta_1 - \\eta_0)\\,x`.
+``other``     anything else (inverse square root, exponential, cyclic, rising).
+``unknown``   no LR was logged.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+__all__ = ["ScheduleShape", "guess_schedule_shape"]
+
+_FLAT = 0.999  # within 0.1 % of the peak counts as "at the peak"
+_FIT_RMS = 0.02  # a form fits when its RMS error is under 2 % of the peak
+
+
+@dataclasses.dataclass(frozen=True)
+class ScheduleShape:
+    """Result of :func:`guess_schedule_shape`.
+
+    Attributes
+    ----------
+    shape : str
+        One of ``constant, step, WSD, cosine, linear, other, unknown``.
+    warmup_steps : int or None
+        Step at which the logged LR first reaches its peak after a rise from
+        below 90 % of it; None when the log shows no warmup (it may have been
+        before the first logged step).
+    detail : str
+        A short human note, e.g. ``"decay from step 20000, exponential"``.
+    """
+
+    shape: str
+    warmup_steps: int | None
+    detail: str
+
+    def describe(self) -> str:
+        """One phrase for a summary line, e.g. ``"cosine, warmup 0..500"``."""
+        parts = [self.shape]
+        if self.warmup_steps is not None:
+            parts.append(f"warmup to step {self.warmup_steps}")
+        elif self.shape != "unknown":
+            parts.append("no warmup in log")
+        if self.detail:
+            parts.append(self.detail)
+        return ", ".join(parts)
+
+
+def _rms(a: np.ndarray, b: np.ndarray) -> float:
+    return float(np.sqrt(np.mean((a - b) ** 2)))
+
+
+def _decay_form(x: np.ndarray, y: np.ndarray) -> tuple[str, float, bool]:
+    """Best of linear / cosine / exponential for a decay y(x), x in [0, 1].
+
+    Returns (name, rms, clear) where ``clear`` says the best form's error is
+    under half the runner-up's (sparse logging blurs where a WSD decay
+    starts, which inflates every form's error alike).
+    """
+    y0, y1 = y[0], y[-1]
+    forms = {
+        "linear": y0 + (y1 - y0) * x,
+        "cosine": y1 + (y0 - y1) * 0.5 * (1.0 + np.cos(np.pi * x)),
+    }
+    if y1 > 0:
+        forms["exponential"] = y0 ** (1.0 - x) * y1**x
+    errs = {k: _rms(v, y) for k, v in forms.items()}
+    ranked = sorted(errs, key=errs.get)
+    best = ranked[0]
+    clear = len(ranked) > 1 and errs[best] < 0.5 * errs[ranked[1]]
+    return best, errs[best], clear
+
+
+def guess_schedule_shape(step: np.ndarray, lr: np.ndarray) -> ScheduleShape:
+    """Guess the schedule shape from logged LR values.
+
+    Parameters
+    ----------
+    step : array-like, shape (n,)
+        Steps where the LR was logged (any order; NaN LRs are ignored).
+    lr : array-like, shape (n,)
+        LR at those steps.
+
+    Returns
+    -------
+    ScheduleShape
+
+    Examples
+    --------
+    >>> s = np.arange(0, 1001, 10)
+    >>> guess_schedule_shape(s, 1e-3 * 0.5 * (1 + np.cos(np.pi * s / 1000))).shape
+    'cosine'
+    """
+    s = np.asarray(step, dtype=float).ravel()
+    v = np.asarray(lr, dtype=float).ravel()
+    ok = np.isfinite(s) & np.isfinite(v)
+    s, v = s[ok], v[ok]
+    if len(v) == 0:
+        return ScheduleShape("unknown", None, "no LR logged")
+    order = np.argsort(s, kind="stable")
+    s, v = s[order], v[order]
+    peak = float(v.max())
+    if peak <= 0:
+        return ScheduleShape("other", None, "LR is 0 throughout")
+    y = v / peak
+    ip = int(np.argmax(y >= _FLAT))
+    warmup = None
+    if ip > 0:
+        rising = bool(np.all(np.diff(y[: ip + 1]) >= -1e-3))
+        if y[0] < 0.9 and rising:
+            warmup = int(s[ip])
+        else:
+            return ScheduleShape("other", None, "LR rises after the first logged step")
+    ys, xs = y[ip:], s[ip:]
+    if ys.min() >= _FLAT:
+        return ScheduleShape("constant", warmup, "")
+    d = np.diff(ys)
+    if np.any(d > 1e-3):
+        return ScheduleShape("other", warmup, "LR goes up again after its peak")
+    drops = np.flatnonzero(np.abs(d) > 1e-4)
+    if len(drops) <= 4 and len(drops) <= 0.1 * len(d):
+        at = ", ".join(str(int(xs[i + 1])) for i in drops)
+        return ScheduleShape("step", warmup, f"{len(drops)} drop{'s' * (len(drops) > 1)} at step {at}")
+    if len(ys) < 4:
+        return ScheduleShape("other", warmup, "too few LR points to tell")
+    x = (xs - xs[0]) / (xs[-1] - xs[0])
+    k = int(np.argmax(ys < _FLAT)) - 1  # last index of the flat stretch at the peak
+    if x[k] >= 0.2:
+        name, err, clear = _decay_form((xs[k:] - xs[k]) / (xs[-1] - xs[k]), ys[k:])
+        form = name if err <= _FIT_RMS or (clear and err <= 3 * _FIT_RMS) else "irregular"
+        return ScheduleShape("WSD", warmup, f"decay after step {int(xs[k])}, {form}")
+    name, err, _ = _decay_form(x, ys)
+    if name in ("linear", "cosine") and err <= _FIT_RMS:
+        return ScheduleShape(name, warmup, f"to {v[-1] / peak:.3g} x peak")
+    return ScheduleShape("other", warmup, "monotone decay, not linear or cosine")
