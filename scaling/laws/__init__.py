@@ -11,13 +11,16 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from scaling.errors import ScalingError
-from scaling.laws import chinchilla, power_law
+from scaling.laws import chinchilla, lr_annealing, lr_annealing_size, multi_power, power_law
 from scaling.laws.base import Law
 
 # name -> factory(**options) -> Law. Filled by explicit lines below as laws land.
 LAWS: dict[str, Callable[..., Law]] = {
     "power-law": power_law.make,
     "chinchilla": chinchilla.make,
+    "lr-annealing": lr_annealing.make,
+    "multi-power": multi_power.make,
+    "lr-annealing-n": lr_annealing_size.make,
 }
 
 

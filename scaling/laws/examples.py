@@ -23,13 +23,16 @@ from typing import Any, Callable
 
 import numpy as np
 
-from scaling.laws import chinchilla, power_law
+from scaling.laws import chinchilla, lr_annealing, lr_annealing_size, multi_power, power_law
 
 ExampleFn = Callable[[np.random.Generator, Any], tuple[Any, np.ndarray]]
 
 EXAMPLES: dict[str, ExampleFn] = {
     "power-law": power_law.example_inputs,
     "chinchilla": chinchilla.example_inputs,
+    "lr-annealing": lr_annealing.example_inputs,
+    "multi-power": multi_power.example_inputs,
+    "lr-annealing-n": lr_annealing_size.example_inputs,
 }
 
 __all__ = ["EXAMPLES"]

@@ -1,0 +1,158 @@
+"""Momentum / LR-annealing law of Tissue et al. (2024): loss along a run from its LR schedule.
+
+.. math::
+
+    L(s) = L_0 + A\\,S_1(s)^{-\\alpha} - C\\,S_2(s), \\qquad
+    S_1(s) = \\sum_{i=0}^{s} \\eta_i, \\qquad
+    m_i = \\lambda m_{i-1} + (\\eta_{i-1} - \\eta_i), \\qquad
+    S_2(s) = \\sum_{i=1}^{s} m_i
+
+``L0`` (nats) is the loss reached with infinite forward area, ``A`` and
+``alpha`` set the power-law gain from the forward area ``S1`` (LR x steps),
+and ``C`` (nats per unit of area) the extra drop from annealing, measured by
+the annealing area ``S2`` with momentum decay ``lambda`` (0.999 by default,
+as in the paper). Both areas cost O(T) (:mod:`scaling.areas`), so a
+1,000,000-step curve is cheap.
+
+Options (saved with fit results; ``get_law("lr-annealing", **options)``):
+
+``lam`` : float or ``"fit"``
+    Momentum decay. ``"fit"`` adds a parameter ``lam`` in [0.9, 0.99995]
+    started from the grid 0.99, 0.995, 0.999 (choose-from-a-grid and fit
+    both come from that: the multistart keeps the best).
+``warmup`` : ``"real"`` (default) or ``"paper"``
+    ``"real"``: S1 from the true warmup LR, S2 only from LR changes after
+    warmup (the warmup's rises are not "negative annealing").
+    ``"paper"``: the paper's convention, LR counted as the peak (the LR at
+    the end of warmup) during warmup for both areas. On the multi-power-law
+    benchmark (``benchmarks/multipowerlaw.py``) "real" has the lower error
+    at every size (numbers in that script's output and the README), hence
+    the default.
+``warmup_steps`` : int or None
+    Number of warmup steps ``W`` (steps ``0..W-1``). ``None`` detects it as the
+    initial strictly rising ramp (:func:`scaling.areas.warmup_end`).
+
+Reference: H. Tissue, V. Wang, L. Wang, "Scaling Law with Learning Rate
+Annealing", arXiv:2408.11029 (2024), Eq. 1 and 4.
+
+Examples
+--------
+>>> import numpy as np
+>>> from scaling.laws import get_law
+>>> law = get_law("lr-annealing")
+>>> lr = np.r_[np.linspace(0, 3e-4, 100), np.full(901, 3e-4)]
+>>> y = law(np.array([3.0, 0.5, 0.5, 0.5]), {"lr": lr, "step": np.array([500, 1000])})
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping
+
+import jax.numpy as jnp
+
+from scaling.areas import annealing_area, forward_area, warmup_end
+from scaling.errors import ScalingError
+from scaling.laws.base import Law
+
+EQUATION = "L(s) = L0 + A*S1(s)^-alpha - C*S2(s); S1 = sum lr, m_i = lam*m_(i-1) + (lr_(i-1) - lr_i), S2 = sum m"
+CITATION = "H. Tissue, V. Wang, L. Wang, Scaling Law with Learning Rate Annealing, arXiv:2408.11029 (2024)"
+
+LAM_GRID = (0.99, 0.995, 0.999)
+
+
+def schedule_areas(lr, *, lam, warmup: str = "real", warmup_steps=None):
+    """``(S1, S2)`` at every step, shape (T + 1,) each, under a warmup convention.
+
+    Parameters
+    ----------
+    lr : array, shape (T + 1,)
+    lam : scalar (may be traced)
+    warmup : {"real", "paper"}
+    warmup_steps : int or None (detect)
+    """
+    lr = jnp.asarray(lr)
+    w = warmup_end(lr) if warmup_steps is None else jnp.asarray(int(warmup_steps))
+    if warmup == "paper":
+        idx = jnp.arange(lr.shape[0])
+        peak = lr[jnp.clip(w, 0, lr.shape[0] - 1)]
+        lr_eff = jnp.where(idx < w, peak, lr)
+        return forward_area(lr_eff), annealing_area(lr_eff, lam)
+    return forward_area(lr), annealing_area(lr, lam, start=w)
+
+
+def make(*, lam: float | str = 0.999, warmup: str = "real", warmup_steps: int | None = None) -> Law:
+    """Build the ``lr-annealing`` law (see the module docstring for the options)."""
+    if warmup not in ("real", "paper"):
+        raise ScalingError(f"lr-annealing: warmup must be 'real' or 'paper', not {warmup!r}")
+    fit_lam = lam == "fit"
+    if not fit_lam:
+        try:
+            lam = float(lam)
+        except (TypeError, ValueError):
+            raise ScalingError(f"lr-annealing: lam must be a number in [0, 1) or 'fit', not {lam!r}") from None
+        if not 0.0 <= lam < 1.0:
+            raise ScalingError(f"lr-annealing: lam must be in [0, 1), got {lam}")
+    if warmup_steps is not None:
+        warmup_steps = int(warmup_steps)
+
+    names = ("L0", "A", "alpha", "C") + (("lam",) if fit_lam else ())
+
+    def fn(theta, inputs: Mapping[str, Any]):
+        lam_v = theta[4] if fit_lam else lam
+        s1, s2 = schedule_areas(inputs["lr"], lam=lam_v, warmup=warmup, warmup_steps=warmup_steps)
+        step = jnp.asarray(inputs["step"])
+        # S1 = 0 only before the first nonzero LR; floor it so the power stays finite.
+        a1 = jnp.maximum(s1[step], 1e-12)
+        return theta[0] + theta[1] * a1 ** (-theta[2]) - theta[3] * s2[step]
+
+    def derived(theta):
+        out = {n: theta[i] for i, n in enumerate(names)}
+        if not fit_lam:
+            out["lam"] = jnp.asarray(lam)
+        return out
+
+    bounds = ((0.0, 20.0), (0.0, 1e3), (0.0, 3.0), (0.0, 1e4))
+    grid = {"L0": (2.0, 3.0, 4.0), "A": (0.3, 1.0), "alpha": (0.3, 0.6), "C": (0.3, 2.0)}
+    if fit_lam:
+        bounds += ((0.9, 0.99995),)
+        grid["lam"] = LAM_GRID
+    return Law(
+        name="lr-annealing",
+        fn=fn,
+        param_names=names,
+        bounds=bounds,
+        start_grid=grid,
+        inputs=("lr", "step"),
+        kind="curve",
+        equation=EQUATION + (" (lam fitted)" if fit_lam else f" (lam={lam})") + f"; warmup={warmup}",
+        citation=CITATION,
+        derived=derived,
+        options={"lam": "fit" if fit_lam else lam, "warmup": warmup, "warmup_steps": warmup_steps},
+    )
+
+
+def _example_curves(total: int = 12000, warmup: int = 500, every: int = 100) -> list[dict]:
+    """Constant, cosine, WSD (exp) and two-stage runs with 3e-4 peak, loss every ``every`` steps."""
+    import numpy as np
+
+    from scaling import schedules as sch
+
+    post = total - warmup
+    bodies = [
+        sch.constant(3e-4),
+        sch.cosine(3e-4, post, final=3e-5),
+        sch.wsd(3e-4, post, decay_steps=int(0.2 * total), final=3e-5, shape="exp"),
+        sch.two_stage(3e-4, 9e-5, post // 2),
+    ]
+    steps = np.arange(warmup + every, total + 1, every)
+    return [{"lr": sch.schedule_array(sch.warmup(b, warmup), total), "step": steps} for b in bodies]
+
+
+def example_inputs(rng, law: Law | None = None):
+    """Four 12k-step runs (constant, cosine, WSD, two-stage) and a realistic ``theta`` (see ``scaling.laws.examples``)."""
+    import numpy as np
+
+    theta = [2.5, 0.6, 0.45, 0.5]
+    if law is not None and law.options.get("lam") == "fit":
+        theta.append(0.995)
+    return _example_curves(), np.array(theta)
