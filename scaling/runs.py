@@ -652,3 +652,51 @@ def merge_notes(frames: Sequence[pd.DataFrame]) -> list[str]:
     for f in frames:
         notes.extend(f.attrs.get("notes", []))
     return notes
+
+
+def describe_curves(table: pd.DataFrame) -> str:
+    """Human summary of a curve table: one line per run and split, then the notes.
+
+    Each line: run, split, step range, number of loss points, loss range,
+    LR range and the schedule-shape guess (with warmup when the log shows it).
+    """
+    s = summarize_curves(table)
+    files = table["source"].nunique() if "source" in table.columns else 0
+    head = f"{s['run'].nunique()} run{'s' * (s['run'].nunique() != 1)} from {files} source{'s' * (files != 1)}"
+    rows = [("run", "split", "steps", "loss pts", "loss", "lr", "schedule")]
+    for _, r in s.iterrows():
+        loss = f"{r.loss_min:.4f}..{r.loss_max:.4f}" if r.n_loss else "-"
+        lr = f"{r.lr_min:.3g}..{r.lr_max:.3g}" if np.isfinite(r.lr_max) else "not logged"
+        shape = r["shape"]
+        if r.warmup_steps is not None and not pd.isna(r.warmup_steps):
+            shape += f", warmup to step {int(r.warmup_steps)}"
+        elif shape != "unknown":
+            shape += ", no warmup in log"
+        if r.shape_detail and shape != "unknown":
+            shape += f" ({r.shape_detail})"
+        rows.append((str(r.run), str(r.split), f"{r.step_min}..{r.step_max}", str(r.n_loss), loss, lr, shape))
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    lines = [head] + ["  ".join(c.ljust(w) for c, w in zip(row, widths)) + "  " + row[-1] for row in rows]
+    notes = table.attrs.get("notes", [])
+    if notes:
+        lines.append("notes:")
+        lines.extend(f"  - {n}" for n in notes)
+    return "\n".join(line.rstrip() for line in lines)
+
+
+def describe_points(table: pd.DataFrame) -> str:
+    """Human summary of a points table: counts, N/D/C/loss ranges, derived columns, notes."""
+    s = summarize_points(table)
+    files = table["source"].nunique() if "source" in table.columns else 0
+    lines = [f"{s['n_points']} final-loss points from {files} source{'s' * (files != 1)}"]
+    units = {"N": "parameters", "D": "tokens", "C": "FLOPs", "loss": "nats"}
+    for key in ("N", "D", "C", "loss"):
+        lo, hi = s[key]
+        rng = f"{lo:.4f}..{hi:.4f}" if key == "loss" else f"{lo:.3g}..{hi:.3g}"
+        extra = f" (derived: {s['derived'][key]})" if key in s["derived"] else ""
+        lines.append(f"  {key:<5} {rng} {units[key]}{extra}")
+    notes = table.attrs.get("notes", [])
+    if notes:
+        lines.append("notes:")
+        lines.extend(f"  - {n}" for n in notes)
+    return "\n".join(lines)

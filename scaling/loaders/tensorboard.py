@@ -10,6 +10,7 @@ with event files in several sub-folders gives one run per sub-folder
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -35,7 +36,11 @@ def load_tensorboard(path: Path, choice: ColumnChoice, *, run: str) -> pd.DataFr
     """Canonical curve table from a TensorBoard event file or log folder."""
     SummaryReader = _reader()
     try:
-        scalars = SummaryReader(str(path), extra_columns={"dir_name"}).scalars
+        with warnings.catch_warnings():
+            # tbparse uses pandas API that pandas 3 deprecates; not the user's concern.
+            warnings.simplefilter("ignore", category=FutureWarning)
+            warnings.simplefilter("ignore", category=DeprecationWarning)
+            scalars = SummaryReader(str(path), extra_columns={"dir_name"}).scalars
     except Exception as exc:  # tbparse raises many kinds on damaged files
         raise DataError(f"{path}: cannot read TensorBoard events ({' '.join(str(exc).split())}); check the file") from None
     if scalars is None or len(scalars) == 0:

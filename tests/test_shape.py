@@ -1,0 +1,81 @@
+"""The schedule-shape guess used by `scaling inspect`, on synthetic LR arrays of each shape."""
+
+import numpy as np
+import pytest
+
+from scaling.shape import guess_schedule_shape
+
+T = 10_000
+PEAK = 3e-4
+STEPS = np.arange(0, T + 1, 50)
+
+
+def warmup(lr, w=500):
+    return np.where(STEPS < w, PEAK * STEPS / w, lr)
+
+
+def cosine(x, floor=0.1):
+    return PEAK * (floor + (1 - floor) * 0.5 * (1 + np.cos(np.pi * x)))
+
+
+def wsd(decay_start=0.8, form="linear", floor=0.1):
+    x = np.clip((STEPS / T - decay_start) / (1 - decay_start), 0, 1)
+    y = 1 - (1 - floor) * x if form == "linear" else floor**x
+    return PEAK * y
+
+
+CASES = {
+    "constant": (np.full(STEPS.shape, PEAK), "constant"),
+    "constant+warmup": (warmup(np.full(STEPS.shape, PEAK)), "constant"),
+    "cosine": (cosine(STEPS / T), "cosine"),
+    "cosine to zero": (cosine(STEPS / T, floor=0.0), "cosine"),
+    "cosine+warmup": (warmup(cosine(np.clip((STEPS - 500) / (T - 500), 0, 1))), "cosine"),
+    "linear": (PEAK * (1 - 0.9 * STEPS / T), "linear"),
+    "linear+warmup": (warmup(PEAK * (1 - 0.9 * np.clip((STEPS - 500) / (T - 500), 0, 1))), "linear"),
+    "wsd linear": (wsd(), "WSD"),
+    "wsd exponential+warmup": (warmup(wsd(form="exp")), "WSD"),
+    "step": (np.where(STEPS < 6000, PEAK, np.where(STEPS < 8000, 0.3 * PEAK, 0.1 * PEAK)), "step"),
+    "inverse sqrt": (PEAK / np.sqrt(1 + STEPS / 100), "other"),
+    "exponential": (PEAK * 0.01 ** (STEPS / T), "other"),
+    "cyclic": (PEAK * (0.55 + 0.45 * np.cos(2 * np.pi * STEPS / 2500)), "other"),
+}
+
+
+@pytest.mark.parametrize("name", list(CASES))
+def test_shape_guess(name):
+    lr, expected = CASES[name]
+    assert guess_schedule_shape(STEPS, lr).shape == expected
+
+
+@pytest.mark.parametrize("name", ["constant+warmup", "cosine+warmup", "linear+warmup", "wsd exponential+warmup"])
+def test_warmup_is_detected_and_its_end_reported(name):
+    guess = guess_schedule_shape(STEPS, CASES[name][0])
+    assert guess.warmup_steps == 500
+    assert "warmup to step 500" in guess.describe()
+
+
+def test_no_warmup_when_the_log_starts_at_the_peak():
+    guess = guess_schedule_shape(STEPS, CASES["cosine"][0])
+    assert guess.warmup_steps is None and "no warmup in log" in guess.describe()
+
+
+def test_wsd_detail_names_the_decay_form():
+    assert "linear" in guess_schedule_shape(STEPS, wsd()).detail
+    assert "exponential" in guess_schedule_shape(STEPS, wsd(form="exp")).detail
+
+
+def test_step_detail_lists_the_drops():
+    assert guess_schedule_shape(STEPS, CASES["step"][0]).detail == "2 drops at step 6000, 8000"
+
+
+def test_unsorted_and_nan_points_are_handled():
+    lr = cosine(STEPS / T)
+    order = np.random.default_rng(0).permutation(len(STEPS))
+    lr_with_gaps = lr[order].copy()
+    lr_with_gaps[::7] = np.nan
+    assert guess_schedule_shape(STEPS[order], lr_with_gaps).shape == "cosine"
+
+
+def test_no_lr_is_unknown():
+    assert guess_schedule_shape([], []).shape == "unknown"
+    assert guess_schedule_shape([0, 1], [np.nan, np.nan]).shape == "unknown"
