@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import functools
 import hashlib
 import io
 import json
@@ -331,22 +332,23 @@ def _val_windows(val: np.ndarray, cfg: RunConfig) -> np.ndarray:
     return np.stack([val[s: s + cfg.ctx + 1] for s in starts]).astype(np.int32)
 
 
-def train(cfg: RunConfig, corpus: Corpus, *, progress: Callable[[str], None] | None = None) -> dict:
-    """Train one model; return ``{"rows": [...], "params": N, "params_total": ..., "seconds": ...}``.
+def _shape_key(cfg: RunConfig) -> RunConfig:
+    """The part of a config that the compiled step depends on (schedule, seed, length do not)."""
+    return replace(cfg, name="", steps=0, schedule="", peak_lr=0.0, warmup=0, final_frac=0.0,
+                   decay_frac=0.0, seed=0, eval_every=0, group="")
 
-    Each row is ``dict(step, lr, train_loss, val_loss, tokens)``; ``val_loss``
-    is ``None`` except every ``eval_every`` updates and at the last update.
+
+@functools.lru_cache(maxsize=None)
+def _compiled(key: RunConfig):
+    """Optimizer, jitted update and jitted validation loss for one model shape.
+
+    Cached so that the runs of one size in a process share one compilation;
+    the LR is an argument, so every schedule uses the same compiled update.
     """
     import jax
-    import jax.numpy as jnp
-    import optax
 
-    lrs = schedule_lr(cfg.schedule, cfg.steps, peak=cfg.peak_lr, warmup=cfg.warmup,
-                      final_frac=cfg.final_frac, decay_frac=cfg.decay_frac)
-    params = init_params(cfg, jax.random.PRNGKey(cfg.seed))
-    n_non_emb, n_total = count_params(params)
+    cfg = key
     opt = make_optimizer(cfg)
-    opt_state = opt.init(params)
 
     @jax.jit
     def step(params, opt_state, batch, lr):
@@ -359,6 +361,25 @@ def train(cfg: RunConfig, corpus: Corpus, *, progress: Callable[[str], None] | N
     def val_loss(params, windows):
         chunks = windows.reshape(-1, cfg.batch, cfg.ctx + 1)
         return jax.lax.map(lambda b: loss_fn(params, b, cfg), chunks).mean()
+
+    return opt, step, val_loss
+
+
+def train(cfg: RunConfig, corpus: Corpus, *, progress: Callable[[str], None] | None = None) -> dict:
+    """Train one model; return ``{"rows": [...], "params": N, "params_total": ..., "seconds": ...}``.
+
+    Each row is ``dict(step, lr, train_loss, val_loss, tokens)``; ``val_loss``
+    is ``None`` except every ``eval_every`` updates and at the last update.
+    """
+    import jax
+    import jax.numpy as jnp
+
+    lrs = schedule_lr(cfg.schedule, cfg.steps, peak=cfg.peak_lr, warmup=cfg.warmup,
+                      final_frac=cfg.final_frac, decay_frac=cfg.decay_frac)
+    params = init_params(cfg, jax.random.PRNGKey(cfg.seed))
+    n_non_emb, n_total = count_params(params)
+    opt, step, val_loss = _compiled(_shape_key(cfg))
+    opt_state = opt.init(params)
 
     windows = jnp.asarray(_val_windows(corpus.val, cfg))
     if windows.shape[0] % cfg.batch:
@@ -447,10 +468,28 @@ def sidecar(cfg: RunConfig, result: dict, corpus: Corpus) -> dict:
     }
 
 
+def _pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # exists, owned by someone else
+        return True
+    return True
+
+
 def _acquire(lock: Path) -> bool:
+    """Create ``lock`` exclusively; a lock left by a dead process (same machine) is taken over."""
     try:
         fd = os.open(lock, os.O_CREAT | os.O_EXCL | os.O_WRONLY)
     except FileExistsError:
+        try:
+            owner = int(lock.read_text() or "0")
+        except (OSError, ValueError):
+            return False
+        if owner and not _pid_alive(owner):
+            lock.unlink(missing_ok=True)
+            return _acquire(lock)
         return False
     os.write(fd, str(os.getpid()).encode())
     os.close(fd)
@@ -485,7 +524,7 @@ CURVE_MODEL = dict(d_model=64, n_layers=2)
 CURVE_STEPS = 600
 #: Sizes (d_model, n_layers) and budgets (updates) of the final-loss grid.
 GRID_SIZES = ((24, 1), (32, 2), (48, 2), (64, 3))
-GRID_STEPS = (100, 200, 400, 800, 1600)
+GRID_STEPS = (100, 200, 400, 800)
 
 
 def curve_plan() -> list[RunConfig]:
