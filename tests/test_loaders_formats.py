@@ -216,3 +216,19 @@ def test_mixed_formats_in_one_folder(tmp_path):
     t = load(tmp_path)
     assert t["run"].tolist() == ["a", "b"]
     np.testing.assert_allclose(t["lr"], [0.001, 0.002])
+
+
+def test_folder_prefers_its_own_logs_over_a_tensorboard_copy(tmp_path):
+    # A Hugging Face output folder holds trainer_state.json and runs/<date>/events.out.tfevents.*
+    trainer_state(tmp_path, HF_LOG, where="out/run-a")
+    events = tmp_path / "out" / "run-a" / "runs" / "Jan01"
+    events.mkdir(parents=True)
+    (events / "events.out.tfevents.1.host.0.0").write_bytes(b"")
+    t = load(tmp_path / "out" / "run-a")
+    assert set(t["source"]) == {str(tmp_path / "out" / "run-a" / "trainer_state.json")}
+
+
+def test_points_table_passed_to_load_gets_a_hint(tmp_path):
+    p = write(tmp_path / "pts.csv", "params,tokens,loss\n1e8,1e9,3.0\n")
+    with pytest.raises(DataError, match="looks like a final-loss table: use scaling.load_points"):
+        load(p)

@@ -75,13 +75,15 @@ def expand_paths(paths: str | Path | Iterable[str | Path]) -> list[Path]:
 
 
 def _folder_files(folder: Path) -> list[Path]:
-    if is_tensorboard_dir(folder):
-        return [folder]
+    """Log files of a folder: its own log files first (a Hugging Face output folder also holds a
+    ``runs/`` TensorBoard copy of the same numbers), else the folder as one TensorBoard log,
+    else log files one level down (``lightning_logs/version_*/metrics.csv``)."""
     found: list[Path] = []
     for pattern in _LOG_PATTERNS:
         found.extend(folder.glob(pattern))
+    if not found and is_tensorboard_dir(folder):
+        return [folder]
     if not found:
-        # Nothing at the top: look one level down (e.g. lightning_logs/version_*/metrics.csv).
         for pattern in _LOG_PATTERNS:
             found.extend(folder.glob(f"*/{pattern}"))
     if not found:
@@ -116,8 +118,10 @@ def _load_one(path: Path, fmt: str, choice: ColumnChoice):
 
 def _disambiguate(tables: list, paths: list[Path]) -> list[str]:
     """Give runs whose names clash across files a folder (or file) prefix; returns notes."""
+    import pandas as pd
+
     named = [t.attrs.get("named_by_file", False) for t in tables]
-    names = [list(dict.fromkeys(t["run"])) for t in tables]
+    names = [list(pd.unique(t["run"])) for t in tables]
     counts: dict[str, int] = {}
     for ns in names:
         for n in ns:
@@ -136,7 +140,7 @@ def _disambiguate(tables: list, paths: list[Path]) -> list[str]:
             prefix = path.stem
         mapping = {n: f"{prefix}/{n}" for n in clash}
         attrs = t.attrs
-        tables[i] = t.assign(run=t["run"].map(lambda r: mapping.get(r, r)).astype("str"))
+        tables[i] = t.assign(run=t["run"].replace(mapping))
         tables[i].attrs = attrs
         renamed.extend(mapping.items())
     if not renamed:
@@ -196,6 +200,8 @@ def load(
     fmt = normalize_format(format) if format else None
     choice = ColumnChoice(step=step_col, loss=loss_col, lr=lr_col, run=run_col, split=split)
     files = expand_paths(paths)
+    if not files:
+        raise DataError("no input files given; pass log files, folders or glob patterns")
     tables = [_load_one(p, fmt or detect_format(p), choice) for p in files]
     notes: list[str] = []
     for t in tables:
@@ -252,7 +258,10 @@ def load_points(
     choice = PointColumns(N=n_col, D=d_col, C=c_col, loss=loss_col, run=run_col)
     fmt = normalize_format(format) if format else None
     tables = []
-    for p in expand_paths(paths):
+    files = expand_paths(paths)
+    if not files:
+        raise DataError("no input files given; pass final-loss tables, folders or glob patterns")
+    for p in files:
         f = fmt or detect_format(p)
         if f in ("csv", "tsv"):
             tables.append(csv.load_points_csv(p, choice))

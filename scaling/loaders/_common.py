@@ -143,9 +143,11 @@ def curves_from_records(rec: Records, choice: ColumnChoice) -> pd.DataFrame:
 
     step_col = pick(choice.step, rec.step_aliases, "--step-col")
     if step_col is None:
+        sizes = sum(has_any(cols, a) for a in (POINT_N_ALIASES, POINT_D_ALIASES, POINT_C_ALIASES))
+        hint = " (this looks like a final-loss table: use scaling.load_points)" if sizes >= 2 else ""
         raise DataError(
             f"{src}: no step column (looked for {', '.join(rec.step_aliases)}); columns found: "
-            f"{list_columns(cols)}; name it with --step-col"
+            f"{list_columns(cols)}; name it with --step-col{hint}"
         )
     if choice.loss is not None:
         col = explicit_column(cols, choice.loss, flag="--loss-col", source=src)
@@ -195,7 +197,7 @@ def curves_from_records(rec: Records, choice: ColumnChoice) -> pd.DataFrame:
             raise DataError(f"{src}: empty run name at {rec.where(int(f[ROW].iloc[i]))}, column '{run_col}'; fill it in")
         raw["run"] = runs.astype("str").str.strip().to_numpy()
     else:
-        raw["run"] = np.full(len(f), rec.run, dtype=object)
+        raw["run"] = pd.Categorical.from_codes(np.zeros(len(f), dtype=np.int8), [rec.run])
     raw[ROW] = f[ROW].to_numpy()
     names = {key: str(c) for key, c in num.items()}
     out = tidy_curves(
