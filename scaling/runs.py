@@ -332,17 +332,17 @@ def make_curves(
     step = np.asarray(step, dtype=float).ravel()
     n = len(step)
 
-    def col(x: Any, name: str) -> np.ndarray:
-        a = np.broadcast_to(np.asarray(np.nan if x is None else x, dtype=float), (n,)) if np.ndim(x) == 0 else np.asarray(x, dtype=float).ravel()
+    def per_row(x: Any, name: str, dtype: Any = float) -> np.ndarray:
+        # A scalar applies to every row; an array must have one value per step.
+        a = np.asarray(np.nan if x is None else x, dtype=dtype)
+        a = np.broadcast_to(a, (n,)) if a.ndim == 0 else a.ravel()
         if len(a) != n:
             raise DataError(f"make_curves: '{name}' has {len(a)} values but 'step' has {n}; pass arrays of equal length")
         return a
 
-    loss_a = col(loss, "loss")
-    splits = np.broadcast_to(np.asarray(split, dtype=object), (n,)) if np.ndim(split) == 0 else np.asarray(split, dtype=object)
-    runs = np.broadcast_to(np.asarray(run, dtype=object), (n,)) if np.ndim(run) == 0 else np.asarray(run, dtype=object)
-    if len(splits) != n or len(runs) != n:
-        raise DataError(f"make_curves: 'run' and 'split' need one value or {n} values (one per step)")
+    loss_a = per_row(loss, "loss")
+    splits = per_row(split, "split", dtype=object)
+    runs = per_row(run, "run", dtype=object)
     unknown = sorted({str(s) for s in splits} - set(SPLITS))
     if unknown:
         raise DataError(f"make_curves: unknown split {unknown[0]!r}; use 'train' or 'val'")
@@ -353,7 +353,7 @@ def make_curves(
         loss_columns[s] = f"loss:{s}"
     for name, x in (("lr", lr), ("tokens", tokens), ("params", params), ("flops", flops)):
         if x is not None or name == "lr":
-            raw[name] = col(x, name)
+            raw[name] = per_row(x, name)
     names = {c: "loss" for c in loss_columns.values()}
     return tidy_curves(pd.DataFrame(raw), loss_columns=loss_columns, source="<arrays>", names=names)
 
@@ -380,7 +380,8 @@ def lr_per_step(curve: pd.DataFrame, *, warmup_steps: int = 0) -> np.ndarray:
     * ``W > 0`` and the log starts inside warmup (:math:`0 < s_0 < W`): linear
       ramp :math:`\\eta(t) = \\eta_0\\, t / s_0`, which is what a linear warmup
       logged from :math:`s_0` on implies;
-    * ``W = 0``: :math:`\\eta_0` held backwards to step 0.
+    * ``W = 0``: :math:`\\eta_0` held backwards to step 0;
+    * a log that starts at step 0 is used as it is (it shows its own warmup).
 
     Parameters
     ----------

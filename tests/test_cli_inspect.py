@@ -116,7 +116,9 @@ def test_bad_input_is_one_line_on_stderr_with_exit_2(tmp_path, capsys, case):
 
 def test_bad_input_through_the_console_script(tmp_path):
     p = write(tmp_path / "log.csv", "step,loss\n0,4\n1,-2\n")
-    out = subprocess.run([sys.executable, "-m", "scaling.cli", "inspect", str(p)], capture_output=True, text=True)
+    script = Path(sys.executable).with_name("scaling")
+    cmd = [str(script)] if script.exists() else [sys.executable, "-m", "scaling.cli"]
+    out = subprocess.run([*cmd, "inspect", str(p)], capture_output=True, text=True)
     assert out.returncode == 2
     assert out.stdout == ""
     assert out.stderr.startswith("scaling: error: ") and "Traceback" not in out.stderr

@@ -300,3 +300,19 @@ def test_multipowerlaw_csvs_all_load_with_sane_ranges():
         assert 2.5 < rows["loss"].min() and rows["loss"].max() < 4.2
         assert rows["loss"].is_monotonic_decreasing or rows["loss"].iloc[-1] < rows["loss"].iloc[0]
         assert summary.loc[run, "shape"] == LUO_SHAPES[f.stem.split("_")[0]], run
+
+
+def test_optional_tokens_and_params_columns_are_kept(tmp_path):
+    t = load(write(tmp_path / "r.csv", "step,train_loss,tokens,params\n1,4.0,2048,1e5\n2,3.9,4096,1e5\n"))
+    assert t["tokens"].tolist() == [2048, 4096] and t["params"].tolist() == [1e5, 1e5]
+    assert list(t.columns) == ["run", "step", "loss", "lr", "split", "tokens", "params", "source"]
+
+
+def test_table_kind_of_a_folder_is_the_kind_of_its_files(tmp_path):
+    write(tmp_path / "c" / "a.csv", "step,loss\n0,4\n")
+    write(tmp_path / "p" / "a.csv", "N,D,loss\n1e8,1e9,3\n")
+    assert detect_table_kind(tmp_path / "c") == "curves"
+    assert detect_table_kind(tmp_path / "p") == "points"
+    write(tmp_path / "c" / "b.csv", "N,D,loss\n1e8,1e9,3\n")
+    with pytest.raises(DataError, match="mixes loss-curve logs and final-loss tables"):
+        detect_table_kind(tmp_path / "c")

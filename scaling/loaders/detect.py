@@ -146,8 +146,18 @@ def detect_table_kind(path: Path | str, *, format: str | None = None) -> str:
     has a loss column and at least two of N / D / C (``params``,
     ``Model Size``, ``tokens``, ``flops``, ``Training FLOP`` ...). Every
     other format (W&B, Hugging Face, Lightning, TensorBoard) holds curves.
+    A folder or glob pattern gets the kind its files share (a DataError when
+    they mix both kinds).
     """
     path = Path(path)
+    if not path.is_file() and not is_tensorboard_dir(path):
+        # A folder or a glob: the kind its files share.
+        from scaling.loaders import expand_paths
+
+        kinds = {detect_table_kind(p, format=format) for p in expand_paths([str(path)])}
+        if len(kinds) > 1:
+            raise DataError(f"{path}: mixes loss-curve logs and final-loss tables; pass them separately")
+        return kinds.pop()
     fmt = normalize_format(format) if format else detect_format(path)
     if fmt not in ("csv", "tsv", "jsonl"):
         return "curves"
