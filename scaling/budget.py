@@ -258,6 +258,44 @@ def _eval_loss(law, thetas: np.ndarray, N: np.ndarray, D: np.ndarray) -> np.ndar
         return np.asarray(out, dtype=np.float64)
 
 
+def law_band(fit, inputs: Mapping[str, Any], *, level: float | None = None) -> dict[str, np.ndarray]:
+    """Evaluate a fitted law at ``inputs`` with its point estimate and every bootstrap sample.
+
+    Works for both kinds of law (final-loss inputs such as ``N``, ``D``, ``C``
+    of shape (n,); curve inputs ``lr`` (T+1,) and ``step`` (n,)).
+
+    Returns
+    -------
+    dict
+        ``loss`` (n,) from the point estimate and ``loss_lo``, ``loss_hi`` (n,),
+        the percentile interval over the samples (NaN without samples).
+    """
+    law, theta, samples, fit_level = _unpack(fit)
+    level = fit_level if level is None else float(level)
+    L = _eval_inputs(law, _stack(theta, samples), inputs)
+    return _with_band("loss", L, level, samples is not None)
+
+
+def _eval_inputs(law, thetas: np.ndarray, inputs: Mapping[str, Any]) -> np.ndarray:
+    """``law.fn`` for each row of ``thetas`` at shared ``inputs``: (S, n), float64 numpy."""
+    import jax
+
+    from scaling._x64 import float64
+
+    key = ("shared", id(law))
+    hit = _JITTED.get(key)
+    if hit is None or hit[0] is not law:
+        fn = jax.jit(jax.vmap(lambda th, inp: law.fn(th, inp), in_axes=(0, None)))
+        _JITTED[key] = hit = (law, fn)
+    prepared = {}
+    for k, v in inputs.items():
+        arr = np.asarray(v)
+        prepared[k] = arr.astype(np.int64) if k == "step" else arr.astype(np.float64)
+    with float64():
+        out = hit[1](np.atleast_2d(np.asarray(thetas, np.float64)), prepared)
+        return np.asarray(out, dtype=np.float64)
+
+
 # --------------------------------------------------------------------------- allocation on arrays
 
 
@@ -712,10 +750,6 @@ def curve_losses(law, thetas, lr, steps, *, N: float | None = None) -> np.ndarra
     N : float, optional
         Model size, for laws that read ``N``.
     """
-    import jax
-
-    from scaling._x64 import float64
-
     if law.kind != "curve":
         raise ScalingError(
             f"law {law.name!r} is a final-loss law; schedule planning needs a loss-curve fit "
@@ -726,14 +760,7 @@ def curve_losses(law, thetas, lr, steps, *, N: float | None = None) -> np.ndarra
         if N is None:
             raise ScalingError(f"law {law.name!r} reads the model size; pass N= (parameters)")
         inputs["N"] = np.float64(N)
-    key = ("curve", id(law))
-    hit = _JITTED.get(key)
-    if hit is None or hit[0] is not law:
-        fn = jax.jit(jax.vmap(lambda th, inp: law.fn(th, inp), in_axes=(0, None)))
-        _JITTED[key] = hit = (law, fn)
-    with float64():
-        out = hit[1](np.atleast_2d(np.asarray(thetas, np.float64)), inputs)
-        return np.asarray(out, dtype=np.float64)
+    return _eval_inputs(law, thetas, inputs)
 
 
 def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = None, level: float | None = None, N=None):

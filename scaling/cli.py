@@ -91,9 +91,213 @@ def _run_inspect(args: argparse.Namespace) -> int:
 # --------------------------------------------------------------------------- budget / report
 
 
+def _load_fit(path: str):
+    """FitResult from a JSON file, or a one-line error."""
+    from pathlib import Path
+
+    from scaling.errors import DataError
+    from scaling.fit import FitResult
+
+    if not Path(path).is_file():
+        raise DataError(f"fit result {path} not found; make one with 'scaling fit ... --out {path}'")
+    return FitResult.load(path)
+
+
+def _float_list(text: str, flag: str) -> list[float]:
+    try:
+        return [float(x) for x in str(text).split(",") if x.strip()]
+    except ValueError:
+        raise ScalingError(f"{flag} {text!r}: write comma-separated numbers, e.g. {flag} 0.1,0.2,0.3") from None
+
+
+def _add_budget(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "budget",
+        help="compute-optimal model size, data and loss for FLOP budgets (from a final-loss fit)",
+        description=(
+            "For each training budget C (FLOPs, C = 6ND): the compute-optimal model size N, tokens D, "
+            "tokens per parameter and predicted loss, with bootstrap intervals from FIT.json (a fit of "
+            "chinchilla or another law of N and D). With --target-loss: the compute needed to reach "
+            "that loss, at a fixed --n, under a cap --max-n, or counting --inference-tokens."
+        ),
+    )
+    p.add_argument("fit", metavar="FIT.json", help="fit result of a final-loss law of N and D")
+    p.add_argument("--flops", type=float, action="append", default=[], metavar="C",
+                   help="training budget in FLOPs (repeatable), e.g. --flops 1e21")
+    p.add_argument("--flops-range", metavar="START:STOP:COUNT", help="log-spaced budgets, e.g. 1e19:1e23:9")
+    p.add_argument("--target-loss", type=float, metavar="L", help="also: compute needed to reach loss L (nats)")
+    p.add_argument("--n", type=float, metavar="N", help="with --target-loss: fixed model size (parameters)")
+    p.add_argument("--max-n", type=float, metavar="N", help="with --target-loss: largest model size allowed")
+    p.add_argument("--inference-tokens", type=float, default=0.0, metavar="T",
+                   help="with --target-loss: tokens served at inference (cost 2N per token)")
+    p.add_argument("--level", type=float, metavar="P", help="interval level (default: the fit's, e.g. 0.9)")
+    p.add_argument("--out", metavar="CSV", help="also write the full table (with bounds) as CSV")
+    p.set_defaults(func=_run_budget)
+
+
+def _run_budget(args: argparse.Namespace) -> int:
+    import numpy as np
+
+    from scaling import budget
+    from scaling.report.document import Table, fmt, interval, text_table, write_atomic
+
+    flops = list(args.flops)
+    if args.flops_range:
+        flops += list(budget.flops_range(args.flops_range))
+    if not flops and args.target_loss is None:
+        raise ScalingError("give at least one --flops C (e.g. --flops 1e21), a --flops-range or a --target-loss")
+    fit = _load_fit(args.fit)
+    outputs = []
+    if flops:
+        plan = budget.compute_optimal(fit, np.array(flops), level=args.level)
+        level = args.level or fit.level
+        rows = tuple((fmt(r.flops, ".3g"), interval(r.N, r.N_lo, r.N_hi), interval(r.D, r.D_lo, r.D_hi),
+                      interval(r.tokens_per_param, r.tokens_per_param_lo, r.tokens_per_param_hi),
+                      interval(r.loss, r.loss_lo, r.loss_hi, ".4g")) for r in plan.itertuples(index=False))
+        print(text_table(Table(("FLOPs", "N (params)", "D (tokens)", "D/N", "loss (nats)"), rows,
+                               caption=f"Compute-optimal allocation from {args.fit} ({fit.law}; "
+                                       f"[{level:.0%} bootstrap interval])")))
+        outputs.append(plan)
+    if args.target_loss is not None:
+        df = budget.compute_for_loss(fit, args.target_loss, N=args.n, max_N=args.max_n,
+                                     inference_tokens=args.inference_tokens, level=args.level)
+        r = df.iloc[0]
+        if not np.isfinite(r["N"]):
+            print(f"\nLoss {args.target_loss:g} is not reachable with this fit"
+                  + (f" at N = {args.n:g}" if args.n else "") + " (below the law's floor).")
+        else:
+            rows = tuple((k, interval(r[k], r[f"{k}_lo"], r[f"{k}_hi"])) for k in
+                         ("N", "D", "tokens_per_param", "train_flops", "inference_flops", "total_flops"))
+            how = f"fixed N = {args.n:g}" if args.n else (f"N <= {args.max_n:g}" if args.max_n else "N free")
+            print()
+            print(text_table(Table(("quantity", "value [interval]"), rows,
+                                   caption=f"Cheapest way to reach loss {args.target_loss:g} ({how}, "
+                                           f"{args.inference_tokens:g} inference tokens; "
+                                           f"reachable in {r['reachable']:.0%} of bootstrap samples)")))
+        outputs.append(df)
+    if args.out:
+        import pandas as pd
+
+        write_atomic(args.out, pd.concat(outputs, ignore_index=True).to_csv(index=False))
+        print(f"\nwrote {args.out}")
+    return 0
+
+
+def _add_schedule_plan(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "schedule-plan",
+        help="rank LR schedules for a step budget by predicted final loss (from a loss-curve fit)",
+        description=(
+            "Predict the final loss of cosine, linear, WSD (decay fractions x shapes), multi-step 80/10/10 "
+            "and constant schedules with the fitted loss-curve law in FIT.json, rank them with bootstrap "
+            "intervals (the 'above best' interval is paired: same samples for every schedule) and scan "
+            "the WSD decay fraction."
+        ),
+    )
+    p.add_argument("fit", metavar="FIT.json", help="fit result of a loss-curve law (lr-annealing, multi-power)")
+    p.add_argument("--steps", type=int, required=True, metavar="T", help="total optimizer steps (warmup included)")
+    p.add_argument("--peak", type=float, required=True, metavar="LR", help="peak learning rate")
+    p.add_argument("--final", type=float, metavar="LR", help="final learning rate of the decays (default peak/10)")
+    p.add_argument("--warmup", type=int, default=0, metavar="W", help="linear warmup steps (default 0)")
+    p.add_argument("--fractions", default="0.1,0.2,0.3", metavar="F,F", help="WSD decay fractions to rank")
+    p.add_argument("--shapes", default="linear,1-sqrt,exp", metavar="S,S",
+                   help="WSD decay shapes: linear, cosine, 1-sqrt, exp")
+    p.add_argument("--scan-shape", default="1-sqrt", metavar="S", help="decay shape for the decay-fraction scan")
+    p.add_argument("--schedule", action="append", default=[], metavar="SPEC",
+                   help="extra candidate schedule spec (repeatable; see 'scaling schedules --help')")
+    p.add_argument("--model-size", type=float, metavar="N", help="model size for laws that read N")
+    p.add_argument("--out", metavar="CSV", help="also write the ranking as CSV")
+    p.set_defaults(func=_run_schedule_plan)
+
+
+def _run_schedule_plan(args: argparse.Namespace) -> int:
+    from scaling import budget
+    from scaling.report.document import Table, fmt, interval, text_table, write_atomic
+
+    fit = _load_fit(args.fit)
+    shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
+    cands = budget.candidate_schedules(args.steps, args.peak, final=args.final, warmup=args.warmup,
+                                       decay_fractions=_float_list(args.fractions, "--fractions"), shapes=shapes)
+    for k, spec in enumerate(args.schedule):
+        cands[f"user {k + 1}"] = spec
+    ranking = budget.compare_schedules(fit, cands, steps=args.steps, N=args.model_size)
+    level = fit.level
+    rows = tuple((str(r.rank), r.schedule, interval(r.final_loss, r.final_loss_lo, r.final_loss_hi, ".4f"),
+                  interval(r.delta, r.delta_lo, r.delta_hi, ".3g"), fmt(r.p_best, ".2f"))
+                 for r in ranking.itertuples(index=False))
+    print(text_table(Table(("rank", "schedule", "final loss", "above best (paired)", "P(best)"), rows,
+                           caption=f"Schedules for {args.steps} steps, peak {args.peak:g} ({fit.law}; "
+                                   f"[{level:.0%} bootstrap interval])")))
+    scan = budget.best_wsd_decay(fit, steps=args.steps, peak=args.peak, final=args.final, warmup=args.warmup,
+                                 shape=args.scan_shape, N=args.model_size)
+    best = scan.loc[scan["rank"] == 1].iloc[0]
+    print()
+    print("WSD decay-fraction scan (" + args.scan_shape + "): "
+          + ", ".join(f"{d:g}: {v:.4f}" for d, v in zip(scan["decay"], scan["final_loss"])))
+    top = ranking.iloc[0]
+    print(f"best WSD decay fraction: {best['decay']:g} (final loss "
+          f"{interval(best['final_loss'], best['final_loss_lo'], best['final_loss_hi'], '.4f')})")
+    print(f"recommended: {top['schedule']}  ->  {top['spec']}")
+    if args.out:
+        write_atomic(args.out, ranking.to_csv(index=False))
+        print(f"wrote {args.out}")
+    return 0
+
+
+def _add_report(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "report",
+        help="write an HTML + Markdown report (answer first, then figures) for one or more fits",
+        description=(
+            "Write DIR/report.html (self-contained, figures embedded), DIR/report.md and DIR/figures/*.png|svg. "
+            "The report opens with the answer (compute-optimal N, D and loss for each --budget; the best "
+            "schedule for the step budget) and then shows the evidence: fit summary, data and fitted law, "
+            "residuals, bootstrap histograms, iso-FLOP curves, the compute-optimal frontier, fitted vs "
+            "held-out curves and candidate schedules. Data default to the files recorded in each fit."
+        ),
+    )
+    p.add_argument("fits", nargs="+", metavar="FIT.json", help="fit results (final-loss and/or loss-curve)")
+    p.add_argument("--budget", type=float, action="append", default=[], metavar="C",
+                   help="FLOP budget to plan for (repeatable; default 10x/100x/1000x the data's largest)")
+    p.add_argument("--data", action="append", default=[], metavar="FILE",
+                   help="curve logs or points tables to draw (repeatable; default: the fit's own files)")
+    p.add_argument("--steps", type=int, metavar="T", help="step budget for the schedule plan (default: longest run)")
+    p.add_argument("--peak", type=float, metavar="LR", help="peak LR for the schedule plan (default: the data's)")
+    p.add_argument("--final", type=float, metavar="LR", help="final LR of the decays (default peak/10)")
+    p.add_argument("--warmup", type=int, metavar="W", help="warmup steps for the schedule plan")
+    p.add_argument("--published", action="store_true",
+                   help="draw Hoffmann et al. 2022 and Epoch 2024 frontiers for comparison")
+    p.add_argument("--title", default="Scaling plan", help="report title")
+    p.add_argument("--out", required=True, metavar="DIR", help="output folder")
+    p.set_defaults(func=_run_report)
+
+
+def _run_report(args: argparse.Namespace) -> int:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from scaling.report.build import build_report, load_data
+    from scaling.report.document import write_report
+
+    fits = [_load_fit(f) for f in args.fits]
+    curves, points = load_data(args.data) if args.data else (None, None)
+    plan = {"steps": args.steps, "peak": args.peak, "final": args.final, "warmup": args.warmup}
+    rep = build_report(fits, curves=curves, points=points, budgets=args.budget, schedule_plan=plan,
+                       published=args.published, title=args.title)
+    paths = write_report(rep, args.out)
+    print(f"report: {paths['html']}")
+    print(f"markdown: {paths['markdown']}")
+    print(f"figures: {len(paths['figures'])} files in {paths['html'].parent / 'figures'}")
+    return 0
+
+
+
 # Order here is the order in ``scaling --help``.
 _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_inspect,
+    _add_budget,
+    _add_schedule_plan,
+    _add_report,
 ]
 
 

@@ -1,0 +1,341 @@
+"""Compose a report from fit results: the answer first, then the evidence.
+
+For a final-loss fit (``chinchilla`` and other laws of N and D): the
+compute-optimal N, D, tokens per parameter and loss for each budget with
+intervals, then the fit summary, data and fitted law, residuals, bootstrap
+histograms, iso-FLOP curves and the compute-optimal frontier.
+
+For a loss-curve fit (``lr-annealing``, ``multi-power``): the recommended
+schedule for the step budget with its predicted final loss and the gain over
+cosine, then the fit summary, fitted vs held-out curves, prediction errors,
+bootstrap histograms, predicted curves of the candidate schedules, their
+ranking and the WSD decay-fraction scan.
+
+All numbers come from :mod:`scaling.budget`; all drawing from
+:mod:`scaling.report.figures`.
+"""
+
+from __future__ import annotations
+
+import datetime
+from pathlib import Path
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from scaling import budget
+from scaling.errors import ScalingError
+from scaling.progress import Progress
+from scaling.report import figures as F
+from scaling.report.document import FigureItem, Report, Section, Table, fmt, interval, render_figure
+
+
+# --------------------------------------------------------------------------- data
+
+
+def load_data(paths: Sequence[str | Path]) -> tuple[Any, Any]:
+    """(curve table or None, points table or None) from files of either kind."""
+    from scaling.loaders import detect_table_kind, expand_paths, load, load_points
+
+    curve_files, point_files = [], []
+    for p in expand_paths(list(paths)):
+        (point_files if detect_table_kind(p) == "points" else curve_files).append(p)
+    curves = load(curve_files) if curve_files else None
+    points = load_points(point_files) if point_files else None
+    return curves, points
+
+
+def _data_from_fit(fit) -> list[str]:
+    files = (getattr(fit, "data_info", {}) or {}).get("files", []) or []
+    return [f for f in files if Path(f).exists()]
+
+
+def _label(tag: str) -> str:
+    """'fit2-' -> ' (fit 2)' for prose; '' stays ''."""
+    return f" (fit {tag[3:-1]})" if tag else ""
+
+
+# --------------------------------------------------------------------------- summaries
+
+
+def fit_summary_table(fit) -> Table:
+    """Parameters and derived quantities with standard errors and intervals."""
+    level = float(getattr(fit, "level", 0.9) or 0.9)
+    rows = []
+    stderr = getattr(fit, "stderr", None)
+    intervals = dict(getattr(fit, "intervals", {}) or {})
+    for i, name in enumerate(fit.param_names):
+        se = float(stderr[i]) if stderr is not None and len(stderr) > i else float("nan")
+        lo, hi = intervals.get(name, (float("nan"), float("nan")))
+        rows.append((name, "fit", fmt(float(fit.params[i])), fmt(se, ".2g"), fmt(lo), fmt(hi)))
+    dint = dict(getattr(fit, "derived_intervals", {}) or {})
+    for name, v in (getattr(fit, "derived", {}) or {}).items():
+        if name in fit.param_names or np.ndim(v) != 0:
+            continue
+        lo, hi = dint.get(name, (float("nan"), float("nan")))
+        rows.append((name, "derived", fmt(float(v)), "", fmt(lo), fmt(hi)))
+    return Table(("quantity", "kind", "value", "stderr", f"{level:.0%} lo", f"{level:.0%} hi"), tuple(rows),
+                 caption=f"Fitted parameters of `{fit.law}` (fit space) and derived natural-unit quantities")
+
+
+def fit_metrics_line(fit) -> str:
+    """One sentence: points, objective, R², RMSE, starts, bootstrap size, seconds."""
+    samples = getattr(fit, "samples", None)
+    B = 0 if samples is None else len(samples)
+    bits = [f"{getattr(fit, 'n_points', '?')} points"]
+    for label, attr, spec in (("objective", "objective", ".6g"), ("R²", "r2", ".5f"), ("RMSE", "rmse", ".3g"),
+                              ("AIC", "aic", ".5g")):
+        v = getattr(fit, attr, None)
+        if v is not None:
+            bits.append(f"{label} {fmt(v, spec)}")
+    n_starts = getattr(fit, "n_starts", None)
+    if n_starts:
+        bits.append(f"{getattr(fit, 'n_starts_at_best', '?')}/{n_starts} starts reached the best objective")
+    bits.append(f"{B} bootstrap resamples" if B else "no bootstrap (no intervals)")
+    secs = getattr(fit, "seconds", None)
+    if secs is not None:
+        bits.append(f"fitted in {float(secs):.2f} s")
+    return f"Law `{fit.law}`: " + "; ".join(bits) + "."
+
+
+# --------------------------------------------------------------------------- final-loss fits
+
+
+def _default_budgets(points) -> list[float]:
+    if points is not None and len(points):
+        cmax = float(np.nanmax(6.0 * points["N"].to_numpy(float) * points["D"].to_numpy(float)))
+        return [cmax * 10, cmax * 100, cmax * 1000]
+    return [1e20, 1e21, 1e22]
+
+
+def final_sections(fit, *, points=None, budgets: Sequence[float] = (), published: bool = False,
+                   bar: Progress | None = None, tag: str = "") -> tuple[list, Section]:
+    """(answer blocks, evidence section) for a final-loss fit of N and D."""
+    law = fit.law_object()
+    answer: list = []
+    blocks: list = [fit_metrics_line(fit), fit_summary_table(fit)]
+    can_allocate = law.kind == "final" and ({"N", "D"} <= set(law.inputs) or {"N", "M"} <= set(law.inputs))
+    budgets = list(budgets) or _default_budgets(points)
+    level = float(getattr(fit, "level", 0.9) or 0.9)
+    figs: list[FigureItem] = []
+
+    def step(desc):
+        if bar is not None:
+            bar.update(desc=desc)
+
+    if can_allocate:
+        plan = budget.compute_optimal(fit, budgets)
+        rows = []
+        for r in plan.itertuples(index=False):
+            rows.append((fmt(r.flops, ".3g"), interval(r.N, r.N_lo, r.N_hi), interval(r.D, r.D_lo, r.D_hi),
+                         interval(r.tokens_per_param, r.tokens_per_param_lo, r.tokens_per_param_hi),
+                         interval(r.loss, r.loss_lo, r.loss_hi, ".4g")))
+        best = plan.iloc[0]
+        answer.append(
+            f"**Compute-optimal plan from `{fit.law}`{_label(tag)}.** With **{fmt(best['flops'], '.3g')} FLOPs**, train a "
+            f"**{fmt(best['N'], '.3g')}-parameter** model on **{fmt(best['D'], '.3g')} tokens** "
+            f"({fmt(best['tokens_per_param'], '.3g')} tokens per parameter); predicted final loss "
+            f"**{interval(best['loss'], best['loss_lo'], best['loss_hi'], '.4g')}** nats/token "
+            f"(brackets: {level:.0%} bootstrap interval)."
+        )
+        answer.append(Table(("FLOPs", "N (params)", "D (tokens)", "D/N", "loss"), tuple(rows),
+                            caption=f"Compute-optimal allocation with C = 6ND ({level:.0%} intervals)"))
+    else:
+        answer.append(f"`{fit.law}` reads only {', '.join(law.inputs)}: no N/D allocation; see the fitted law below.")
+    if points is not None:
+        fig, ax = F.new_axes(size=(7.0, 4.4))
+        F.plot_points_fit(ax, fit, points)
+        figs.append(render_figure(fig, f"{tag}data-and-fit", "Final-loss data and the fitted law"))
+        step("data and fit")
+        fig, ax = F.new_axes(size=(7.0, 3.2))
+        F.plot_points_residuals(ax, fit, points)
+        figs.append(render_figure(fig, f"{tag}residuals", "Relative residuals of the fit"))
+        step("residuals")
+    if getattr(fit, "samples", None) is not None:
+        names = [n for n in ("E", "A", "B", "alpha", "beta", "a_N", "b_D") if n in (fit.derived_samples or {})]
+        n = len(names) or len(fit.param_names)
+        ncols = min(4, n)
+        nrows = int(np.ceil(n / ncols))
+        fig, axes = F.new_axes(nrows, ncols, size=(3.0 * ncols, 2.3 * nrows))
+        F.plot_param_intervals(axes, fit, names=names or None)
+        figs.append(render_figure(fig, f"{tag}parameter-intervals",
+                                  f"Bootstrap distributions; line = point estimate, shaded = {level:.0%} interval"))
+        step("parameter intervals")
+    if can_allocate:
+        fig, ax = F.new_axes(size=(7.0, 4.4))
+        F.plot_isoflop(ax, fit, budgets[:5])
+        figs.append(render_figure(fig, f"{tag}isoflop", "Predicted loss along iso-FLOP lines; star = optimum"))
+        step("iso-FLOP curves")
+        lo = min(min(budgets) / 1e3, 1e18)
+        hi = max(max(budgets) * 10, lo * 1e4)
+        fig, axes = F.new_axes(1, 2, size=(11.0, 4.2))
+        F.plot_frontier(axes[0], fit, (lo, hi), quantity="N", published=published, budgets=budgets)
+        F.plot_frontier(axes[1], fit, (lo, hi), quantity="D", published=published, budgets=budgets)
+        cap = "Compute-optimal frontier N_opt(C), D_opt(C) with bootstrap bands"
+        if published:
+            cap += "; dashed: Hoffmann et al. 2022 and Besiroglu et al. 2024 (Epoch)"
+        figs.append(render_figure(fig, f"{tag}frontier", cap))
+        step("frontier")
+    return answer, Section(f"Evidence: {fit.law} fit{_label(tag)}", tuple(blocks + figs))
+
+
+# --------------------------------------------------------------------------- loss-curve fits
+
+
+def schedule_defaults(dataset) -> dict[str, Any]:
+    """Step budget, peak LR and warmup read off the longest run of a curve dataset."""
+    longest = max(dataset, key=lambda g: len(g.inputs["lr"]))
+    lr = np.asarray(longest.inputs["lr"], float)
+    peak = float(np.max(lr))
+    warm = int(np.argmax(lr >= peak * (1 - 1e-9)))
+    return {"steps": len(lr) - 1, "peak": peak, "warmup": warm, "final": None}
+
+
+def curve_sections(fit, *, curves=None, plan: Mapping[str, Any] | None = None, bar: Progress | None = None,
+                   tag: str = "") -> tuple[list, Section]:
+    """(answer blocks, evidence section) for a loss-curve fit."""
+    from scaling.fit.dataset import dataset_from_curves
+
+    law = fit.law_object()
+    info = dict(getattr(fit, "data_info", {}) or {})
+    level = float(getattr(fit, "level", 0.9) or 0.9)
+    answer: list = []
+    blocks: list = [fit_metrics_line(fit), fit_summary_table(fit)]
+    figs: list[FigureItem] = []
+
+    def step(desc):
+        if bar is not None:
+            bar.update(desc=desc)
+
+    dataset = None
+    if curves is not None:
+        dataset = dataset_from_curves(law, curves, split=info.get("split"), warmup_steps=int(info.get("warmup_steps") or 0))
+        fitted = info.get("runs") or []
+        held = [g.name for g in dataset if g.name not in fitted]
+        fig, ax = F.new_axes(size=(8.0, 4.6))
+        F.plot_curves_fit(ax, fit, dataset)
+        figs.append(render_figure(fig, f"{tag}curves-fit",
+                                  f"Fitted on {', '.join(fitted) or '?'}; held out: {', '.join(held) or 'none'}"))
+        step("curves")
+        fig, ax = F.new_axes(size=(8.0, 3.4))
+        F.plot_curve_residuals(ax, fit, dataset)
+        figs.append(render_figure(fig, f"{tag}curve-errors", "Relative prediction error along each run"))
+        step("errors")
+        rows = []
+        for g in dataset:
+            pred = budget.law_band(fit, dict(g.inputs))["loss"]
+            rel = np.abs(pred - g.loss) / g.loss
+            rows.append((g.name, "fitted" if g.name in fitted else "held out", str(len(g.loss)),
+                         f"{100 * rel.mean():.3f} %", f"{100 * rel.max():.3f} %",
+                         fmt(float(g.loss[-1]), ".4f"), fmt(float(pred[-1]), ".4f")))
+        blocks.append(Table(("run", "role", "points", "PredE (mean |err|/y)", "WorstE (max)", "final observed",
+                             "final predicted"), tuple(rows), caption="Prediction error per run"))
+    if getattr(fit, "samples", None) is not None:
+        names = [n for n in fit.param_names if n in (fit.derived_samples or {})] or None
+        n = len(names or fit.param_names)
+        fig, axes = F.new_axes(1, n, size=(2.8 * n, 2.4))
+        F.plot_param_intervals(axes, fit, names=names)
+        figs.append(render_figure(fig, f"{tag}parameter-intervals",
+                                  f"Bootstrap distributions; line = point estimate, shaded = {level:.0%} interval"))
+        step("parameter intervals")
+    plan = {k: v for k, v in dict(plan or {}).items() if v is not None}
+    if dataset is not None:
+        plan = {**schedule_defaults(dataset), **plan}
+    if plan.get("steps") and plan.get("peak"):
+        steps, peak, warm = int(plan["steps"]), float(plan["peak"]), int(plan.get("warmup") or 0)
+        final = plan.get("final")
+        cands = budget.candidate_schedules(steps, peak, final=final, warmup=warm)
+        ranking = budget.compare_schedules(fit, cands, steps=steps)
+        step("schedule ranking")
+        scan = budget.best_wsd_decay(fit, steps=steps, peak=peak, final=final, warmup=warm)
+        step("WSD scan")
+        top = ranking.iloc[0]
+        cos = ranking.set_index("schedule").loc["cosine"]
+        best_decay = scan.loc[scan["rank"] == 1].iloc[0]
+        answer.append(
+            f"**Schedule plan from `{fit.law}`{_label(tag)}** for **{steps} steps** at peak LR {peak:g} "
+            f"(warmup {warm}): use **{top['schedule']}** (`{top['spec']}`); predicted final loss "
+            f"**{interval(top['final_loss'], top['final_loss_lo'], top['final_loss_hi'], '.4f')}** nats/token"
+            + (f" vs cosine {interval(cos['final_loss'], cos['final_loss_lo'], cos['final_loss_hi'], '.4f')}; gain "
+               f"over cosine {interval(cos['delta'], cos['delta_lo'], cos['delta_hi'], '.3g')} nats (paired "
+               f"{level:.0%} interval)." if top["schedule"] != "cosine" else " (cosine is the best candidate).")
+            + f" Best WSD decay fraction ({scan['spec'].iloc[0].rsplit('shape=', 1)[1].split(',')[0]} decay): "
+            f"**{best_decay['decay']:.2g}**."
+        )
+        show = ranking.head(8)
+        answer.append(Table(("rank", "schedule", "final loss", "above best", "P(best)"), tuple(
+            (str(r.rank), r.schedule, interval(r.final_loss, r.final_loss_lo, r.final_loss_hi, ".4f"),
+             interval(r.delta, r.delta_lo, r.delta_hi, ".3g"), fmt(r.p_best, ".2f"))
+            for r in show.itertuples(index=False)), caption="Top candidate schedules by predicted final loss"))
+        names = list(dict.fromkeys([top["schedule"], "cosine", "multistep 80/10/10", "constant"]))
+        sc = budget.schedule_curves(fit, {k: cands[k] for k in names}, steps=steps)
+        fig, axes = F.new_axes(1, 2, size=(11.5, 4.2), gridspec_kw={"width_ratios": [2, 1]})
+        F.plot_schedules(axes[0], sc, lr_ax=axes[1], highlight=top["schedule"])
+        figs.append(render_figure(fig, f"{tag}schedules", "Predicted loss for candidate schedules (bands: bootstrap)"))
+        fig, axes = F.new_axes(1, 2, size=(11.5, 4.0))
+        F.plot_schedule_ranking(axes[0], ranking)
+        F.plot_wsd_scan(axes[1], scan)
+        figs.append(render_figure(fig, f"{tag}schedule-ranking",
+                                  "Left: loss above the best schedule (paired intervals). Right: WSD decay fraction scan"))
+        step("schedule figures")
+    else:
+        answer.append(f"`{fit.law}`{_label(tag)}: give --steps and --peak (or --data with the runs) for a schedule plan.")
+    return answer, Section(f"Evidence: {fit.law} fit{_label(tag)}", tuple(blocks + figs))
+
+
+# --------------------------------------------------------------------------- whole report
+
+
+def build_report(fits: Sequence[Any], *, curves=None, points=None, budgets: Sequence[float] = (),
+                 schedule_plan: Mapping[str, Any] | None = None, published: bool = False,
+                 title: str = "Scaling plan", progress: bool | None = None) -> Report:
+    """Compose a :class:`~scaling.report.document.Report` from one or more fit results.
+
+    Parameters
+    ----------
+    fits : sequence of FitResult
+    curves, points : pandas.DataFrame, optional
+        Canonical curve / points tables to draw against the fits (default:
+        the fit's own data files when they still exist).
+    budgets : sequence of float
+        FLOP budgets for final-loss fits (default: 10x, 100x, 1000x the
+        largest compute in the data).
+    schedule_plan : mapping, optional
+        ``steps``, ``peak``, ``final``, ``warmup`` for loss-curve fits
+        (default: read off the longest run in the data).
+    published : bool
+        Draw Hoffmann's and Epoch's frontiers for comparison.
+    progress : bool, optional
+        Force the progress bar on/off (default: on a TTY only).
+    """
+    if not fits:
+        raise ScalingError("no fit results to report on; pass FIT.json files")
+    answer: list = []
+    sections: list[Section] = []
+    n_steps = sum(8 for _ in fits)
+    with Progress(n_steps, "report", enabled=progress) as bar:
+        for k, fit in enumerate(fits):
+            tag = f"fit{k + 1}-" if len(fits) > 1 else ""  # figure-name prefix
+            law = fit.law_object()
+            c, p = curves, points
+            if (law.kind == "curve" and c is None) or (law.kind == "final" and p is None):
+                files = _data_from_fit(fit)
+                if files:
+                    c2, p2 = load_data(files)
+                    c = c if c is not None else c2
+                    p = p if p is not None else p2
+            if law.kind == "final":
+                a, s = final_sections(fit, points=p, budgets=budgets, published=published, bar=bar, tag=tag)
+            else:
+                a, s = curve_sections(fit, curves=c, plan=schedule_plan, bar=bar, tag=tag)
+            answer += a
+            sections.append(s)
+    from scaling import __version__
+
+    stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    footer = (f"Made by scaling {__version__} on {stamp}. Intervals are bootstrap percentile intervals from the "
+              "fit results; C = 6ND. Regenerate with `scaling report`.")
+    return Report(title, tuple(answer), tuple(sections), footer)
+
+
+__all__ = ["build_report", "curve_sections", "final_sections", "fit_summary_table", "load_data", "schedule_defaults"]
