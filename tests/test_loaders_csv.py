@@ -316,3 +316,27 @@ def test_table_kind_of_a_folder_is_the_kind_of_its_files(tmp_path):
     write(tmp_path / "c" / "b.csv", "N,D,loss\n1e8,1e9,3\n")
     with pytest.raises(DataError, match="mixes loss-curve logs and final-loss tables"):
         detect_table_kind(tmp_path / "c")
+
+
+def test_row_with_more_fields_than_the_header(tmp_path):
+    p = write(tmp_path / "r.csv", "step,loss\n0,4.0\n1,2,3,4\n")
+    with pytest.raises(DataError, match=r"row 2 \(line 3\) has 4 fields but the header has 2"):
+        load(p)
+
+
+def test_boolean_cells_are_not_numbers(tmp_path):
+    p = write(tmp_path / "r.csv", "step,loss\n0,TRUE\n")
+    with pytest.raises(DataError, match=r"non-numeric value 'True' at row 1 \(line 2\), column 'loss'"):
+        load(p)
+
+
+def test_single_column_csv_reports_the_missing_loss(tmp_path):
+    with pytest.raises(DataError, match=r"no loss column .*columns found: 'step'"):
+        load(write(tmp_path / "r.csv", "step\n0\n1\n"))
+
+
+def test_binary_file_named_csv(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
+    with pytest.raises(DataError, match=r"r\.csv: cannot read as CSV"):
+        load(p)

@@ -232,3 +232,9 @@ def test_points_table_passed_to_load_gets_a_hint(tmp_path):
     p = write(tmp_path / "pts.csv", "params,tokens,loss\n1e8,1e9,3.0\n")
     with pytest.raises(DataError, match="looks like a final-loss table: use scaling.load_points"):
         load(p)
+
+
+def test_wandb_panel_without_values(tmp_path):
+    p = write(tmp_path / "chart.csv", '"Step","a - loss"\n1,\n2,\n')
+    with pytest.raises(DataError, match="chart export has no values"):
+        load(p)

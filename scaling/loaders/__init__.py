@@ -93,7 +93,14 @@ def _folder_files(folder: Path) -> list[Path]:
     return sorted(set(found))
 
 
-def _load_one(path: Path, fmt: str, choice: ColumnChoice):
+def _load_one(path: Path, fmt: str | None, choice: ColumnChoice):
+    try:
+        return _read_one(path, fmt or detect_format(path), choice)
+    except OSError as exc:  # permissions, a vanished file, a device ...
+        raise DataError(f"{path}: cannot read ({exc.strerror or exc}); check the file's permissions") from None
+
+
+def _read_one(path: Path, fmt: str, choice: ColumnChoice):
     from scaling.loaders import csv, huggingface, jsonl, lightning, tensorboard, wandb
 
     run = run_name_from_path(path)
@@ -202,7 +209,7 @@ def load(
     files = expand_paths(paths)
     if not files:
         raise DataError("no input files given; pass log files, folders or glob patterns")
-    tables = [_load_one(p, fmt or detect_format(p), choice) for p in files]
+    tables = [_load_one(p, fmt, choice) for p in files]
     notes: list[str] = []
     for t in tables:
         notes.extend(t.attrs.get("notes", []))
@@ -262,13 +269,17 @@ def load_points(
     if not files:
         raise DataError("no input files given; pass final-loss tables, folders or glob patterns")
     for p in files:
-        f = fmt or detect_format(p)
-        if f in ("csv", "tsv"):
-            tables.append(csv.load_points_csv(p, choice))
-        elif f == "jsonl":
-            tables.append(jsonl.load_points_jsonl(p, choice))
-        else:
-            raise DataError(f"{p}: a {f} log holds loss curves, not a final-loss table; use scaling.load / pass a CSV with N, D or C and loss columns")
+        try:
+            f = fmt or detect_format(p)
+            if f not in ("csv", "tsv", "jsonl"):
+                raise DataError(
+                    f"{p}: a {f} log holds loss curves, not a final-loss table; "
+                    "use scaling.load, or pass a CSV with two of N, D, C and a loss column"
+                )
+            reader = jsonl.load_points_jsonl if f == "jsonl" else csv.load_points_csv
+            tables.append(reader(p, choice))
+        except OSError as exc:
+            raise DataError(f"{p}: cannot read ({exc.strerror or exc}); check the file's permissions") from None
     notes: list[str] = []
     derived: dict[str, str] = {}
     for t in tables:

@@ -106,9 +106,13 @@ def list_columns(columns: Sequence[str]) -> str:
 def to_float(frame: pd.DataFrame, col: str, *, source: str, where: Callable[[int], str]) -> np.ndarray:
     """Column `col` as float64; empty cells become NaN, text is a DataError naming the cell."""
     s = frame[col]
-    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+    if pd.api.types.is_bool_dtype(s):
+        # pandas reads TRUE/FALSE cells as booleans; they are not numbers here.
+        s = s.astype(object)
+    elif pd.api.types.is_numeric_dtype(s):
         return s.to_numpy(dtype=float, na_value=np.nan)
-    num = pd.to_numeric(s, errors="coerce")
+    is_bool = s.map(lambda v: isinstance(v, (bool, np.bool_)), na_action="ignore").fillna(False).astype(bool)
+    num = pd.to_numeric(s.where(~is_bool), errors="coerce")
     text = s.astype("str")
     bad = num.isna() & s.notna() & (text.str.strip() != "")
     if bad.any():

@@ -11,6 +11,8 @@ row 1 is line 2 of the file.
 
 from __future__ import annotations
 
+import csv as _csv
+import warnings
 from pathlib import Path
 
 import pandas as pd
@@ -34,6 +36,17 @@ def header_line(path: Path) -> str:
     return ""
 
 
+def _first_long_row(path: Path, sep: str) -> str:
+    """Describe the first data row with more fields than the header (slow path, errors only)."""
+    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+        rows = _csv.reader(fh, delimiter=sep)
+        header = next(rows, [])
+        for i, row in enumerate(rows, start=1):
+            if len(row) > len(header):
+                return f"row {i} (line {i + 1}) has {len(row)} fields but the header has {len(header)}"
+    return f"some rows have more fields than the header's {len(header)}"
+
+
 def check_not_empty(path: Path) -> None:
     """DataError when the file has no bytes or only whitespace."""
     size = path.stat().st_size
@@ -49,7 +62,12 @@ def read_table(path: Path, *, sep: str | None = None, run: str) -> Records:
         sep = "\t" if path.suffix.lower() == ".tsv" or ("\t" in head and "," not in head) else ","
     try:
         # Blank lines are kept (as empty rows, dropped below) so that data row i is line i + 1.
-        frame = pd.read_csv(path, sep=sep, skip_blank_lines=False)
+        # index_col=False: a row with more fields than the header is an error, not an index.
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(path, sep=sep, skip_blank_lines=False, index_col=False)
+    except pd.errors.ParserWarning:
+        raise DataError(f"{path}: {_first_long_row(path, sep)}; check the delimiter, or quote fields that contain it") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: file is empty; export the log again or remove it from the list") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:

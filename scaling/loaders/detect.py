@@ -113,7 +113,7 @@ def detect_format(path: Path) -> str:
         head = _text_head(path)
         if head.lstrip().startswith("{"):
             return "jsonl"
-        if "," not in head and "\t" not in head:
+        if "," not in head and "\t" not in head and suffix not in (".csv", ".tsv"):
             return _unknown(path)
         cols = header_columns(path)
         if _is_panel(cols):
@@ -150,11 +150,12 @@ def detect_table_kind(path: Path | str, *, format: str | None = None) -> str:
     they mix both kinds).
     """
     path = Path(path)
-    if not path.is_file() and not is_tensorboard_dir(path):
+    if (path.is_dir() and not is_tensorboard_dir(path)) or not path.exists():
         # A folder or a glob: the kind its files share.
         from scaling.loaders import expand_paths
 
-        kinds = {detect_table_kind(p, format=format) for p in expand_paths([str(path)])}
+        files = [p for p in expand_paths([str(path)]) if p != path]
+        kinds = {detect_table_kind(p, format=format) for p in files} or {"curves"}
         if len(kinds) > 1:
             raise DataError(f"{path}: mixes loss-curve logs and final-loss tables; pass them separately")
         return kinds.pop()

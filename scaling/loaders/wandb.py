@@ -70,6 +70,8 @@ def load_wandb_panel(path: Path, choice: c.ColumnChoice) -> pd.DataFrame:
         sub_choice = c.ColumnChoice(step="step", loss=choice.loss, lr=choice.lr, run=None, split=choice.split)
         one = c.curves_from_records(c.Records(frame=sub, source=rec.source, where=rec.where, run=run), sub_choice)
         tables.append(one)
+    if not tables:
+        raise DataError(f"{path}: the chart export has no values in its '<run> - <metric>' columns; export the chart again")
     out = pd.concat(tables, ignore_index=True)
     out.attrs["notes"] = merge_notes(tables)
     out.attrs["named_by_file"] = False
