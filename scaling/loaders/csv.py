@@ -12,6 +12,7 @@ row 1 is line 2 of the file.
 from __future__ import annotations
 
 import csv as _csv
+import re
 import warnings
 from pathlib import Path
 
@@ -72,6 +73,13 @@ def read_table(path: Path, *, sep: str | None = None, run: str) -> Records:
         raise DataError(f"{path}: file is empty; export the log again or remove it from the list") from None
     except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
         msg = " ".join(str(exc).split())
+        ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
+        if ragged:
+            want, line, got = map(int, ragged.groups())
+            raise DataError(
+                f"{path}: row {line - 1} (line {line}) has {got} fields but the header has {want}; "
+                "check the delimiter, or quote fields that contain it"
+            ) from None
         raise DataError(f"{path}: cannot read as {'TSV' if sep == chr(9) else 'CSV'} ({msg}); check the file or pass --format") from None
     frame.columns = [str(c).strip() for c in frame.columns]
     frame[ROW] = range(1, len(frame) + 1)
