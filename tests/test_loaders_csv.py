@@ -340,3 +340,11 @@ def test_binary_file_named_csv(tmp_path):
     p.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00binary")
     with pytest.raises(DataError, match=r"r\.csv: cannot read as CSV"):
         load(p)
+
+
+def test_tables_record_the_files_read(tmp_path):
+    a = write(tmp_path / "a.csv", "step,loss\n0,4\n")
+    b = write(tmp_path / "b.csv", "step,loss\n0,5\n")
+    assert load(tmp_path).attrs["files"] == [str(a), str(b)]
+    p = write(tmp_path / "p" / "pts.csv", "N,D,loss\n1e8,1e9,3\n")
+    assert load_points(p).attrs["files"] == [str(p)]

@@ -187,7 +187,8 @@ def load(
     DataFrame
         Canonical curve table (``run, step, loss, lr, split, [tokens, params,
         flops,] source``); ``attrs["notes"]`` lists sorted rows, merged
-        resumes, renamed runs and skipped summary rows.
+        resumes, renamed runs and skipped summary rows; ``attrs["files"]``
+        the files read.
 
     Raises
     ------
@@ -217,7 +218,7 @@ def load(
     out = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
     extras = [c for c in ("tokens", "params", "flops") if c in out.columns]
     out = out[["run", "step", "loss", "lr", "split", *extras, "source"]]
-    out.attrs = {"notes": notes}
+    out.attrs = {"notes": notes, "files": [str(p) for p in files]}
     return out
 
 
@@ -250,7 +251,8 @@ def load_points(
     Returns
     -------
     DataFrame
-        ``run, N, D, C, loss, source`` + the file's other columns.
+        ``run, N, D, C, loss, source`` + the file's other columns;
+        ``attrs["derived"]``, ``attrs["notes"]`` and ``attrs["files"]`` as for :func:`load`.
 
     Examples
     --------
@@ -286,5 +288,5 @@ def load_points(
         notes.extend(t.attrs.get("notes", []))
         derived.update(t.attrs.get("derived", {}))
     out = pd.concat(tables, ignore_index=True) if len(tables) > 1 else tables[0]
-    out.attrs = {"notes": notes, "derived": derived}
+    out.attrs = {"notes": notes, "derived": derived, "files": [str(p) for p in files]}
     return out
