@@ -96,10 +96,11 @@ def _load_fit(path: str):
     from pathlib import Path
 
     from scaling.errors import DataError
-    from scaling.fit import FitResult
 
     if not Path(path).is_file():
         raise DataError(f"fit result {path} not found; make one with 'scaling fit ... --out {path}'")
+    from scaling.fit import FitResult
+
     return FitResult.load(path)
 
 

@@ -164,10 +164,20 @@ def plot_points_fit(ax, fit, points):
         ax.set_xlabel({"N": "model size N (parameters)", "D": "tokens D", "C": "compute C (FLOPs)"}.get(x_name, x_name))
         ax.legend()
     ax.set_xscale("log")
-    ax.set_yscale("log")
+    _log_loss_axis(ax)
     ax.set_ylabel("final loss (nats/token)")
     ax.set_title(f"Data and fitted {fit.law} law")
     return ax
+
+
+def _log_loss_axis(ax):
+    """Log y axis with plain tick labels (2, 3, 4 rather than 2 x 10^0): loss spans < 1 decade."""
+    from matplotlib.ticker import FuncFormatter
+
+    ax.set_yscale("log")
+    plain = FuncFormatter(lambda v, _: f"{v:g}")
+    ax.yaxis.set_major_formatter(plain)
+    ax.yaxis.set_minor_formatter(plain)
 
 
 def _frame(**cols):

@@ -37,9 +37,18 @@ def _inline(text: str) -> str:
     return t
 
 
+_NUMERIC = re.compile(r"^[-+–]?[\d.]")
+
+
+def _cell(text: str) -> str:
+    """Numbers right-aligned (default CSS), words left-aligned."""
+    style = "" if _NUMERIC.match(text) else ' style="text-align:left"'
+    return f"<td{style}>{html.escape(text)}</td>"
+
+
 def _table(t: Table) -> str:
     head = "".join(f"<th>{html.escape(c)}</th>" for c in t.columns)
-    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in t.rows)
+    body = "".join("<tr>" + "".join(_cell(c) for c in row) + "</tr>" for row in t.rows)
     cap = f"<caption>{_inline(t.caption)}</caption>" if t.caption else ""
     return f"<table>{cap}<thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>"
 
