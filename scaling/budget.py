@@ -225,28 +225,46 @@ def _needs_allocation(law) -> None:
         )
 
 
-_JITTED: dict[Any, tuple[Any, Callable]] = {}
+_JITTED: dict[Any, Callable] = {}
+
+
+def _law_key(law) -> tuple:
+    """What identifies a law's function: name, options, equation, inputs, parameters.
+
+    Registry factories build a fresh ``Law`` (and closure) on every
+    ``get_law`` call, and ``FitResult.law_object()`` calls it each time, so
+    keying compiled functions by object identity would recompile on every
+    call; laws with equal keys compute the same function.
+    """
+    return (law.name, repr(sorted(dict(law.options).items())), law.equation, tuple(law.inputs),
+            tuple(law.param_names), law.kind)
+
+
+def _cached(kind: str, law, build: Callable[[], Callable]) -> Callable:
+    key = (kind, _law_key(law))
+    fn = _JITTED.get(key)
+    if fn is None:
+        if len(_JITTED) > 64:
+            _JITTED.clear()
+        fn = _JITTED[key] = build()
+    return fn
 
 
 def _loss_fn(law):
     """Jitted ``(thetas (S, P), N (S, M), D (S, M)) -> loss (S, M)`` for a final-loss law.
 
-    Cached per law object (keyed by identity, the law kept alive beside it) so
-    the golden-section loop compiles once per shape.
+    Cached per law (see :func:`_law_key`) so the golden-section loop compiles
+    once per shape.
     """
-    hit = _JITTED.get(id(law))
-    if hit is not None and hit[0] is law:
-        return hit[1]
     import jax
 
-    def one(theta, N, D):
-        return law.fn(theta, _final_inputs(law, N, D))
+    def build():
+        def one(theta, N, D):
+            return law.fn(theta, _final_inputs(law, N, D))
 
-    fn = jax.jit(jax.vmap(one))
-    if len(_JITTED) > 32:
-        _JITTED.clear()
-    _JITTED[id(law)] = (law, fn)
-    return fn
+        return jax.jit(jax.vmap(one))
+
+    return _cached("pairs", law, build)
 
 
 def _eval_loss(law, thetas: np.ndarray, N: np.ndarray, D: np.ndarray) -> np.ndarray:
@@ -282,17 +300,13 @@ def _eval_inputs(law, thetas: np.ndarray, inputs: Mapping[str, Any]) -> np.ndarr
 
     from scaling._x64 import float64
 
-    key = ("shared", id(law))
-    hit = _JITTED.get(key)
-    if hit is None or hit[0] is not law:
-        fn = jax.jit(jax.vmap(lambda th, inp: law.fn(th, inp), in_axes=(0, None)))
-        _JITTED[key] = hit = (law, fn)
+    fn = _cached("shared", law, lambda: jax.jit(jax.vmap(lambda th, inp: law.fn(th, inp), in_axes=(0, None))))
     prepared = {}
     for k, v in inputs.items():
         arr = np.asarray(v)
         prepared[k] = arr.astype(np.int64) if k == "step" else arr.astype(np.float64)
     with float64():
-        out = hit[1](np.atleast_2d(np.asarray(thetas, np.float64)), prepared)
+        out = fn(np.atleast_2d(np.asarray(thetas, np.float64)), prepared)
         return np.asarray(out, dtype=np.float64)
 
 

@@ -99,7 +99,7 @@ def _load_fit(path: str):
 
     if not Path(path).is_file():
         raise DataError(f"fit result {path} not found; make one with 'scaling fit ... --out {path}'")
-    from scaling.fit import FitResult
+    from scaling.fit.result import FitResult
 
     return FitResult.load(path)
 
