@@ -24,6 +24,14 @@ _EXPORTS: dict[str, str] = {
     "make_points": "scaling.runs:make_points",
     "lr_per_step": "scaling.runs:lr_per_step",
     "curve_arrays": "scaling.runs:curve_arrays",
+    "compute_optimal": "scaling.budget:compute_optimal",
+    "compute_for_loss": "scaling.budget:compute_for_loss",
+    "loss_at": "scaling.budget:loss_at",
+    "candidate_schedules": "scaling.budget:candidate_schedules",
+    "compare_schedules": "scaling.budget:compare_schedules",
+    "best_wsd_decay": "scaling.budget:best_wsd_decay",
+    "build_report": "scaling.report:build_report",
+    "write_report": "scaling.report:write_report",
 }
 
 

@@ -81,7 +81,7 @@ def fit_summary_table(fit) -> Table:
 def fit_metrics_line(fit) -> str:
     """One sentence: points, objective, R², RMSE, starts, bootstrap size, seconds."""
     samples = getattr(fit, "samples", None)
-    B = 0 if samples is None else len(samples)
+    B = 0 if samples is None else int(np.all(np.isfinite(np.asarray(samples)), axis=1).sum())
     bits = [f"{getattr(fit, 'n_points', '?')} points"]
     for label, attr, spec in (("objective", "objective", ".6g"), ("R²", "r2", ".5f"), ("RMSE", "rmse", ".3g"),
                               ("AIC", "aic", ".5g")):

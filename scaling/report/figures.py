@@ -327,7 +327,7 @@ def plot_curves_fit(ax, fit, dataset, *, fitted_runs: Sequence[str] | None = Non
         keep = np.unique(np.linspace(0, len(step) - 1, min(max_points, len(step))).round().astype(int))
         pred = budget.law_band(fit, {**g.inputs})
         held = g.name not in fitted
-        ax.plot(step[keep], y[keep], ".", ms=2.5, color=color, alpha=0.6)
+        ax.plot(step[keep], y[keep], ".", ms=2.5 if len(keep) > 150 else 5, color=color, alpha=0.6)
         ax.plot(step, pred["loss"], color=color, ls="--" if held else "-",
                 label=f"{g.name} ({'held out' if held else 'fitted'})")
         _band(ax, step, pred["loss_lo"], pred["loss_hi"], color)
