@@ -18,6 +18,8 @@ _EXPORTS: dict[str, str] = {
     "Law": "scaling.laws.base:Law",
     "get_law": "scaling.laws:get_law",
     "LAWS": "scaling.laws:LAWS",
+    "fit": "scaling.fit:fit",
+    "FitResult": "scaling.fit:FitResult",
     "load": "scaling.loaders:load",
     "load_points": "scaling.loaders:load_points",
     "make_curves": "scaling.runs:make_curves",

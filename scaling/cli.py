@@ -84,6 +84,107 @@ def _run_inspect(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- fit
 
+
+def _add_fit(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "fit",
+        help="fit a scaling law to loss curves or final-loss points; write FIT.json",
+        description=(
+            "Fit a law (see 'scaling laws') to training logs (loss-curve laws) or to a final-loss "
+            "table with N, D or C and loss (final-loss laws): Huber loss on log loss summed over "
+            "points, many starts at once, optional bootstrap. Prints an lmfit-style report and "
+            "writes the result as JSON (atomically)."
+        ),
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="log files, folders, globs or a points table")
+    p.add_argument("--law", required=True, metavar="NAME", help="law name, e.g. chinchilla, power-law")
+    p.add_argument("--out", required=True, metavar="FIT.json", help="where to write the fit result")
+    p.add_argument("--warmup-steps", type=int, default=0, metavar="W",
+                   help="linear warmup length: fills unlogged LRs and is passed to laws that take it")
+    p.add_argument("--law-option", action="append", default=[], metavar="KEY=VALUE",
+                   help="law option, repeatable (e.g. x=D, fixed_E0=true, lam=0.999)")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="N", help="number of bootstrap refits (default 0)")
+    p.add_argument("--bootstrap-by", default="auto", metavar="HOW",
+                   help="points, groups, blocks or a column name (default: points for tables, blocks for curves)")
+    p.add_argument("--level", type=float, default=0.9, help="confidence level of intervals (default 0.9)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--split", choices=("train", "val"), help="curves: fit only the train or validation loss")
+    p.add_argument("--strategy", choices=("staged", "direct"), default="staged",
+                   help="multistart strategy (default staged; direct = Huber from every start)")
+    p.add_argument("--delta", type=float, default=1e-3, help="Huber threshold on log loss (default 1e-3)")
+    p.add_argument("--format", metavar="F", help="force the input format (see 'scaling inspect --help')")
+    p.set_defaults(func=_run_fit)
+
+
+def _option_value(text: str):
+    low = text.strip().lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def _law_options(pairs: list[str]) -> dict:
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ScalingError(f"--law-option {pair!r}: write KEY=VALUE, e.g. --law-option x=D")
+        options[key.strip()] = _option_value(value)
+    return options
+
+
+def _run_fit(args: argparse.Namespace) -> int:
+    import inspect as _inspect
+
+    from scaling.errors import DataError
+    from scaling.fit import dataset_from_curves, dataset_from_points, fit
+    from scaling.laws import LAWS, get_law
+    from scaling.loaders import detect_table_kind, expand_paths, load, load_points
+
+    options = _law_options(args.law_option)
+    factory = LAWS.get(args.law)
+    if factory is not None and args.warmup_steps and "warmup_steps" not in options:
+        try:
+            accepts = "warmup_steps" in _inspect.signature(factory).parameters
+        except (TypeError, ValueError):
+            accepts = False
+        if accepts:
+            options["warmup_steps"] = args.warmup_steps
+    law = get_law(args.law, **options)
+    files = expand_paths(args.files)
+    if not files:
+        raise DataError("no input files given; pass log files, folders or a points table")
+    kinds = {detect_table_kind(p, format=args.format) for p in files}
+    if len(kinds) > 1:
+        raise DataError("the inputs mix loss-curve logs and final-loss tables; fit them separately")
+    kind = kinds.pop()
+    if kind == "points":
+        if law.kind == "curve":
+            raise DataError(f"law {law.name!r} fits loss curves but {files[0]} is a final-loss points table; "
+                            "give it training logs or use a final-loss law (chinchilla, power-law)")
+        table = load_points(files, format=args.format)
+        data = dataset_from_points(law, table)
+    else:
+        if law.kind == "final":
+            raise DataError(f"law {law.name!r} fits final losses but {files[0]} holds loss curves; "
+                            "give it a points table (N, D or C, loss) or use a loss-curve law")
+        table = load(files, format=args.format, split=args.split)
+        data = dataset_from_curves(law, table, split=args.split, warmup_steps=args.warmup_steps)
+    result = fit(law, data, bootstrap=args.bootstrap, bootstrap_by=args.bootstrap_by, level=args.level,
+                 seed=args.seed, delta=args.delta, strategy=args.strategy)
+    print(result.report())
+    result.save(args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
 # --------------------------------------------------------------------------- predict
 
 # --------------------------------------------------------------------------- laws / schedules
@@ -296,6 +397,7 @@ def _run_report(args: argparse.Namespace) -> int:
 # Order here is the order in ``scaling --help``.
 _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_inspect,
+    _add_fit,
     _add_budget,
     _add_schedule_plan,
     _add_report,

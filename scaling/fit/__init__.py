@@ -1,0 +1,11 @@
+"""Fitting: summed Huber objective, batched multistart Newton, bootstrap, results.
+
+Public names: :func:`fit`, :class:`FitResult`, :func:`dataset_from_points`,
+:func:`dataset_from_curves`, :class:`Dataset`, :class:`Group`.
+"""
+
+from scaling.fit.dataset import Dataset, Group, dataset_from_curves, dataset_from_points
+from scaling.fit.fitter import fit
+from scaling.fit.result import FitResult
+
+__all__ = ["Dataset", "FitResult", "Group", "dataset_from_curves", "dataset_from_points", "fit"]

@@ -1,0 +1,220 @@
+"""What the fitter fits: a tuple of groups of points, built from the canonical tables.
+
+A :class:`Dataset` is a tuple of :class:`Group`. Each group is evaluated by
+one call of the law: for a final-loss law the whole points table is usually
+one group (inputs of shape ``(n,)``); for a curve law each training run is
+one group (``inputs["lr"]`` of shape ``(T+1,)``, ``inputs["step"]`` of shape
+``(n,)``, optionally ``inputs["N"]`` a scalar). Points are numbered in group
+order; bootstrap weights are a flat vector in that order.
+
+The builders check the table against the law and raise one-line
+:class:`~scaling.errors.DataError` messages for what the user can fix.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any, Mapping, NamedTuple, Sequence
+
+import numpy as np
+
+from scaling.errors import DataError
+
+
+class Group(NamedTuple):
+    """Points evaluated by one call of the law.
+
+    Attributes
+    ----------
+    name : str
+        Run name (curve data) or ``"points"``.
+    inputs : dict of str to ndarray
+        The law's inputs for these points (see :mod:`scaling.laws.base`).
+    loss : ndarray, shape (n,)
+        Observed loss (nats/token), strictly positive.
+    """
+
+    name: str
+    inputs: dict
+    loss: np.ndarray
+
+
+class Dataset(tuple):
+    """A tuple of :class:`Group` plus bookkeeping for reports and bootstraps.
+
+    Parameters
+    ----------
+    groups : sequence of Group
+    info : mapping, optional
+        ``files`` (list of paths), ``kind`` ("points" or "curves") and other
+        provenance, copied into :attr:`FitResult.data_info`.
+    columns : mapping of str to ndarray, optional
+        Extra per-point columns (flat, in point order) such as ``run`` or
+        ``N``, used by ``bootstrap_by=COLUMN``.
+    """
+
+    info: dict
+    columns: dict
+
+    def __new__(cls, groups: Sequence[Group] = (), info: Mapping[str, Any] | None = None,
+                columns: Mapping[str, np.ndarray] | None = None):
+        self = super().__new__(cls, tuple(groups))
+        self.info = dict(info or {})
+        self.columns = {k: np.asarray(v) for k, v in (columns or {}).items()}
+        return self
+
+    @property
+    def n_points(self) -> int:
+        """Total number of loss observations over all groups."""
+        return int(sum(len(g.loss) for g in self))
+
+    def sizes(self) -> list[int]:
+        """Number of points of each group, in order."""
+        return [len(g.loss) for g in self]
+
+    def content_hash(self) -> str:
+        """sha256 of the numbers that are fitted (independent of file format)."""
+        h = hashlib.sha256()
+        for g in self:
+            h.update(g.name.encode())
+            for key in sorted(g.inputs):
+                h.update(key.encode())
+                h.update(np.ascontiguousarray(np.asarray(g.inputs[key], dtype=np.float64)).tobytes())
+            h.update(np.ascontiguousarray(np.asarray(g.loss, dtype=np.float64)).tobytes())
+        return h.hexdigest()
+
+
+def _check_loss(loss: np.ndarray, where: str) -> None:
+    bad = np.flatnonzero(~np.isfinite(loss) | (loss <= 0))
+    if bad.size:
+        raise DataError(f"{where}: loss must be positive and finite; row {int(bad[0])} has {loss[bad[0]]!r} "
+                        "(drop or fix such rows)")
+
+
+def _files_of(df) -> list[str]:
+    files = df.attrs.get("files") or df.attrs.get("source_files") or []
+    if isinstance(files, (str, bytes)):
+        files = [files]
+    return [str(f) for f in files]
+
+
+def dataset_from_points(law, points_df, *, files: Sequence[str] | None = None) -> Dataset:
+    """One group holding every row of a final-loss points table.
+
+    Parameters
+    ----------
+    law : Law
+        A ``kind="final"`` law; its :attr:`~scaling.laws.base.Law.inputs`
+        (e.g. ``("N", "D")``) must be columns of the table. ``D`` missing
+        but ``N`` and ``C`` present is filled as ``D = C / (6 N)`` (the usual
+        convention, e.g. Besiroglu et al. 2024), and noted in ``info``.
+    points_df : pandas.DataFrame
+        Columns ``run``, the law's inputs, ``loss``; other columns are kept as
+        :attr:`Dataset.columns` for ``bootstrap_by=COLUMN``.
+    files : sequence of str, optional
+        Source files, recorded in the fit result (default: ``df.attrs["files"]``).
+    """
+    from scaling.laws import get_law
+
+    law = get_law(law)
+    if law.kind != "final":
+        raise DataError(f"law {law.name!r} is a loss-curve law but the data is a final-loss points table; "
+                        "give it loss-curve logs (run, step, loss, lr) or pick a final-loss law")
+    df = points_df
+    info: dict[str, Any] = {"kind": "points", "files": list(files) if files is not None else _files_of(df)}
+    inputs: dict[str, np.ndarray] = {}
+    for name in law.inputs:
+        if name in df.columns:
+            col = np.asarray(df[name], dtype=np.float64)
+        elif name == "D" and "N" in df.columns and "C" in df.columns:
+            col = np.asarray(df["C"], dtype=np.float64) / (6.0 * np.asarray(df["N"], dtype=np.float64))
+            info["D_from_C"] = "D = C / (6 N)"
+        else:
+            have = ", ".join(map(str, df.columns))
+            raise DataError(f"law {law.name!r} needs column {name!r} but the table has only: {have} "
+                            f"(add a {name!r} column{', or N and C' if name == 'D' else ''})")
+        bad = np.flatnonzero(~np.isfinite(col) | (col <= 0))
+        if bad.size:
+            raise DataError(f"column {name!r}, row {int(bad[0])}: value {col[bad[0]]!r} must be positive and "
+                            "finite (drop or fix the row)")
+        inputs[name] = col
+    if "loss" not in df.columns:
+        raise DataError("the points table has no 'loss' column (expected columns run, N, D, C, loss)")
+    loss = np.asarray(df["loss"], dtype=np.float64)
+    _check_loss(loss, "points table")
+    columns = {}
+    for c in df.columns:
+        values = np.asarray(df[c])
+        if values.dtype.kind in "biufUSO":
+            columns[str(c)] = values
+    for name, col in inputs.items():
+        columns.setdefault(name, col)
+    if "run" in df.columns:
+        info["runs"] = [str(r) for r in df["run"]]
+    return Dataset([Group("points", inputs, loss)], info=info, columns=columns)
+
+
+def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps: int = 0,
+                        files: Sequence[str] | None = None) -> Dataset:
+    """One group per run of a canonical loss-curve table.
+
+    Uses :func:`scaling.runs.curve_arrays` to rebuild each run's LR at every
+    step ``0..T`` and pick its loss points. Each group has inputs
+    ``{"lr": (T+1,), "step": (n,)}`` plus ``"N"`` (a scalar, from the run's
+    ``params`` column) when the law needs it.
+
+    Parameters
+    ----------
+    law : Law
+        A ``kind="curve"`` law.
+    curve_df : pandas.DataFrame
+        Canonical curve table (``run, step, loss, lr[, params, split, ...]``).
+    split : {"train", "val"}, optional
+        Keep only points of this split.
+    warmup_steps : int
+        Linear-warmup length used to fill LR values that were not logged.
+    files : sequence of str, optional
+        Source files, recorded in the fit result (default: ``df.attrs["files"]``).
+    """
+    from scaling.laws import get_law
+    from scaling.runs import curve_arrays
+
+    law = get_law(law)
+    if law.kind != "curve":
+        raise DataError(f"law {law.name!r} is a final-loss law but the data are loss curves; "
+                        "give it a points table (run, N, D, C, loss) or pick a loss-curve law")
+    df = curve_df
+    for col in ("run", "step", "loss"):
+        if col not in df.columns:
+            raise DataError(f"the curve table has no {col!r} column (expected run, step, loss, lr)")
+    extra = [n for n in law.inputs if n not in ("lr", "step", "N")]
+    if extra:
+        raise DataError(f"law {law.name!r} needs inputs {extra} that curve tables do not provide")
+    groups = []
+    runs = []
+    for run in dict.fromkeys(df["run"].astype(str)):
+        lr, step, loss = curve_arrays(df, run, split=split, warmup_steps=warmup_steps)
+        if len(loss) == 0:
+            continue
+        _check_loss(np.asarray(loss, dtype=np.float64), f"run {run!r}")
+        inputs = {"lr": np.asarray(lr, dtype=np.float64), "step": np.asarray(step, dtype=np.int64)}
+        if "N" in law.inputs:
+            sizes = df.loc[df["run"].astype(str) == run, "params"] if "params" in df.columns else None
+            sizes = None if sizes is None else np.asarray(sizes, dtype=np.float64)
+            sizes = None if sizes is None else sizes[np.isfinite(sizes)]
+            if sizes is None or sizes.size == 0:
+                raise DataError(f"law {law.name!r} needs the model size N but run {run!r} has no 'params' "
+                                "value (add a params column with the parameter count)")
+            inputs["N"] = np.float64(sizes[0])
+        groups.append(Group(run, inputs, np.asarray(loss, dtype=np.float64)))
+        runs.append(run)
+    if not groups:
+        where = f" in split {split!r}" if split else ""
+        raise DataError(f"no loss points{where} in the curve table (check --split and the loss column)")
+    columns = {"run": np.concatenate([np.full(len(g.loss), g.name, dtype=object) for g in groups])}
+    info = {"kind": "curves", "files": list(files) if files is not None else _files_of(df), "runs": runs,
+            "split": split, "warmup_steps": int(warmup_steps)}
+    return Dataset(groups, info=info, columns=columns)
+
+
+__all__ = ["Dataset", "Group", "dataset_from_curves", "dataset_from_points"]

@@ -1,0 +1,98 @@
+"""Text report of a fit, in the sections of ``lmfit.fit_report``.
+
+Computing is separate from showing (STYLE.md 6): :func:`fit_report` only
+reads a :class:`~scaling.fit.result.FitResult` and returns a string.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def _g(x: float, digits: int = 7) -> str:
+    return "nan" if x is None or not np.isfinite(x) else f"{x:.{digits}g}"
+
+
+def _interval(iv) -> str:
+    return f"[{_g(iv[0], 6)}, {_g(iv[1], 6)}]" if iv is not None else ""
+
+
+def fit_report(result, *, min_correl: float = 0.1) -> str:
+    """lmfit-style report: fit statistics, variables, derived quantities, correlations.
+
+    Parameters
+    ----------
+    result : FitResult
+    min_correl : float
+        Correlations smaller in magnitude are not listed (lmfit's default 0.1).
+
+    Returns
+    -------
+    str
+    """
+    info = dict(result.data_info)
+    boot = info.get("bootstrap") or {}
+    pct = f"{100 * result.level:g}%"
+    lines = [f"[[Model]]", f"    law: {result.law}"
+             + (f" ({', '.join(f'{k}={v}' for k, v in result.law_options.items())})" if result.law_options else "")]
+    try:
+        law = result.law_object()
+        lines.append(f"    {law.equation}")
+    except Exception:  # noqa: BLE001 - an unknown law still gets a report
+        pass
+    files = info.get("files") or []
+    lines += [
+        "[[Fit Statistics]]",
+        f"    # data points      = {result.n_points}",
+        f"    # variables        = {len(result.params)}",
+        f"    objective (Huber)  = {_g(result.objective, 10)}   (delta = {_g(info.get('delta', float('nan')), 3)},"
+        " summed over points)",
+        f"    Akaike info crit   = {_g(result.aic)}",
+        f"    Bayesian info crit = {_g(result.bic)}",
+        f"    R-squared (loss)   = {_g(result.r2)}",
+        f"    RMSE (loss, nats)  = {_g(result.rmse)}",
+        f"    starts at best     = {result.n_starts_at_best} of {result.n_starts}"
+        f"   (within 1e-9 relative; strategy {info.get('strategy', '?')})",
+        f"    Newton iterations  = {result.nfev}",
+        f"    time               = {result.seconds:.3f} s",
+        f"    converged          = {result.success}: {result.message}",
+    ]
+    if files:
+        lines.append(f"    data               = {', '.join(map(str, files))}")
+    if boot:
+        lines.append(f"    bootstrap          = {boot.get('n', 0)} resamples by {boot.get('by', '?')}"
+                     f", seed {result.seed}, {boot.get('failed', 0)} failed")
+    se_kind = "bootstrap SD" if result.samples is not None else "Laplace (sandwich)"
+    ci_kind = "percentile" if result.samples is not None else "normal"
+    lines.append(f"[[Variables]]   (stderr: {se_kind}; {pct} {ci_kind} intervals)")
+    width = max(len(n) for n in result.param_names)
+    for i, name in enumerate(result.param_names):
+        v, se = float(result.params[i]), float(result.stderr[i])
+        rel = f" ({100 * abs(se / v):.2f}%)" if np.isfinite(se) and v != 0 else ""
+        lines.append(f"    {name:<{width}}: {_g(v):>12} +/- {_g(se, 6):<10}{rel:<11} "
+                     f"{_interval(result.intervals.get(name))}")
+    if result.derived:
+        lines.append(f"[[Derived]]   (natural units; {pct} intervals)")
+        width = max(len(n) for n in result.derived)
+        for name, v in result.derived.items():
+            samples = result.derived_samples.get(name)
+            sd = f" +/- {_g(float(np.nanstd(samples, ddof=1)), 6)}" if samples is not None and samples.size > 1 else ""
+            lines.append(f"    {name:<{width}}: {_g(v):>12}{sd:<16} {_interval(result.derived_intervals.get(name))}")
+    correl = result.correl
+    if correl is not None:
+        pairs = []
+        p = len(result.param_names)
+        for i in range(p):
+            for j in range(i + 1, p):
+                c = correl[i, j]
+                if np.isfinite(c) and abs(c) >= min_correl:
+                    pairs.append((abs(c), f"    C({result.param_names[i]}, {result.param_names[j]})", c))
+        if pairs:
+            lines.append(f"[[Correlations]] (unreported correlations are < {min_correl:.3f})")
+            width = max(len(x[1]) for x in pairs)
+            for _, label, c in sorted(pairs, key=lambda x: -x[0]):
+                lines.append(f"{label:<{width}} = {c:+.4f}")
+    return "\n".join(lines)
+
+
+__all__ = ["fit_report"]
