@@ -9,8 +9,7 @@ differentiable in their scalar parameters.
 * :func:`annealing_momentum` / :func:`annealing_area` -- the momentum form of
   the annealing area ``S2`` of Tissue et al. (2024, arXiv:2408.11029):
   ``m_i = lam m_{i-1} + (lr_{i-1} - lr_i)``, ``S2(s) = sum_{i=1..s} m_i``,
-  computed as a linear recurrence with ``lax.associative_scan`` (O(T) work,
-  O(log T) depth). A re-warmup (LR rising) gives negative ``m`` and S2 shrinks.
+  computed as a blocked linear recurrence (O(T) work, small compiled graph). A re-warmup (LR rising) gives negative ``m`` and S2 shrinks.
 * :func:`warmup_end` -- the first post-warmup step of a schedule (detected).
 * :func:`multi_power_ld` -- the loss-drop term of the multi-power law of Luo
   et al. (ICLR 2025, arXiv:2503.12811), evaluated only at the requested
@@ -41,16 +40,37 @@ def forward_area(lr):
     return jnp.cumsum(lr)
 
 
-def _linear_recurrence(a, b):
-    """``x_i = a_i x_{i-1} + b_i`` with ``x_{-1} = 0``, by an associative scan."""
+def _momentum_recurrence(lam, d, block: int = 128):
+    """``m_i = lam m_{i-1} + d_i`` with ``m_{-1} = 0``, for a scalar ``lam``.
 
-    def combine(left, right):
-        a1, b1 = left
-        a2, b2 = right
-        return a1 * a2, a2 * b1 + b2
+    Blocked so that it compiles small and runs fast under jit, vmap and
+    nested differentiation: inside each block of ``block`` steps the
+    recurrence is a product with the lower-triangular Toeplitz matrix
+    ``lam^(i-j)`` (O(T block) work, vectorised); the carries between blocks
+    follow ``c_B = lam^block c_{B-1} + (block end)``, a ``lax.scan`` over
+    ``T / block`` blocks. (An associative scan over all T steps gives the same
+    numbers but its graph grows with log T and took a minute to compile inside
+    the fitter's Hessian.)
+    """
+    n = d.shape[0]
+    b = max(1, min(int(block), n))
+    nb = -(-n // b)
+    dp = jnp.concatenate([d, jnp.zeros((nb * b - n,), d.dtype)]).reshape(nb, b)
+    i = jnp.arange(b)
+    expo = i[:, None] - i[None, :]
+    lam = jnp.asarray(lam, d.dtype)
+    # lam^(i-j) for i >= j; a safe power keeps 0^0 = 1 and the gradient finite.
+    toeplitz = jnp.where(expo >= 0, lam ** jnp.maximum(expo, 0), 0.0)
+    local = dp @ toeplitz.T  # (nb, b): the recurrence restarted at each block
+    lam_b = lam**b
 
-    _, x = jax.lax.associative_scan(combine, (a, b))
-    return x
+    def step(carry, end):
+        new = lam_b * carry + end
+        return new, carry  # emit the carry *into* this block
+
+    _, carry_in = jax.lax.scan(step, jnp.zeros((), d.dtype), local[:, -1])
+    m = local + carry_in[:, None] * lam ** (i + 1)[None, :]
+    return m.reshape(-1)[:n]
 
 
 def lr_drops(lr, *, start=0):
@@ -80,9 +100,7 @@ def annealing_momentum(lr, lam, *, start=0):
     -------
     array, shape (T + 1,)
     """
-    d = lr_drops(lr, start=start)
-    a = jnp.full_like(d, 1.0) * lam
-    return _linear_recurrence(a, d)
+    return _momentum_recurrence(lam, lr_drops(lr, start=start))
 
 
 def annealing_area(lr, lam, *, start=0):
