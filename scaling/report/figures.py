@@ -409,8 +409,9 @@ def plot_schedule_ranking(ax, ranking, *, top: int = 12):
     d = r["delta"].to_numpy(float) * 1e3
     err = np.vstack([d - r["delta_lo"].to_numpy(float) * 1e3, r["delta_hi"].to_numpy(float) * 1e3 - d])
     err = np.where(np.isfinite(err), np.maximum(err, 0), 0)
-    ax.barh(y, d, xerr=err, color=[PALETTE[1] if k == len(r) - 1 else PALETTE[0] for k in range(len(r))],
-            alpha=0.85, error_kw={"lw": 0.8, "capsize": 2})
+    ax.barh(y, d, xerr=err if np.any(err > 0) else None, color=PALETTE[0], alpha=0.85,
+            error_kw={"lw": 0.8, "capsize": 2})
+    ax.text(0, y[-1], "  best", va="center", ha="left", color=PALETTE[1], fontweight="bold", fontsize=9)
     ax.set_yticks(y, r["schedule"])
     ax.set_xlabel("final loss above the best  [millinats]")
     ax.set_title("Schedule ranking (paired bootstrap intervals)")
