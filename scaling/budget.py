@@ -902,3 +902,96 @@ def schedule_curves(fit, schedules: Mapping[str, Any], *, steps: int | None = No
         cols.update(_with_band("loss", L, level, samples is not None))
         frames.append(pd.DataFrame(cols))
     return pd.concat(frames, ignore_index=True)
+
+
+def optimal_schedule(
+    fit,
+    *,
+    steps: int,
+    peak: float,
+    final: float = 0.0,
+    warmup: int = 0,
+    knots: int = 32,
+    N: float | None = None,
+    maxiter: int = 300,
+):
+    """Search a free monotone LR schedule minimising the predicted final loss.
+
+    After a linear warmup to ``peak`` the LR is piecewise linear through
+    ``knots`` equally spaced knots, non-increasing by construction:
+
+    .. math::
+
+        \\eta_k = \\eta_{final} + (\\eta_{peak} - \\eta_{final}) \\prod_{j \\le k} \\sigma(z_j),
+        \\qquad k = 1..K,
+
+    and :math:`z` minimises the fitted law's loss at step T (point
+    estimate) with L-BFGS-B and JAX gradients, started from cosine. Luo et
+    al. (ICLR 2025, arXiv:2503.12811, Sec. 5) optimise the schedule under
+    the multi-power law this way and find WSD-like shapes that beat cosine.
+
+    Parameters
+    ----------
+    fit : FitResult
+        A loss-curve fit (``multi-power`` or ``lr-annealing``).
+    steps, peak, final, warmup : see :func:`candidate_schedules` (``final``
+        is the lower bound of the LR here, default 0).
+    knots : int
+        Number of free knots K after warmup.
+    N : float, optional
+        Model size, for laws that read ``N``.
+    maxiter : int
+        L-BFGS-B iterations.
+
+    Returns
+    -------
+    lr : ndarray, shape (steps + 1,)
+        The optimised schedule (LR at global steps 0..T); pass it to
+        :func:`compare_schedules` or :func:`scaling.predict.predict`.
+    """
+    import jax
+    import jax.numpy as jnp
+    from scipy.optimize import minimize
+
+    from scaling._x64 import float64
+    from scaling.schedules import parse_schedule, schedule_array
+
+    law, theta, _, _ = _unpack(fit)
+    if law.kind != "curve":
+        raise ScalingError(f"law {law.name!r} is a final-loss law; schedule search needs a loss-curve fit")
+    T, W, K = int(steps), int(warmup), int(knots)
+    if T <= W + K:
+        raise ScalingError(f"--steps {T} must exceed warmup + knots = {W + K}")
+    if not 0 <= final < peak:
+        raise ScalingError(f"final LR {final:g} must lie in [0, peak={peak:g})")
+    head = schedule_array(parse_schedule(f"constant:peak={peak:g},warmup={W},total={T}")[0], T)[: W + 1]
+    knot_steps = np.linspace(W, T, K + 1)
+    tail_steps = np.arange(W, T + 1, dtype=np.float64)
+    extra = {} if "N" not in law.inputs else {"N": np.float64(N if N is not None else np.nan)}
+    if "N" in law.inputs and N is None:
+        raise ScalingError(f"law {law.name!r} reads the model size; pass N=")
+
+    def lr_of(z):
+        m = jnp.cumprod(jax.nn.sigmoid(z))
+        knot_lr = jnp.concatenate([jnp.array([peak]), final + (peak - final) * m])
+        tail = jnp.interp(tail_steps, knot_steps, knot_lr)
+        return jnp.concatenate([jnp.asarray(head[:-1]), tail])
+
+    def objective(z):
+        return law.fn(jnp.asarray(theta), {"lr": lr_of(z), "step": jnp.array([T]), **extra})[0]
+
+    # start from cosine: m_k = cos-fraction at knot k, z_k = logit(m_k / m_{k-1})
+    frac = 0.5 * (1 + np.cos(np.pi * np.arange(1, K + 1) / K))
+    frac = np.clip(frac, 1e-3, 1.0)
+    ratio = np.clip(frac / np.concatenate([[1.0], frac[:-1]]), 1e-6, 1 - 1e-6)
+    z0 = np.log(ratio / (1 - ratio))
+    with float64():
+        vg = jax.jit(jax.value_and_grad(objective))
+
+        def fun(z):
+            v, g = vg(jnp.asarray(z))
+            return float(v), np.asarray(g, dtype=np.float64)
+
+        res = minimize(fun, z0, jac=True, method="L-BFGS-B", bounds=[(-30.0, 30.0)] * K,
+                       options={"maxiter": int(maxiter)})
+        return np.asarray(lr_of(jnp.asarray(res.x)), dtype=np.float64)

@@ -187,7 +187,162 @@ def _run_fit(args: argparse.Namespace) -> int:
 
 # --------------------------------------------------------------------------- predict
 
+
+def _add_predict(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "predict",
+        help="predict a loss curve for an LR schedule from a fitted curve law; write PRED.csv",
+        description=(
+            "Predict the loss at each step of a schedule from FIT.json (a fit of a loss-curve law such as "
+            "lr-annealing or multi-power), with a band. The schedule is a text spec (see 'scaling schedules "
+            "--help') or the LR column of another run's log (--lr-from); with --lr-from the prediction is made "
+            "at the steps where that log has a loss, the output gets an 'observed' column and the error "
+            "metrics (R2, MAE, RMSE, PredE, WorstE, band coverage) are printed."
+        ),
+    )
+    p.add_argument("fit_json", metavar="FIT.json", help="fit result from 'scaling fit'")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--schedule", metavar="SPEC",
+                     help="schedule spec, e.g. cosine:peak=3e-4,final=3e-5,warmup=2160,total=72000")
+    src.add_argument("--lr-from", metavar="LOGFILE", help="training log whose LR column is the schedule")
+    p.add_argument("--steps", metavar="STEPS",
+                   help="START:STOP:STRIDE or a comma list (default: every step up to 20,000 points, "
+                        "or the logged steps with --lr-from)")
+    p.add_argument("--level", type=float, default=0.9, help="central coverage of the band (default 0.9)")
+    p.add_argument("--band", choices=("predictive", "parameters"), default="predictive",
+                   help="predictive (default): parameter band widened by the fit's residual scatter; "
+                        "parameters: bootstrap/Laplace parameter uncertainty only")
+    p.add_argument("--out", required=True, metavar="PRED.csv", help="where to write the prediction")
+    p.add_argument("--run", metavar="NAME", help="with --lr-from: which run of a multi-run log")
+    p.add_argument("--split", choices=("train", "val"), help="with --lr-from: which loss is 'observed'")
+    p.add_argument("--warmup-steps", type=int, metavar="W",
+                   help="with --lr-from: warmup to fill unlogged LRs (default: the value used in the fit)")
+    p.add_argument("--params", type=float, metavar="N", help="model size N, for laws that take it (lr-annealing-n)")
+    p.add_argument("--format", metavar="F", help="with --lr-from: force the log format")
+    p.set_defaults(func=_run_predict)
+
+
+def _run_predict(args: argparse.Namespace) -> int:
+    import os
+    import tempfile
+    from pathlib import Path
+
+    import numpy as np
+
+    from scaling.errors import DataError
+    from scaling.predict import curve_metrics, parse_steps, predict
+
+    result = _load_fit(args.fit_json)
+    steps = parse_steps(args.steps) if args.steps else None
+    observed = None
+    n_param = args.params
+    if args.schedule:
+        pred = predict(result, args.schedule, steps=steps, level=args.level, N=n_param, band=args.band)
+    else:
+        from scaling.loaders import load
+        from scaling.runs import curve_arrays
+
+        table = load([args.lr_from], format=args.format)
+        runs = sorted(table["run"].astype(str).unique())
+        run = args.run
+        if run is None:
+            if len(runs) > 1:
+                raise DataError(f"{args.lr_from} holds {len(runs)} runs ({', '.join(runs[:5])}); pick one with --run")
+            run = runs[0]
+        elif run not in runs:
+            raise DataError(f"{args.lr_from}: no run {run!r}; runs: {', '.join(runs[:10])}")
+        warmup = args.warmup_steps
+        if warmup is None:
+            warmup = int((getattr(result, "data_info", None) or {}).get("warmup_steps", 0) or 0)
+        lr, logged, loss = curve_arrays(table, run, split=args.split, warmup_steps=warmup)
+        if n_param is None and "params" in table.columns:
+            sizes = table.loc[table["run"].astype(str) == run, "params"].dropna()
+            n_param = float(sizes.iloc[0]) if len(sizes) else None
+        if steps is None:
+            steps = logged
+            observed = loss
+        pred = predict(result, lr, steps=steps, level=args.level, N=n_param, band=args.band)
+        if observed is not None:
+            pred["observed"] = observed
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", newline="") as fh:
+            pred.to_csv(fh, index=False, float_format="%.10g")
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    last = pred.iloc[-1]
+    print(f"predicted {len(pred)} steps ({int(pred['step'].iloc[0])}..{int(last['step'])}) with {result.law}; "
+          f"final loss {last['loss']:.4f} [{last['loss_lo']:.4f}, {last['loss_hi']:.4f}] ({100 * args.level:.0f}% band)")
+    if observed is not None:
+        m = curve_metrics(observed, pred["loss"].to_numpy(), lo=pred["loss_lo"].to_numpy(),
+                          hi=pred["loss_hi"].to_numpy())
+        print(f"vs observed ({len(observed)} points): R2 {m['R2']:.5f}  MAE {m['MAE']:.5f}  RMSE {m['RMSE']:.5f}  "
+              f"PredE {100 * m['PredE']:.3f}%  WorstE {100 * m['WorstE']:.3f}%  "
+              f"in {100 * args.level:.0f}% band {100 * m['coverage']:.0f}%")
+    print(f"wrote {out}")
+    return 0
+
+
 # --------------------------------------------------------------------------- laws / schedules
+
+
+def _add_laws(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("laws", help="list the registered laws with their formula and inputs",
+                       description="List every law of the registry: name, kind, formula, inputs, parameters, paper.")
+    p.set_defaults(func=_run_laws)
+
+
+def _run_laws(args: argparse.Namespace) -> int:
+    from scaling.laws import LAWS, get_law
+
+    blocks = []
+    for name in LAWS:
+        law = get_law(name)
+        opts = ", ".join(f"{k}={v}" for k, v in law.options.items())
+        blocks.append(
+            f"{name}  ({law.kind}; inputs: {', '.join(law.inputs)})\n"
+            f"  {law.equation}\n"
+            f"  parameters: {', '.join(law.param_names)}" + (f"; options: {opts}" if opts else "") + "\n"
+            f"  {law.citation}"
+        )
+    print("\n\n".join(blocks))
+    return 0
+
+
+def _add_schedules(sub: argparse._SubParsersAction) -> None:
+    from scaling.schedules import SPEC_GRAMMAR
+
+    p = sub.add_parser("schedules", help="list LR schedule kinds and the --schedule spec grammar",
+                       description=SPEC_GRAMMAR, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("spec", nargs="?", metavar="SPEC", help="show the LR of this spec at a few steps")
+    p.add_argument("--total", type=int, metavar="T", help="last step to show (default: the spec's total=)")
+    p.set_defaults(func=_run_schedules)
+
+
+def _run_schedules(args: argparse.Namespace) -> int:
+    from scaling.schedules import SPEC_GRAMMAR
+
+    if not args.spec:
+        print(SPEC_GRAMMAR, end="")
+        return 0
+    import numpy as np
+
+    from scaling.schedules import parse_schedule, schedule_array
+
+    sched, total = parse_schedule(args.spec)
+    total = args.total or total or 10_000
+    lr = schedule_array(sched, total)
+    shown = np.unique(np.linspace(0, total, 11).round().astype(int))
+    print(f"{args.spec}\n  step  lr")
+    for s in shown:
+        print(f"  {s:>8d}  {lr[s]:.6g}")
+    print(f"  forward area S1(T) = {lr.sum():.6g}")
+    return 0
+
 
 # --------------------------------------------------------------------------- budget / report
 
@@ -308,6 +463,10 @@ def _add_schedule_plan(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--schedule", action="append", default=[], metavar="SPEC",
                    help="extra candidate schedule spec (repeatable; see 'scaling schedules --help')")
     p.add_argument("--model-size", type=float, metavar="N", help="model size for laws that read N")
+    p.add_argument("--optimise", action="store_true",
+                   help="also search a free monotone schedule minimising the predicted final loss "
+                        "(Luo et al. 2025); its LRs go to --optimised-out")
+    p.add_argument("--optimised-out", metavar="CSV", help="with --optimise: write step,lr of the searched schedule")
     p.add_argument("--out", metavar="CSV", help="also write the ranking as CSV")
     p.set_defaults(func=_run_schedule_plan)
 
@@ -322,6 +481,16 @@ def _run_schedule_plan(args: argparse.Namespace) -> int:
                                        decay_fractions=_float_list(args.fractions, "--fractions"), shapes=shapes)
     for k, spec in enumerate(args.schedule):
         cands[f"user {k + 1}"] = spec
+    if args.optimise:
+        lr = budget.optimal_schedule(fit, steps=args.steps, peak=args.peak, final=args.final or 0.0,
+                                     warmup=args.warmup, N=args.model_size)
+        cands["optimised (free monotone)"] = lr
+        if args.optimised_out:
+            import numpy as np
+            import pandas as pd
+
+            write_atomic(args.optimised_out, pd.DataFrame({"step": np.arange(len(lr)), "lr": lr}).to_csv(index=False))
+            print(f"wrote {args.optimised_out}")
     ranking = budget.compare_schedules(fit, cands, steps=args.steps, N=args.model_size)
     level = fit.level
     rows = tuple((str(r.rank), r.schedule, interval(r.final_loss, r.final_loss_lo, r.final_loss_hi, ".4f"),
@@ -398,6 +567,9 @@ def _run_report(args: argparse.Namespace) -> int:
 _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_inspect,
     _add_fit,
+    _add_predict,
+    _add_laws,
+    _add_schedules,
     _add_budget,
     _add_schedule_plan,
     _add_report,

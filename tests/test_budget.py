@@ -264,3 +264,18 @@ def test_best_wsd_decay_scans_every_fraction():
 def test_schedule_planning_rejects_a_final_loss_fit():
     with pytest.raises(ScalingError, match="loss-curve"):
         budget.compare_schedules(chinchilla_fit(), {"cosine": "cosine:peak=3e-4,total=100"})
+
+
+def test_free_schedule_search_keeps_the_peak_when_only_forward_area_counts():
+    # C = 0: loss falls with the LR area only, so the best monotone schedule never decays
+    lr = budget.optimal_schedule(curve_fit(C=0.0, n_samples=0), steps=400, peak=3e-4, warmup=20, knots=8)
+    assert lr.shape == (401,)
+    np.testing.assert_allclose(lr[20:], 3e-4, rtol=1e-3)
+
+
+def test_free_schedule_is_monotone_and_beats_cosine():
+    fit = curve_fit(C=30.0, n_samples=0)
+    lr = budget.optimal_schedule(fit, steps=400, peak=3e-4, final=3e-5, warmup=20, knots=8)
+    assert np.all(np.diff(lr[20:]) <= 1e-15) and lr[20:].min() >= 3e-5 * (1 - 1e-9) and lr.max() <= 3e-4
+    ranking = budget.compare_schedules(fit, {"free": lr, "cosine": "cosine:peak=3e-4,final=3e-5,warmup=20,total=400"})
+    assert ranking.loc[0, "schedule"] == "free"
