@@ -17,8 +17,26 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
+# The main job on the bundled data: fit a loss-curve law on two runs, predict the held-out runs,
+# rank schedules, fit Chinchilla on the final-loss grid, plan budgets, write the report.
+HELD_OUT = $(filter-out data/curves/cosine.csv data/curves/constant.csv,$(wildcard data/curves/*.csv))
 demo: $(STAMP)
-	$(BIN)/scaling inspect data/runs
+	@mkdir -p $(OUT)
+	$(BIN)/scaling inspect data/curves
+	$(BIN)/scaling fit data/curves/cosine.csv data/curves/constant.csv --law lr-annealing --split val \
+		--bootstrap 50 --out $(OUT)/curve_fit.json
+	@for f in $(HELD_OUT); do \
+		echo "--- held out: $$f"; \
+		$(BIN)/scaling predict $(OUT)/curve_fit.json --lr-from $$f --split val \
+			--out $(OUT)/pred_$$(basename $$f) || exit 1; \
+	done
+	$(BIN)/scaling schedule-plan $(OUT)/curve_fit.json --steps 600 --peak 3e-3 --warmup 30
+	@if [ -f data/grid/points.csv ]; then \
+		$(BIN)/scaling fit data/grid/points.csv --law chinchilla --bootstrap 200 --out $(OUT)/chinchilla_fit.json \
+		&& $(BIN)/scaling budget $(OUT)/chinchilla_fit.json --flops-range 1e13:1e17:5; \
+	else echo "no data/grid/points.csv: skipping the final-loss fit"; fi
+	$(BIN)/scaling report $(OUT)/curve_fit.json $(wildcard $(OUT)/chinchilla_fit.json) \
+		--data data/curves $(wildcard data/grid/points.csv) --out $(OUT)/report
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
