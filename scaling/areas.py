@@ -115,17 +115,17 @@ def annealing_area(lr, lam, *, start=0):
 
 
 def warmup_end(lr):
-    """First post-warmup step ``W`` of a schedule: 1 + the first ``i`` with ``lr[i+1] <= lr[i]``.
+    """Last step of the warmup: the first ``i`` with ``lr[i+1] <= lr[i]``.
 
-    Steps ``0..W-1`` are the initial strictly rising ramp; ``W = 0`` when the
-    schedule does not start by rising; ``W = T + 1`` when it rises throughout.
-    For ``linspace(0, peak, 2160)`` followed by ``peak`` this gives 2160.
-    Traceable (returns a scalar int array).
+    Steps ``0..W`` are the initial strictly rising ramp, ``lr[W]`` is its top
+    (the peak); LR changes at steps ``> W`` are the schedule proper. This is
+    the convention of ``scaling.runs.lr_per_step`` for ``warmup_steps=W``
+    (``lr(W) = peak``). ``W = 0`` when the schedule does not start by rising;
+    ``W = T`` when it rises throughout. For ``linspace(0, peak, 2160)`` followed
+    by ``peak`` this gives 2159. Traceable (returns a scalar int array).
     """
     rises = lr[1:] > lr[:-1]
-    n = rises.shape[0]
-    first_flat = jnp.where(jnp.all(rises), n, jnp.argmin(rises))
-    return jnp.where(first_flat == 0, 0, first_flat + 1)
+    return jnp.where(jnp.all(rises), rises.shape[0], jnp.argmin(rises))
 
 
 def multi_power_ld(lr, steps, C, beta, gamma, *, start=1, block=None, chunk_elems=2_000_000):

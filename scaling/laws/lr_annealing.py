@@ -29,8 +29,9 @@ Options (saved with fit results; ``get_law("lr-annealing", **options)``):
     at every size (numbers in that script's output and the README), hence
     the default.
 ``warmup_steps`` : int or None
-    Number of warmup steps ``W`` (steps ``0..W-1``). ``None`` detects it as the
-    initial strictly rising ramp (:func:`scaling.areas.warmup_end`).
+    Warmup length ``W``: the LR rises over steps ``0..W`` and ``lr[W]`` is the
+    peak (as ``scaling.runs.lr_per_step`` fills a warmup). ``None`` detects it
+    as the initial strictly rising ramp (:func:`scaling.areas.warmup_end`).
 
 Reference: H. Tissue, V. Wang, L. Wang, "Scaling Law with Learning Rate
 Annealing", arXiv:2408.11029 (2024), Eq. 1 and 4.
@@ -77,7 +78,7 @@ def schedule_areas(lr, *, lam, warmup: str = "real", warmup_steps=None):
         peak = lr[jnp.clip(w, 0, lr.shape[0] - 1)]
         lr_eff = jnp.where(idx < w, peak, lr)
         return forward_area(lr_eff), annealing_area(lr_eff, lam)
-    return forward_area(lr), annealing_area(lr, lam, start=w)
+    return forward_area(lr), annealing_area(lr, lam, start=w + 1)
 
 
 def make(*, lam: float | str = 0.999, warmup: str = "real", warmup_steps: int | None = None) -> Law:

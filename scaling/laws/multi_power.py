@@ -57,7 +57,7 @@ def make(*, warmup: str = "repo") -> Law:
     def fn(theta, inputs: Mapping[str, Any]):
         lr = jnp.asarray(inputs["lr"])
         step = jnp.asarray(inputs["step"])
-        start = 1 if warmup == "repo" else jnp.maximum(warmup_end(lr), 1)
+        start = 1 if warmup == "repo" else warmup_end(lr) + 1
         s1 = jnp.maximum(forward_area(lr)[step], 1e-12)
         ld = multi_power_ld(lr, step, jnp.exp(theta[4]), theta[5], theta[6], start=start)
         return theta[0] + theta[1] * s1 ** (-theta[2]) - jnp.exp(theta[3]) * ld

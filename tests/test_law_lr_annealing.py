@@ -1,0 +1,104 @@
+"""The lr-annealing (momentum) law: formula, options, warmup conventions, recovery."""
+
+import numpy as np
+import pytest
+
+from scaling import schedules as sch
+from scaling._x64 import float64
+from scaling.errors import ScalingError
+from scaling.laws import get_law
+
+
+def _lr(total=3000, warmup=200):
+    return sch.schedule_array(sch.warmup(sch.cosine(3e-4, total - warmup, final=3e-5), warmup), total)
+
+
+def _by_hand(theta, lr, steps, lam, start):
+    s1 = np.cumsum(lr)
+    m, s2, acc = 0.0, np.zeros_like(lr), 0.0
+    for i in range(lr.size):
+        d = lr[i - 1] - lr[i] if i >= max(start, 1) else 0.0
+        m = lam * m + d
+        acc += m
+        s2[i] = acc
+    L0, A, alpha, C = theta
+    return L0 + A * s1[steps] ** -alpha - C * s2[steps]
+
+
+def test_law_matches_the_formula_with_real_warmup():
+    lr, steps = _lr(), np.arange(250, 3001, 50)
+    theta = np.array([2.5, 0.6, 0.45, 0.5])
+    with float64():
+        got = np.asarray(get_law("lr-annealing")(theta, {"lr": lr, "step": steps}))
+    np.testing.assert_allclose(got, _by_hand(theta, lr, steps, 0.999, 201), rtol=1e-12)
+
+
+def test_paper_warmup_counts_peak_during_warmup():
+    lr, steps = _lr(), np.arange(250, 3001, 50)
+    flat = lr.copy()
+    flat[:200] = 3e-4
+    theta = np.array([2.5, 0.6, 0.45, 0.5])
+    with float64():
+        got = np.asarray(get_law("lr-annealing", warmup="paper")(theta, {"lr": lr, "step": steps}))
+    np.testing.assert_allclose(got, _by_hand(theta, flat, steps, 0.999, 0), rtol=1e-12)
+
+
+def test_explicit_warmup_steps_equals_detected_for_a_linear_warmup():
+    lr, steps = _lr(), np.arange(250, 3001, 50)
+    theta = np.array([2.5, 0.6, 0.45, 0.5])
+    with float64():
+        a = np.asarray(get_law("lr-annealing")(theta, {"lr": lr, "step": steps}))
+        b = np.asarray(get_law("lr-annealing", warmup_steps=200)(theta, {"lr": lr, "step": steps}))
+    np.testing.assert_allclose(a, b, rtol=1e-14)
+
+
+def test_a_short_decay_ends_below_constant_lr():
+    steps = np.array([3000])
+    const = sch.schedule_array(sch.warmup(sch.constant(3e-4), 200), 3000)
+    wsd = sch.schedule_array(sch.warmup(sch.wsd(3e-4, 2800, decay_steps=600, final=3e-5), 200), 3000)
+    theta = np.array([2.5, 0.6, 0.45, 0.5])
+    law = get_law("lr-annealing")
+    with float64():
+        # the decay costs a little forward area but gains a large annealing area
+        assert float(law(theta, {"lr": wsd, "step": steps})[0]) < float(law(theta, {"lr": const, "step": steps})[0])
+
+
+def test_fitted_lambda_adds_a_parameter_and_rebuilds_from_options():
+    law = get_law("lr-annealing", lam="fit")
+    assert law.param_names[-1] == "lam" and law.starts().shape[1] == 5
+    again = get_law(law.name, **law.options)
+    assert again.options == law.options and again.param_names == law.param_names
+
+
+@pytest.mark.parametrize("opts", [{"warmup": "odd"}, {"lam": 1.5}, {"lam": "x"}])
+def test_bad_options_are_scaling_errors(opts):
+    with pytest.raises(ScalingError):
+        get_law("lr-annealing", **opts)
+
+
+def test_million_step_evaluation_is_linear_and_finite():
+    lr = sch.schedule_array(sch.warmup(sch.cosine(3e-4, 999_000, final=3e-5), 1000), 1_000_000)
+    with float64():
+        y = np.asarray(get_law("lr-annealing")(np.array([2.5, 0.6, 0.45, 0.5]),
+                                                 {"lr": lr, "step": np.arange(2000, 1_000_001, 1000)}))
+    assert np.all(np.isfinite(y)) and y[-1] < y[0]
+
+
+def test_parameter_recovery_within_bootstrap_intervals():
+    from scaling.fit import fit
+    from scaling.fit.dataset import Dataset, Group
+    from scaling.laws.lr_annealing import _example_curves
+
+    law = get_law("lr-annealing")
+    theta = np.array([2.5, 0.6, 0.45, 0.5])
+    rng = np.random.default_rng(1)
+    groups = []
+    with float64():
+        for i, g in enumerate(_example_curves()[:3]):
+            y = np.asarray(law(theta, g)) * np.exp(rng.normal(0, 0.002, g["step"].size))
+            groups.append(Group(f"run{i}", g, y))
+    result = fit(law, Dataset(groups), bootstrap=40, bootstrap_by="points", level=0.99, seed=0, progress=False)
+    for name, true in zip(law.param_names, theta):
+        lo, hi = result.intervals[name]
+        assert lo <= true <= hi, (name, lo, true, hi)
+    np.testing.assert_allclose(result.params, theta, rtol=0.1)
