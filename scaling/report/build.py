@@ -262,6 +262,12 @@ def curve_sections(fit, *, curves=None, plan: Mapping[str, Any] | None = None, b
             + f" Best WSD decay fraction ({scan['spec'].iloc[0].rsplit('shape=', 1)[1].split(',')[0]} decay): "
             f"**{best_decay['decay']:.2g}**."
         )
+        ties = ranking.iloc[1:][ranking.iloc[1:]["delta_lo"] <= 0]["schedule"].tolist()
+        if ties:
+            answer.append(
+                f"Caution: the paired {level:.0%} interval of {', '.join(ties[:4])}{' ...' if len(ties) > 4 else ''} "
+                f"includes no difference from {top['schedule']}; the data do not separate these schedules."
+            )
         show = ranking.head(8)
         answer.append(Table(("rank", "schedule", "final loss", "above best", "P(best)"), tuple(
             (str(r.rank), r.schedule, interval(r.final_loss, r.final_loss_lo, r.final_loss_hi, ".4f"),
