@@ -98,7 +98,7 @@ def _files_of(df) -> list[str]:
     return [str(f) for f in files]
 
 
-def dataset_from_points(law, points_df, *, files: Sequence[str] | None = None) -> Dataset:
+def dataset_from_points(law, points_df, *, files: Sequence[str] | None = None, target: str = "loss") -> Dataset:
     """One group holding every row of a final-loss points table.
 
     Parameters
@@ -113,6 +113,10 @@ def dataset_from_points(law, points_df, *, files: Sequence[str] | None = None) -
         :attr:`Dataset.columns` for ``bootstrap_by=COLUMN``.
     files : sequence of str, optional
         Source files, recorded in the fit result (default: ``df.attrs["files"]``).
+    target : str
+        Column fitted as the law's output (default ``"loss"``). Another
+        column (e.g. ``"err_avg_17"`` for the ``downstream`` law, whose input
+        is the loss) makes the objective Huber on the log of that column.
     """
     from scaling.laws import get_law
 
@@ -138,10 +142,14 @@ def dataset_from_points(law, points_df, *, files: Sequence[str] | None = None) -
             raise DataError(f"column {name!r}, row {int(bad[0])}: value {col[bad[0]]!r} must be positive and "
                             "finite (drop or fix the row)")
         inputs[name] = col
-    if "loss" not in df.columns:
-        raise DataError("the points table has no 'loss' column (expected columns run, N, D, C, loss)")
-    loss = np.asarray(df["loss"], dtype=np.float64)
-    _check_loss(loss, "points table")
+    if target not in df.columns:
+        if target == "loss":
+            raise DataError("the points table has no 'loss' column (expected columns run, N, D, C, loss)")
+        raise DataError(f"the points table has no target column {target!r} (have: {', '.join(map(str, df.columns))})")
+    loss = np.asarray(df[target], dtype=np.float64)
+    _check_loss(loss, "points table" if target == "loss" else f"target column {target!r}")
+    if target != "loss":
+        info["target"] = target
     columns = {}
     for c in df.columns:
         values = np.asarray(df[c])
@@ -152,6 +160,18 @@ def dataset_from_points(law, points_df, *, files: Sequence[str] | None = None) -
     if "run" in df.columns:
         info["runs"] = [str(r) for r in df["run"]]
     return Dataset([Group("points", inputs, loss)], info=info, columns=columns)
+
+
+def _tokens_per_step(run_df, run: str, law_name: str) -> np.float64:
+    """Batch size ``B`` (tokens per step) of one run: the median of ``tokens / step`` over logged rows."""
+    if "tokens" in run_df.columns:
+        tokens = np.asarray(run_df["tokens"], dtype=np.float64)
+        step = np.asarray(run_df["step"], dtype=np.float64)
+        ok = np.isfinite(tokens) & (step > 0) & (tokens > 0)
+        if ok.any():
+            return np.float64(np.median(tokens[ok] / step[ok]))
+    raise DataError(f"law {law_name!r} needs the batch size but run {run!r} has no 'tokens' values "
+                    "(add a tokens column: tokens seen at each logged step)")
 
 
 def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps: int = 0,
@@ -187,7 +207,7 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
     for col in ("run", "step", "loss"):
         if col not in df.columns:
             raise DataError(f"the curve table has no {col!r} column (expected run, step, loss, lr)")
-    extra = [n for n in law.inputs if n not in ("lr", "step", "N")]
+    extra = [n for n in law.inputs if n not in ("lr", "step", "N", "B")]
     if extra:
         raise DataError(f"law {law.name!r} needs inputs {extra} that curve tables do not provide")
     groups = []
@@ -206,6 +226,8 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
                 raise DataError(f"law {law.name!r} needs the model size N but run {run!r} has no 'params' "
                                 "value (add a params column with the parameter count)")
             inputs["N"] = np.float64(sizes[0])
+        if "B" in law.inputs:
+            inputs["B"] = _tokens_per_step(df.loc[df["run"].astype(str) == run], run, law.name)
         groups.append(Group(run, inputs, np.asarray(loss, dtype=np.float64)))
         runs.append(run)
     if not groups:

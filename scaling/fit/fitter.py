@@ -18,7 +18,7 @@ from scaling._x64 import in_float64
 from scaling.errors import FitError
 from scaling.fit import bootstrap as _boot
 from scaling.fit.dataset import Dataset
-from scaling.fit.objective import DEFAULT_DELTA, pack
+from scaling.fit.objective import DEFAULT_DELTA, expand_weights, pack
 from scaling.fit.optimize import MAXITER, STATUS_TEXT, compiled, solve_batch
 from scaling.fit.result import FitResult
 
@@ -73,16 +73,16 @@ class _Progress:
             sys.stderr.flush()
 
 
-def _multistart(law, packed, starts, delta, strategy):
+def _multistart(law, packed, ones, starts, delta, strategy):
     """Local solves from every start; returns (theta, f, n_iter, status) per start and iterations."""
     if strategy == "direct":
-        res = solve_batch(law, packed, starts, delta=delta)
+        res = solve_batch(law, packed, starts, weights=ones, delta=delta)
         return res.theta, res.f, res.status, int(res.n_iter.sum())
     # staged: least squares from every start (smooth: Newton converges in a
     # few steps), then the Huber objective from each distinct least-squares
     # solution. Starts whose least-squares solutions agree to 1e-7 share
     # one refinement (they are the same point up to the solver's tolerance).
-    lsq = solve_batch(law, packed, starts, delta=LSQ_DELTA, maxiter=100, ftol=1e-12)
+    lsq = solve_batch(law, packed, starts, weights=ones, delta=LSQ_DELTA, maxiter=100, ftol=1e-12, gauss_newton=True)
     ok = np.isfinite(lsq.f)
     key = np.round(lsq.theta / 1e-7) * 1e-7
     key[~ok] = np.nan
@@ -90,14 +90,14 @@ def _multistart(law, packed, starts, delta, strategy):
                                   return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
     reps = lsq.theta[first]
-    res = solve_batch(law, packed, reps, delta=delta)
+    res = solve_batch(law, packed, reps, weights=ones, delta=delta)
     theta = res.theta[inverse]
     f = np.where(ok, res.f[inverse], np.inf)
     status = res.status[inverse]
     return theta, f, status, int(lsq.n_iter.sum() + res.n_iter.sum())
 
 
-def _laplace_covar(ns, theta, packed, weights, delta):
+def _laplace_covar(ns, theta, packed, weights, index, delta):
     """Sandwich covariance ``H^-1 M H^-1`` of the Huber M-estimator.
 
     ``H`` is the exact Hessian of the summed objective and
@@ -110,8 +110,8 @@ def _laplace_covar(ns, theta, packed, weights, delta):
     import jax.numpy as jnp
 
     _, _, H = ns.fgh_jit(jnp.asarray(theta), packed, jnp.asarray(weights), jnp.float64(delta))
-    r = np.asarray(ns.residuals_jit(jnp.asarray(theta), packed))
-    J = np.asarray(jax.jit(jax.jacfwd(ns.residuals))(jnp.asarray(theta), packed))
+    r = np.asarray(ns.residuals_jit(jnp.asarray(theta), packed))[index]
+    J = np.asarray(jax.jit(jax.jacfwd(ns.residuals))(jnp.asarray(theta), packed))[index]
     psi = np.clip(r, -delta, delta)
     n, p = J.shape
     G = psi[:, None] * J
@@ -197,15 +197,15 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
         raise FitError(f"level must be between 0 and 1, not {level!r}")
     if strategy not in ("staged", "direct"):
         raise FitError(f"strategy must be 'staged' or 'direct', not {strategy!r}")
-    packed = pack(dataset)
+    packed, index, n_padded = pack(dataset, law.kind)
     ns = compiled(law.fn)
     n, p = dataset.n_points, law.n_params
-    ones = np.ones(n)
+    ones = expand_weights(np.ones(n), index, n_padded)
 
     starts = law.starts() if starts is None else np.atleast_2d(np.asarray(starts, dtype=np.float64))
     if starts.shape[1] != p:
         raise FitError(f"starts must have {p} columns ({', '.join(law.param_names)}), not {starts.shape[1]}")
-    theta_k, f_k, status_k, nfev = _multistart(law, packed, starts, delta, strategy)
+    theta_k, f_k, status_k, nfev = _multistart(law, packed, ones, starts, delta, strategy)
     if not np.any(np.isfinite(f_k)):
         raise FitError(f"law {law.name!r}: the objective is not finite at any start; check the data "
                        "(positive inputs and losses) and the start grid")
@@ -216,7 +216,7 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
     success = bool(status_k[best] != MAXITER)
     message = STATUS_TEXT[int(status_k[best])]
 
-    r = np.asarray(ns.residuals_jit(jnp.asarray(theta), packed))
+    r = np.asarray(ns.residuals_jit(jnp.asarray(theta), packed))[index]
     observed = np.concatenate([np.asarray(g.loss, dtype=np.float64) for g in dataset])
     predicted = observed * np.exp(r)
     rss = float(np.sum(r * r))
@@ -241,6 +241,7 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
         scheme = _boot.resolve_scheme(dataset, bootstrap_by)
         rng = np.random.default_rng(seed)
         weights = _boot.resampling_weights(dataset, int(bootstrap), scheme, rng, block_size=block_size)
+        weights = expand_weights(weights, index, n_padded)
         bar = _Progress(f"bootstrap ({scheme})", int(bootstrap), progress if isinstance(progress, bool) else None)
         callback = progress if callable(progress) else None
 
@@ -250,7 +251,7 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
                 callback(done, total)
 
         res = solve_batch(law, packed, np.tile(theta, (int(bootstrap), 1)), weights=weights,
-                          per_start_weights=True, delta=delta, progress=report_progress)
+                          delta=delta, progress=report_progress)
         bar.close()
         nfev += int(res.n_iter.sum())
         failed = ~np.isfinite(res.f) | (res.status == MAXITER)
@@ -274,7 +275,7 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
     else:
         from scipy.stats import norm
 
-        covar = _laplace_covar(ns, theta, packed, ones, delta)
+        covar = _laplace_covar(ns, theta, packed, ones, index, delta)
         stderr = np.sqrt(np.clip(np.diag(covar), 0.0, None))
         stderr = np.where(np.isfinite(stderr), stderr, np.nan)
         z = float(norm.ppf(0.5 + level / 2.0))
@@ -302,7 +303,7 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
         "strategy": strategy,
         "bootstrap": boot_info,
     }
-    for key in ("split", "warmup_steps", "D_from_C"):
+    for key in ("split", "warmup_steps", "D_from_C", "target"):
         if key in dataset.info:
             data_info[key] = dataset.info[key]
 

@@ -59,18 +59,62 @@ def log_fn_of(law) -> Callable[[Any, Any], Any]:
     return log_loss
 
 
-def pack(dataset) -> tuple:
-    """The dataset as a pytree of float64 arrays: ``((inputs, log_loss), ...)``."""
+def padded_size(n: int) -> int:
+    """Size a group of ``n`` points is padded to: at most ~25% more, at least 64.
+
+    Padding points (weight 0) let fits of slightly different data sizes reuse
+    one compiled solver instead of compiling again.
+    """
+    if n <= 64:
+        return 64
+    quantum = 1 << max(0, int(np.floor(np.log2(n))) - 2)
+    return int(-(-n // quantum) * quantum)
+
+
+def pack(dataset, kind: str = "final") -> tuple[tuple, np.ndarray, int]:
+    """The dataset as a pytree of float64 arrays, padded with zero-weight points.
+
+    Parameters
+    ----------
+    dataset : Dataset
+    kind : {"final", "curve"}
+        The law's kind: for final laws every per-point input is padded, for
+        curve laws only ``inputs["step"]`` (the LR array is left alone).
+
+    Returns
+    -------
+    packed : tuple of (inputs, log_loss) per group
+    index : ndarray of int, shape (n,)
+        Position of each real point in the flat padded order.
+    n_padded : int
+        Total length of the flat padded order.
+    """
     import jax.numpy as jnp
 
-    packed = []
+    packed, index, offset = [], [], 0
     for g in dataset:
+        n = len(g.loss)
+        size = padded_size(n)
+        fill = np.concatenate([np.arange(n), np.full(size - n, n - 1)])
         inputs = {}
         for k, v in g.inputs.items():
             v = np.asarray(v)
+            if v.ndim == 1 and (kind == "final" or k == "step") and v.shape[0] == n:
+                v = v[fill]
             inputs[k] = jnp.asarray(v) if v.dtype.kind in "iu" else jnp.asarray(v, dtype=jnp.float64)
-        packed.append((inputs, jnp.asarray(np.log(np.asarray(g.loss, dtype=np.float64)))))
-    return tuple(packed)
+        log_y = np.log(np.asarray(g.loss, dtype=np.float64))[fill]
+        packed.append((inputs, jnp.asarray(log_y)))
+        index.append(offset + np.arange(n))
+        offset += size
+    return tuple(packed), np.concatenate(index), offset
+
+
+def expand_weights(weights, index: np.ndarray, n_padded: int) -> np.ndarray:
+    """Put per-point weights ``(..., n)`` at their padded positions ``(..., n_padded)``; padding gets 0."""
+    weights = np.asarray(weights, dtype=np.float64)
+    out = np.zeros(weights.shape[:-1] + (n_padded,))
+    out[..., index] = weights
+    return out
 
 
 def make_objective(log_fn: Callable):
@@ -92,4 +136,4 @@ def make_objective(log_fn: Callable):
     return objective, residuals
 
 
-__all__ = ["DEFAULT_DELTA", "huber", "log_fn_of", "make_objective", "pack"]
+__all__ = ["DEFAULT_DELTA", "expand_weights", "huber", "log_fn_of", "make_objective", "pack", "padded_size"]

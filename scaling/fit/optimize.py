@@ -86,72 +86,88 @@ def compiled(law_fn):
         H, (f, g) = jax.jacfwd(grad_aux, has_aux=True)(theta)
         return f, g, H
 
-    def init(theta, packed, w, lo, hi, delta):
-        theta = jnp.clip(theta, lo, hi)
-        f, g, H = fgh(theta, packed, w, delta)
-        bad = ~(jnp.isfinite(f) & jnp.all(jnp.isfinite(g)))
-        f = jnp.where(bad, jnp.inf, f)
-        g = jnp.where(bad, 0.0, g)
-        return (theta, f, g, H, jnp.float64(1e-3), jnp.int32(0), bad, jnp.int32(jnp.where(bad, STALLED, MAXITER)))
+    def fgh_gn(theta, packed, w, delta):
+        # Gauss-Newton: H = J^T diag(w h''(r)) J, PSD, no residual curvature;
+        # the better model far from the optimum of a least-squares stage.
+        r = residuals(theta, packed)
+        J = jax.jacfwd(residuals)(theta, packed)
+        a = jnp.abs(r)
+        inq = a <= delta
+        f = jnp.sum(w * jnp.where(inq, 0.5 * r * r, delta * (a - 0.5 * delta)))
+        g = J.T @ (w * jnp.clip(r, -delta, delta))
+        H = J.T @ ((w * inq)[:, None] * J)
+        return f, g, H
 
-    def solve(state, packed, w, lo, hi, delta, maxiter, ftol, gtol):
-        """Continue one start for up to ``maxiter`` more Newton iterations."""
+    def make_init(fgh):
+      def init(theta, packed, w, lo, hi, delta):
+          theta = jnp.clip(theta, lo, hi)
+          f, g, H = fgh(theta, packed, w, delta)
+          bad = ~(jnp.isfinite(f) & jnp.all(jnp.isfinite(g)))
+          f = jnp.where(bad, jnp.inf, f)
+          g = jnp.where(bad, 0.0, g)
+          return (theta, f, g, H, jnp.float64(1e-3), jnp.int32(0), bad, jnp.int32(jnp.where(bad, STALLED, MAXITER)))
+      return init
 
-        def cond(s):
-            return (~s[6]) & (s[5] < s[8])
+    def make_solve(fgh):
+     def solve(state, packed, w, lo, hi, delta, maxiter, ftol, gtol):
+         """Continue one start for up to ``maxiter`` more Newton iterations."""
 
-        def body(s):
-            theta, f, g, H, nu, it, done, status, stop_at = s
-            Hs = 0.5 * (H + H.T)
-            Hs = jnp.where(jnp.isfinite(Hs), Hs, 0.0)
-            lam, V = jnp.linalg.eigh(Hs)
-            abs_lam = jnp.abs(lam)
-            scale = jnp.maximum(jnp.max(abs_lam), 1e-300)
-            vg = V.T @ g
+         def cond(s):
+             return (~s[6]) & (s[5] < s[8])
 
-            def trial_point(nu_):
-                return jnp.clip(theta - V @ (vg / (abs_lam + nu_ * scale)), lo, hi)
+         def body(s):
+             theta, f, g, H, nu, it, done, status, stop_at = s
+             Hs = 0.5 * (H + H.T)
+             Hs = jnp.where(jnp.isfinite(Hs), Hs, 0.0)
+             lam, V = jnp.linalg.eigh(Hs)
+             abs_lam = jnp.abs(lam)
+             scale = jnp.maximum(jnp.max(abs_lam), 1e-300)
+             vg = V.T @ g
 
-            # Backtrack on the damping with objective values only (cheap);
-            # the gradient and Hessian are computed once, at the accepted point.
-            def ls_cond(c):
-                nu_, f_try, tries = c
-                return (~(f_try < f)) & (nu_ <= NU_MAX)
+             def trial_point(nu_):
+                 return jnp.clip(theta - V @ (vg / (abs_lam + nu_ * scale)), lo, hi)
 
-            def ls_body(c):
-                nu_, _, tries = c
-                nu_ = jnp.where(tries == 0, nu_, nu_ * 10.0)
-                f_try = objective(trial_point(nu_), packed, w, delta)
-                f_try = jnp.where(jnp.isfinite(f_try), f_try, jnp.inf)
-                return nu_, f_try, tries + 1
+             # Backtrack on the damping with objective values only (cheap);
+             # the gradient and Hessian are computed once, at the accepted point.
+             def ls_cond(c):
+                 nu_, f_try, tries = c
+                 return (~(f_try < f)) & (nu_ <= NU_MAX)
 
-            nu_acc, f2, _ = jax.lax.while_loop(ls_cond, ls_body, (nu, jnp.inf, jnp.int32(0)))
-            ok = f2 < f
-            trial = trial_point(nu_acc)
-            f2b, g2, H2 = fgh(trial, packed, w, delta)
-            ok = ok & jnp.all(jnp.isfinite(g2))
-            new_theta = jnp.where(ok, trial, theta)
-            new_f = jnp.where(ok, f2b, f)
-            new_g = jnp.where(ok, g2, g)
-            new_H = jnp.where(ok, H2, H)
-            new_nu = jnp.maximum(nu_acc * 0.1, 1e-12)
-            # projected gradient: components pushing out of an active bound do not count
-            at_lo = (new_theta <= lo) & (new_g > 0)
-            at_hi = (new_theta >= hi) & (new_g < 0)
-            pg = jnp.where(at_lo | at_hi, 0.0, new_g)
-            small_decrease = ok & (nu_acc <= 1.0) & ((f - f2) <= ftol * jnp.abs(f2))
-            small_grad = jnp.max(jnp.abs(pg)) <= gtol
-            stalled = ~ok
-            new_status = jnp.where(
-                small_decrease, CONVERGED_FTOL,
-                jnp.where(small_grad, CONVERGED_GTOL, jnp.where(stalled, STALLED, MAXITER)),
-            ).astype(jnp.int32)
-            new_done = small_decrease | small_grad | stalled
-            return (new_theta, new_f, new_g, new_H, new_nu, it + 1, new_done, new_status, stop_at)
+             def ls_body(c):
+                 nu_, _, tries = c
+                 nu_ = jnp.where(tries == 0, nu_, nu_ * 10.0)
+                 f_try = objective(trial_point(nu_), packed, w, delta)
+                 f_try = jnp.where(jnp.isfinite(f_try), f_try, jnp.inf)
+                 return nu_, f_try, tries + 1
 
-        theta, f, g, H, nu, it, done, status = state
-        out = jax.lax.while_loop(cond, body, (theta, f, g, H, nu, it, done, status, it + maxiter))
-        return out[:8]
+             nu_acc, f2, _ = jax.lax.while_loop(ls_cond, ls_body, (nu, jnp.inf, jnp.int32(0)))
+             ok = f2 < f
+             trial = trial_point(nu_acc)
+             f2b, g2, H2 = fgh(trial, packed, w, delta)
+             ok = ok & jnp.all(jnp.isfinite(g2))
+             new_theta = jnp.where(ok, trial, theta)
+             new_f = jnp.where(ok, f2b, f)
+             new_g = jnp.where(ok, g2, g)
+             new_H = jnp.where(ok, H2, H)
+             new_nu = jnp.maximum(nu_acc * 0.1, 1e-12)
+             # projected gradient: components pushing out of an active bound do not count
+             at_lo = (new_theta <= lo) & (new_g > 0)
+             at_hi = (new_theta >= hi) & (new_g < 0)
+             pg = jnp.where(at_lo | at_hi, 0.0, new_g)
+             small_decrease = ok & (nu_acc <= 1.0) & ((f - f2) <= ftol * jnp.abs(f2))
+             small_grad = jnp.max(jnp.abs(pg)) <= gtol
+             stalled = ~ok
+             new_status = jnp.where(
+                 small_decrease, CONVERGED_FTOL,
+                 jnp.where(small_grad, CONVERGED_GTOL, jnp.where(stalled, STALLED, MAXITER)),
+             ).astype(jnp.int32)
+             new_done = small_decrease | small_grad | stalled
+             return (new_theta, new_f, new_g, new_H, new_nu, it + 1, new_done, new_status, stop_at)
+
+         theta, f, g, H, nu, it, done, status = state
+         out = jax.lax.while_loop(cond, body, (theta, f, g, H, nu, it, done, status, it + maxiter))
+         return out[:8]
+     return solve
 
     def batched(fun, shared_weights):
         # vmapped over a fixed-size chunk of starts: one compiled shape per
@@ -167,19 +183,21 @@ def compiled(law_fn):
     ns.objective_jit = jax.jit(objective)
     ns.residuals_jit = jax.jit(residuals)
     ns.fgh_jit = jax.jit(fgh)
-    ns.init_starts = batched(init, True)
-    ns.init_weights = batched(init, False)
-    ns.run_starts = batched(solve, True)
-    ns.run_weights = batched(solve, False)
+    ns.init = batched(make_init(fgh), False)
+    ns.run = batched(make_solve(fgh), False)
+    ns.init_gn = batched(make_init(fgh_gn), False)
+    ns.run_gn = batched(make_solve(fgh_gn), False)
     return ns
 
 
-CHUNK = 256
+#: Lanes per compiled call: one shape compiles, whatever the number of starts.
+CHUNK = 64
 
 
-def solve_batch(law, packed, theta0, *, weights=None, per_start_weights: bool = False,
+def solve_batch(law, packed, theta0, *, weights=None,
                 delta: float = DEFAULT_DELTA, maxiter: int = 200, ftol: float = 1e-13,
-                gtol: float = 1e-14, round_iters: int = 10, progress=None) -> BatchResult:
+                gtol: float = 1e-14, round_iters: int = 10, progress=None,
+                gauss_newton: bool = False) -> BatchResult:
     """Run the damped Newton solver from every row of ``theta0``.
 
     Parameters
@@ -190,8 +208,8 @@ def solve_batch(law, packed, theta0, *, weights=None, per_start_weights: bool = 
     theta0 : array, shape (K, P)
         Start points (fit space); clipped onto the bounds.
     weights : array, shape (n,) or (K, n), optional
-        Point weights (default all 1); ``(K, n)`` with ``per_start_weights``
-        gives each start its own weights (bootstrap refits).
+        Point weights (default all 1), shared by all starts, or ``(K, n)``:
+        each start its own weights (bootstrap refits).
     delta : float
         Huber threshold.
     maxiter, ftol, gtol : stopping rules (see the module docstring).
@@ -200,6 +218,9 @@ def solve_batch(law, packed, theta0, *, weights=None, per_start_weights: bool = 
         the rest re-packed into full chunks of :data:`CHUNK` lanes.
     progress : callable, optional
         Called as ``progress(n_finished, K)`` after each round.
+    gauss_newton : bool
+        Use the Gauss-Newton matrix instead of the exact Hessian (for
+        least-squares stages).
     """
     import jax.numpy as jnp
 
@@ -211,7 +232,9 @@ def solve_batch(law, packed, theta0, *, weights=None, per_start_weights: bool = 
     lo = jnp.asarray([b[0] for b in law.bounds], dtype=jnp.float64)
     hi = jnp.asarray([b[1] for b in law.bounds], dtype=jnp.float64)
     weights = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
-    chunk = CHUNK if k > CHUNK // 4 else max(8, 1 << int(np.ceil(np.log2(max(k, 1)))))
+    chunk = CHUNK
+    if weights.ndim == 1:
+        shared = jnp.asarray(np.broadcast_to(weights, (chunk, n)))
 
     def call(fun, idx, *state_and_rest, per_row_weights):
         # run ``fun`` over rows ``idx`` of the state in chunks of ``chunk``
@@ -222,16 +245,15 @@ def solve_batch(law, packed, theta0, *, weights=None, per_start_weights: bool = 
             sel = s0 + pad
             args = [jnp.asarray(x[sel]) for x in state_and_rest[0]] if isinstance(state_and_rest[0], list) \
                 else jnp.asarray(state_and_rest[0][sel])
-            w = jnp.asarray(weights[rows[pad]]) if per_row_weights else jnp.asarray(weights)
+            w = jnp.asarray(weights[rows[pad]]) if per_row_weights else shared
             out = fun(tuple(args) if isinstance(args, list) else args, packed, w, lo, hi, delta,
                       *state_and_rest[1:])
             outs.append([np.asarray(o)[: rows.size] for o in out])
         return [np.concatenate(parts) for parts in zip(*outs)]
 
-    init = ns.init_weights if per_start_weights else ns.init_starts
-    run = ns.run_weights if per_start_weights else ns.run_starts
+    init, run = (ns.init_gn, ns.run_gn) if gauss_newton else (ns.init, ns.run)
     active = np.arange(k)
-    state = call(init, active, theta0, per_row_weights=per_start_weights)
+    state = call(init, active, theta0, per_row_weights=weights.ndim == 2)
     theta_out = state[0].copy()
     f_out = state[1].copy()
     g_out = state[2].copy()
@@ -241,7 +263,7 @@ def solve_batch(law, packed, theta0, *, weights=None, per_start_weights: bool = 
     active, state = active[keep], [x[keep] for x in state]
     while active.size:
         budget = int(max(1, min(round_iters, maxiter - int(state[5].min()))))
-        state = call(run, active, state, jnp.int32(budget), ftol, gtol, per_row_weights=per_start_weights)
+        state = call(run, active, state, jnp.int32(budget), ftol, gtol, per_row_weights=weights.ndim == 2)
         theta, f, g, _, _, it, done, status = state
         finished = done | (it >= maxiter)
         idx = active[finished]
