@@ -33,7 +33,7 @@ demo: $(STAMP)
 	$(BIN)/scaling schedule-plan $(OUT)/curve_fit.json --steps 600 --peak 3e-3 --warmup 30
 	@if [ -f data/grid/points.csv ]; then \
 		$(BIN)/scaling fit data/grid/points.csv --law chinchilla --bootstrap 200 --out $(OUT)/chinchilla_fit.json \
-		&& $(BIN)/scaling budget $(OUT)/chinchilla_fit.json --flops-range 1e13:1e17:5; \
+		&& $(BIN)/scaling budget $(OUT)/chinchilla_fit.json --flops-range 1e12:1e15:4; \
 	else echo "no data/grid/points.csv: skipping the final-loss fit"; fi
 	$(BIN)/scaling report $(OUT)/curve_fit.json $(wildcard $(OUT)/chinchilla_fit.json) \
 		--data data/curves $(wildcard data/grid/points.csv) --out $(OUT)/report

@@ -429,7 +429,7 @@ def _run_budget(args: argparse.Namespace) -> int:
             print()
             print(text_table(Table(("quantity", "value [interval]"), rows,
                                    caption=f"Cheapest way to reach loss {args.target_loss:g} ({how}, "
-                                           f"{args.inference_tokens:g} inference tokens; "
+                                           f"{fmt(args.inference_tokens, 'g')} inference tokens; "
                                            f"reachable in {r['reachable']:.0%} of bootstrap samples)")))
         outputs.append(df)
     if args.out:
