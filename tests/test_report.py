@@ -323,3 +323,24 @@ def test_cli_report_prints_where_the_report_is(tmp_path, chinchilla_case, capsys
     out = capsys.readouterr().out
     assert f"report: {tmp_path / 'r' / 'report.html'}" in out
     assert Path(tmp_path / "r" / "report.md").exists()
+
+
+def test_cli_budget_target_loss_counts_inference(tmp_path, chinchilla_case, capsys):
+    from scaling.cli import main
+
+    path = _saved_fit(tmp_path, chinchilla_case[0])
+    assert main(["budget", str(path), "--target-loss", "2.2", "--inference-tokens", "1e13"]) == 0
+    out = capsys.readouterr().out
+    assert "Cheapest way to reach loss 2.2" in out and "inference_flops" in out and "1e13 inference tokens" in out
+
+
+def test_cli_schedule_plan_can_search_a_free_schedule(tmp_path, curve_case, capsys):
+    from scaling.cli import main
+
+    path = _saved_fit(tmp_path, curve_case[0])
+    lr_csv = tmp_path / "free.csv"
+    assert main(["schedule-plan", str(path), "--steps", "600", "--peak", "3e-4", "--warmup", "50",
+                 "--optimise", "--optimised-out", str(lr_csv)]) == 0
+    assert "optimised (free monotone)" in capsys.readouterr().out
+    table = pd.read_csv(lr_csv)
+    assert list(table.columns) == ["step", "lr"] and len(table) == 601
