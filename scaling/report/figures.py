@@ -20,9 +20,11 @@ Examples
 from __future__ import annotations
 
 import contextlib
-from typing import Any, Iterator, Mapping, Sequence
+from typing import Any, Iterator, Sequence
 
+import matplotlib
 import numpy as np
+from cycler import cycler
 
 from scaling import budget
 
@@ -47,7 +49,7 @@ STYLE: dict[str, Any] = {
     "legend.fontsize": 8,
     "legend.frameon": False,
     "lines.linewidth": 1.6,
-    "axes.prop_cycle": __import__("cycler").cycler(color=list(PALETTE)),
+    "axes.prop_cycle": cycler(color=list(PALETTE)),
 }
 
 BAND_ALPHA = 0.2
@@ -56,8 +58,6 @@ BAND_ALPHA = 0.2
 @contextlib.contextmanager
 def style() -> Iterator[None]:
     """Context manager applying :data:`STYLE` (for figures made outside :func:`new_axes`)."""
-    import matplotlib
-
     with matplotlib.rc_context(STYLE):
         yield
 
@@ -102,10 +102,6 @@ def _level_text(fit) -> str:
 # --------------------------------------------------------------------------- final-loss fits
 
 
-def _final_columns(law) -> dict[str, str]:
-    return {"N": "N", "D": "D", "C": "C"}
-
-
 def _points_inputs(law, points) -> dict[str, np.ndarray]:
     cols = {}
     for name in law.inputs:
@@ -136,10 +132,10 @@ def plot_points_fit(ax, fit, points):
     from matplotlib.colors import LogNorm
 
     law = fit.law_object()
-    ins = [i for i in law.inputs]
+    ins = list(law.inputs)
     if set(ins) >= {"N", "D"} or set(ins) >= {"N", "M"}:
         sizes = np.sort(points["N"].unique())
-        cmap = __import__("matplotlib").colormaps["viridis"]
+        cmap = matplotlib.colormaps["viridis"]
         norm = LogNorm(sizes.min(), sizes.max() if sizes.max() > sizes.min() else sizes.min() * 10)
         C = 6.0 * points["N"].to_numpy(float) * points["D"].to_numpy(float)
         ax.scatter(C, points["loss"], c=cmap(norm(points["N"].to_numpy(float))), s=18, zorder=3,
@@ -150,7 +146,7 @@ def plot_points_fit(ax, fit, points):
             N = np.full_like(D, n)
             pred = budget.law_band(fit, _points_inputs(law, _frame(N=N, D=D)))
             ax.plot(6 * N * D, pred["loss"], color=cmap(norm(n)), lw=1.2)
-        sm = __import__("matplotlib").cm.ScalarMappable(norm=norm, cmap=cmap)
+        sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
         ax.figure.colorbar(sm, ax=ax, label="model size N (parameters)", pad=0.01)
         ax.set_xlabel("training compute C = 6ND (FLOPs)")
     else:
