@@ -43,7 +43,8 @@ Schedules
 fitted loss-curve law (``lr-annealing``, ``multi-power``) predicts for them;
 :func:`candidate_schedules` builds the usual candidates (cosine, WSD with
 decay fractions 0.1/0.2/0.3 and several decay shapes, multi-step) and
-:func:`best_wsd_decay` scans the WSD decay fraction. Because every schedule is
+:func:`best_wsd_decay` scans the WSD decay fraction; :func:`optimal_schedule`
+searches a free monotone schedule (Luo et al. 2025). Because every schedule is
 evaluated with the *same* bootstrap samples, the difference to the best
 schedule gets a paired interval, much narrower than the overlap of the
 separate bands suggests.
@@ -995,3 +996,24 @@ def optimal_schedule(
         res = minimize(fun, z0, jac=True, method="L-BFGS-B", bounds=[(-30.0, 30.0)] * K,
                        options={"maxiter": int(maxiter)})
         return np.asarray(lr_of(jnp.asarray(res.x)), dtype=np.float64)
+
+
+__all__ = [
+    "HOFFMANN_ROUNDED",
+    "PUBLISHED_CHINCHILLA",
+    "best_wsd_decay",
+    "candidate_schedules",
+    "chinchilla_allocation",
+    "chinchilla_loss",
+    "compare_schedules",
+    "compute_for_loss",
+    "compute_optimal",
+    "curve_losses",
+    "flops_range",
+    "isoflop_curves",
+    "law_band",
+    "loss_at",
+    "optimal_allocation",
+    "optimal_schedule",
+    "schedule_curves",
+]
