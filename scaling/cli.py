@@ -140,6 +140,39 @@ def _law_options(pairs: list[str]) -> dict:
     return options
 
 
+def _load_final_table(files, law, fmt):
+    """A final-loss table for ``law``: the points loader, or a plain table with the law's columns.
+
+    The points loader wants two of N, D, C; a one-variable law (``power-law``
+    with ``x=N``) only needs its own column and ``loss``, so a CSV/TSV that
+    has those is read as it is.
+    """
+    import pandas as pd
+
+    from scaling.errors import DataError
+    from scaling.loaders import load_points
+
+    try:
+        return load_points(files, format=fmt)
+    except DataError as exc:
+        first_error = exc
+    frames = []
+    for path in files:
+        try:
+            frame = pd.read_csv(path, sep=None, engine="python")
+        except Exception:  # noqa: BLE001 - report the points loader's own message
+            raise first_error from None
+        if "loss" not in frame.columns or any(name not in frame.columns for name in law.inputs):
+            if any(c.lower() in ("step", "iter", "iteration", "global_step") for c in frame.columns):
+                raise DataError(f"law {law.name!r} fits final losses but {path} holds loss curves; give it "
+                                "a points table (N, D or C, loss) or use a loss-curve law") from None
+            raise first_error from None
+        frames.append(frame)
+    table = pd.concat(frames, ignore_index=True)
+    table.attrs = {"files": [str(p) for p in files]}
+    return table
+
+
 def _run_fit(args: argparse.Namespace) -> int:
     import inspect as _inspect
 
@@ -161,20 +194,14 @@ def _run_fit(args: argparse.Namespace) -> int:
     files = expand_paths(args.files)
     if not files:
         raise DataError("no input files given; pass log files, folders or a points table")
-    kinds = {detect_table_kind(p, format=args.format) for p in files}
-    if len(kinds) > 1:
-        raise DataError("the inputs mix loss-curve logs and final-loss tables; fit them separately")
-    kind = kinds.pop()
-    if kind == "points":
-        if law.kind == "curve":
-            raise DataError(f"law {law.name!r} fits loss curves but {files[0]} is a final-loss points table; "
-                            "give it training logs or use a final-loss law (chinchilla, power-law)")
-        table = load_points(files, format=args.format)
+    if law.kind == "final":
+        table = _load_final_table(files, law, args.format)
         data = dataset_from_points(law, table)
     else:
-        if law.kind == "final":
-            raise DataError(f"law {law.name!r} fits final losses but {files[0]} holds loss curves; "
-                            "give it a points table (N, D or C, loss) or use a loss-curve law")
+        kinds = {detect_table_kind(p, format=args.format) for p in files}
+        if "points" in kinds:
+            raise DataError(f"law {law.name!r} fits loss curves but the input is a final-loss points table; "
+                            "give it training logs or use a final-loss law (chinchilla, power-law)")
         table = load(files, format=args.format, split=args.split)
         data = dataset_from_curves(law, table, split=args.split, warmup_steps=args.warmup_steps)
     result = fit(law, data, bootstrap=args.bootstrap, bootstrap_by=args.bootstrap_by, level=args.level,

@@ -254,9 +254,13 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
                           delta=delta, progress=report_progress)
         bar.close()
         nfev += int(res.n_iter.sum())
-        failed = ~np.isfinite(res.f) | (res.status == MAXITER)
+        # a refit stopped by the iteration cap is kept (it is close to its
+        # optimum and dropping it would bias the intervals); only refits
+        # with a non-finite objective are left out
+        failed = ~np.isfinite(res.f) | ~np.all(np.isfinite(res.theta), axis=1)
+        capped = int(np.sum(res.status == MAXITER))
         samples = np.where(failed[:, None], np.nan, res.theta)
-        boot_info = {"n": int(bootstrap), "by": scheme, "failed": int(failed.sum()),
+        boot_info = {"n": int(bootstrap), "by": scheme, "failed": int(failed.sum()), "at_iteration_cap": capped,
                      "block_size": block_size}
         lo, hi = _boot.percentile_interval(samples, level)
         intervals = {name: (float(lo[i]), float(hi[i])) for i, name in enumerate(law.param_names)}

@@ -28,6 +28,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from scaling._x64 import in_float64
+
 DEFAULT_DELTA = 1e-3
 
 
@@ -71,6 +73,7 @@ def padded_size(n: int) -> int:
     return int(-(-n // quantum) * quantum)
 
 
+@in_float64
 def pack(dataset, kind: str = "final") -> tuple[tuple, np.ndarray, int]:
     """The dataset as a pytree of float64 arrays, padded with zero-weight points.
 
