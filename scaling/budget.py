@@ -616,6 +616,52 @@ def compute_for_loss(
     return pd.DataFrame(cols)
 
 
+def optimal_tokens(fit, N, *, level: float | None = None):
+    """Tokens for which model size N is compute-optimal: D with N_opt(6 N D) = N.
+
+    The inverse of the frontier: train N on fewer tokens and it is
+    under-trained, on more and it is over-trained. Closed form for
+    Chinchilla; otherwise N_opt(C) is computed on a log grid of budgets and
+    inverted by interpolation (N_opt grows with C); for the point estimate
+    and every sample.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``N``, ``D``, ``D_lo``, ``D_hi``, ``tokens_per_param`` (+ bounds),
+        ``flops`` (= 6ND at the point estimate).
+    """
+    import pandas as pd
+
+    law, theta, samples, fit_level = _unpack(fit)
+    level = fit_level if level is None else float(level)
+    _needs_allocation(law)
+    N = np.atleast_1d(np.asarray(N, dtype=np.float64))
+    thetas = _stack(theta, samples)
+    S, M = len(thetas), len(N)
+    nat = _natural_chinchilla(law, thetas)
+    if nat is not None:
+        # closed form: N = G (C/6)^a  =>  C/6 = (N/G)^(1/a), D = (C/6) / N
+        a = nat["beta"] / (nat["alpha"] + nat["beta"])
+        G = (nat["alpha"] * nat["A"] / (nat["beta"] * nat["B"])) ** (1.0 / (nat["alpha"] + nat["beta"]))
+        c6 = (N[None, :] / G[:, None]) ** (1.0 / a[:, None])
+        lo = hi = np.log(6.0 * c6)
+    else:
+        # N_opt(C) on one log grid of budgets for all samples, then invert by interpolation
+        # in log-log space (N_opt is increasing in C).
+        grid = np.linspace(np.log(6 * N.min() ** 2 * 1e-4), np.log(6 * N.max() ** 2 * 1e7), 400)
+        n_opt = np.log(optimal_allocation(law, thetas, np.exp(grid))["N"])
+        lo = np.stack([np.interp(np.log(N), np.where(np.isfinite(r), r, -np.inf), grid, left=np.nan, right=np.nan)
+                       for r in n_opt])
+        hi = lo
+    D = np.exp(0.5 * (lo + hi)) / (6 * N[None, :])
+    cols: dict[str, Any] = {"N": N}
+    cols.update(_with_band("D", D, level, samples is not None))
+    cols.update(_with_band("tokens_per_param", D / N[None, :], level, samples is not None))
+    cols["flops"] = 6 * N * cols["D"]
+    return pd.DataFrame(cols)
+
+
 def isoflop_curves(fit, flops, *, n_points: int = 41, decades: float = 1.0):
     """Predicted loss along iso-FLOP lines around the compute-optimal size.
 
@@ -1015,5 +1061,6 @@ __all__ = [
     "loss_at",
     "optimal_allocation",
     "optimal_schedule",
+    "optimal_tokens",
     "schedule_curves",
 ]

@@ -279,3 +279,24 @@ def test_free_schedule_is_monotone_and_beats_cosine():
     assert np.all(np.diff(lr[20:]) <= 1e-15) and lr[20:].min() >= 3e-5 * (1 - 1e-9) and lr.max() <= 3e-4
     ranking = budget.compare_schedules(fit, {"free": lr, "cosine": "cosine:peak=3e-4,final=3e-5,warmup=20,total=400"})
     assert ranking.loc[0, "schedule"] == "free"
+
+
+def test_optimal_tokens_inverts_the_frontier():
+    fit = chinchilla_fit(n_samples=10)
+    plan = budget.compute_optimal(fit, [1e21, 1e23])
+    back = budget.optimal_tokens(fit, plan["N"].to_numpy())
+    np.testing.assert_allclose(back["D"], plan["D"], rtol=1e-6)
+    assert np.all(back["D_lo"] <= back["D"]) and np.all(back["D"] <= back["D_hi"])
+
+
+def test_optimal_tokens_numeric_matches_closed_form():
+    def fn(theta, x):
+        E, A, B, alpha, beta = theta
+        return E + A * x["N"] ** -alpha + B * (x["M"] * x["N"]) ** -beta
+
+    law = Law("chin-nm", fn, ("E", "A", "B", "alpha", "beta"), ((0, 10),) * 5,
+              {k: (1.0,) for k in ("E", "A", "B", "alpha", "beta")}, ("N", "M"), "final", "", "")
+    theta = np.array([TEX[k] for k in ("E", "A", "B", "alpha", "beta")])
+    numeric = budget.optimal_tokens(FitLike(law, theta), [1e9, 4.04e10])
+    closed = budget.optimal_tokens(chinchilla_fit(), [1e9, 4.04e10])
+    np.testing.assert_allclose(numeric["D"], closed["D"], rtol=2e-3)

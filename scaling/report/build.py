@@ -176,6 +176,12 @@ def final_sections(fit, *, points=None, budgets: Sequence[float] = (), published
             cap += "; dashed: Hoffmann et al. 2022 and Besiroglu et al. 2024 (Epoch)"
         figs.append(render_figure(fig, f"{tag}frontier", cap))
         step("frontier")
+        n0 = float(plan.loc[0, "N"])
+        if np.isfinite(n0):
+            fig, ax = F.new_axes(size=(7.0, 4.4))
+            F.plot_overtraining(ax, fit, [n0, n0 / 4, n0 / 16])
+            figs.append(render_figure(fig, f"{tag}overtraining",
+                                      "Loss vs tokens for the first budget's optimal N and smaller models"))
     return answer, Section(f"Evidence: {fit.law} fit{_label(tag)}", tuple(blocks + figs))
 
 

@@ -298,6 +298,33 @@ def plot_frontier(ax, fit, flops_span: tuple[float, float] = (1e18, 1e25), *, qu
     return ax
 
 
+def plot_overtraining(ax, fit, sizes: Sequence[float], *, tokens_per_param: tuple[float, float] = (1.0, 1e4),
+                      n: int = 60):
+    """Predicted loss against tokens for fixed model sizes (over-training), bands from the bootstrap.
+
+    Each line is one N trained on more and more tokens; the circle marks the
+    compute-optimal point on that line (the D for which N is optimal). Left
+    of it the model is under-trained for its size, right of it over-trained
+    (cheaper to serve; Gadre et al. 2024, arXiv:2403.08540).
+    """
+    for k, N in enumerate(sizes):
+        color = PALETTE[k % len(PALETTE)]
+        D = np.geomspace(N * tokens_per_param[0], N * tokens_per_param[1], n)
+        df = budget.loss_at(fit, N, D)
+        ax.plot(df["D"], df["loss"], color=color, label=f"N = {_sci(N)}")
+        _band(ax, df["D"], df["loss_lo"], df["loss_hi"], color)
+        d_opt = float(budget.optimal_tokens(fit, [N]).loc[0, "D"])
+        if D[0] <= d_opt <= D[-1]:
+            l_opt = budget.loss_at(fit, N, d_opt).loc[0, "loss"]
+            ax.plot([d_opt], [l_opt], "o", color=color, mec="black", mew=0.6, zorder=4)
+    ax.set_xscale("log")
+    ax.set_xlabel("training tokens D")
+    ax.set_ylabel("predicted final loss (nats/token)")
+    ax.set_title("Over-training: loss vs tokens at fixed N (circle = compute-optimal)")
+    ax.legend()
+    return ax
+
+
 # --------------------------------------------------------------------------- loss-curve fits
 
 
@@ -436,6 +463,7 @@ __all__ = [
     "plot_curves_fit",
     "plot_frontier",
     "plot_isoflop",
+    "plot_overtraining",
     "plot_param_intervals",
     "plot_points_fit",
     "plot_points_residuals",
