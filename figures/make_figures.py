@@ -8,9 +8,9 @@ Runs the real pipeline through the public API:
 2. rank candidate schedules for the same step budget and scan the WSD decay
    fraction;
 3. fit ``chinchilla`` on the bundled final-loss grid (``data/grid/points.csv``)
-   with a point bootstrap and draw the data, iso-FLOP curves and the
+   with a point bootstrap and draw the data, iso-FLOP curves, the
    compute-optimal frontier next to the published laws (Hoffmann et al. 2022,
-   Besiroglu et al. 2024).
+   Besiroglu et al. 2024) and loss against tokens at fixed model sizes.
 
 Writes ``figures/*.png`` (atomically) and prints what it wrote. The report
 screenshot ``figures/report_screenshot.png`` comes from the browser test
@@ -113,6 +113,10 @@ def final_loss_figures(out: Path, bootstrap: int) -> None:
     F.plot_frontier(axes[0], res, span, quantity="N", published=True, budgets=budgets[:1])
     F.plot_frontier(axes[1], res, span, quantity="D", published=True, budgets=budgets[:1])
     save(fig, out / "frontier.png")
+    n0 = float(scaling.compute_optimal(res, budgets[:1]).loc[0, "N"])
+    fig, ax = F.new_axes(size=(7.0, 4.4))
+    F.plot_overtraining(ax, res, [n0, n0 / 4, n0 / 16])
+    save(fig, out / "overtraining.png")
 
 
 def main(argv=None) -> int:
