@@ -84,6 +84,7 @@ def test_million_step_evaluation_is_linear_and_finite():
     assert np.all(np.isfinite(y)) and y[-1] < y[0]
 
 
+@pytest.mark.slow
 def test_parameter_recovery_within_bootstrap_intervals():
     from scaling.fit import fit
     from scaling.fit.dataset import Dataset, Group
@@ -97,7 +98,7 @@ def test_parameter_recovery_within_bootstrap_intervals():
         for i, g in enumerate(_example_curves()[:3]):
             y = np.asarray(law(theta, g)) * np.exp(rng.normal(0, 0.002, g["step"].size))
             groups.append(Group(f"run{i}", g, y))
-    result = fit(law, Dataset(groups), bootstrap=40, bootstrap_by="points", level=0.99, seed=0, progress=False)
+    result = fit(law, Dataset(groups), bootstrap=20, bootstrap_by="points", level=0.99, seed=0, progress=False)
     for name, true in zip(law.param_names, theta):
         lo, hi = result.intervals[name]
         assert lo <= true <= hi, (name, lo, true, hi)

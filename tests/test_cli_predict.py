@@ -1,0 +1,78 @@
+"""End to end: `scaling fit` two runs, `scaling predict --lr-from` a third; plus laws/schedules."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scaling import schedules as sch
+from scaling._x64 import float64
+from scaling.cli import main
+from scaling.laws import get_law
+
+THETA = np.array([2.5, 0.6, 0.45, 0.5])
+SPECS = {
+    "constant": "constant:peak=3e-4,warmup=300,total=8000",
+    "cosine": "cosine:peak=3e-4,final=3e-5,warmup=300,total=8000",
+    "wsd": "wsd:peak=3e-4,final=3e-5,warmup=300,total=8000,decay=0.2,shape=1-sqrt",
+}
+
+
+def _write_log(path, spec, seed):
+    """A CSV log like a trainer writes: step, lr, loss every 50 steps after warmup."""
+    sched, total = sch.parse_schedule(spec)
+    lr = sch.schedule_array(sched, total)
+    steps = np.arange(350, total + 1, 50)
+    with float64():
+        loss = np.asarray(get_law("lr-annealing")(THETA, {"lr": lr, "step": steps}))
+    loss = loss * np.exp(np.random.default_rng(seed).normal(0, 0.001, steps.size))
+    pd.DataFrame({"step": steps, "lr": lr[steps], "loss": loss}).to_csv(path, index=False)
+    return loss
+
+
+@pytest.mark.slow
+def test_fit_two_runs_then_predict_the_third_from_its_log(tmp_path, capsys):
+    for i, name in enumerate(SPECS):
+        _write_log(tmp_path / f"{name}.csv", SPECS[name], i)
+    fit_json, pred_csv = tmp_path / "fit.json", tmp_path / "pred.csv"
+    assert main(["fit", str(tmp_path / "constant.csv"), str(tmp_path / "cosine.csv"), "--law", "lr-annealing",
+                 "--warmup-steps", "300", "--bootstrap", "8", "--out", str(fit_json)]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(fit_json), "--lr-from", str(tmp_path / "wsd.csv"), "--out", str(pred_csv)]) == 0
+    out = capsys.readouterr().out
+    assert "PredE" in out and "WorstE" in out and "band" in out
+    pred = pd.read_csv(pred_csv)
+    assert list(pred.columns) == ["step", "lr", "loss", "loss_lo", "loss_hi", "observed"]
+    rel = np.abs(pred["loss"] - pred["observed"]) / pred["observed"]
+    assert rel.mean() < 0.002 and rel.max() < 0.006
+    assert np.all(pred["loss_lo"] <= pred["loss_hi"])
+    # a schedule spec with a step range
+    assert main(["predict", str(fit_json), "--schedule", SPECS["cosine"].replace("8000", "16000"),
+                 "--steps", "1000:16000:1000", "--out", str(pred_csv)]) == 0
+    pred = pd.read_csv(pred_csv)
+    assert pred["step"].tolist() == list(range(1000, 16001, 1000)) and "observed" not in pred.columns
+
+
+def test_predict_with_a_bad_spec_is_a_one_line_error(tmp_path, capsys):
+    fit_json = tmp_path / "fit.json"
+    fit_json.write_text("{}")
+    code = main(["predict", str(tmp_path / "missing.json"), "--schedule", "cosine:peak=1", "--out",
+                 str(tmp_path / "p.csv")])
+    assert code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("scaling: error:") and "\n" not in err
+
+
+def test_laws_lists_the_curve_laws(capsys):
+    assert main(["laws"]) == 0
+    out = capsys.readouterr().out
+    for name in ("lr-annealing", "multi-power", "lr-annealing-n"):
+        assert name in out
+    assert "arXiv:2408.11029" in out and "arXiv:2503.12811" in out
+
+
+def test_schedules_prints_the_grammar_and_a_spec(capsys):
+    assert main(["schedules"]) == 0
+    assert "wsd:" in capsys.readouterr().out
+    assert main(["schedules", "cosine:peak=3e-4,final=3e-5,warmup=100,total=1000"]) == 0
+    out = capsys.readouterr().out
+    assert "1000" in out and "3e-05" in out

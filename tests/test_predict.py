@@ -1,0 +1,146 @@
+"""The predictor: reproduces a known law, bands, steps, long horizons, JSON round trip."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from scaling import schedules as sch
+from scaling._x64 import float64
+from scaling.errors import ScalingError
+from scaling.laws import get_law
+from scaling.predict import curve_metrics, default_steps, parse_steps, predict
+
+THETA = np.array([2.5, 0.6, 0.45, 0.5])
+
+
+@dataclasses.dataclass
+class KnownFit:
+    """The parts of a FitResult that predict() reads."""
+
+    law: str = "lr-annealing"
+    law_options: dict = dataclasses.field(default_factory=dict)
+    params: np.ndarray = dataclasses.field(default_factory=lambda: THETA.copy())
+    samples: np.ndarray | None = None
+    covar: np.ndarray | None = None
+    residuals: np.ndarray | None = None
+
+    def law_object(self):
+        return get_law(self.law, **self.law_options)
+
+
+SPEC = "cosine:peak=3e-4,final=3e-5,warmup=200,total=4000"
+
+
+def test_prediction_reproduces_the_law_exactly():
+    sched, total = sch.parse_schedule(SPEC)
+    lr = sch.schedule_array(sched, total)
+    steps = np.arange(300, 4001, 100)
+    pred = predict(KnownFit(), SPEC, steps=steps)
+    with float64():
+        expect = np.asarray(get_law("lr-annealing")(THETA, {"lr": lr, "step": steps}))
+    assert list(pred.columns) == ["step", "lr", "loss", "loss_lo", "loss_hi"]
+    np.testing.assert_array_equal(pred["step"], steps)
+    np.testing.assert_allclose(pred["lr"], lr[steps])
+    np.testing.assert_allclose(pred["loss"], expect, rtol=1e-13)
+    np.testing.assert_allclose(pred["loss_lo"], expect, rtol=1e-13)  # no samples, no covariance
+
+
+def test_callable_array_and_spec_give_the_same_curve():
+    sched, total = sch.parse_schedule(SPEC)
+    a = predict(KnownFit(), SPEC, steps=[500, 4000])
+    b = predict(KnownFit(), sched, steps=[500, 4000], total_steps=total)
+    c = predict(KnownFit(), sch.schedule_array(sched, total), steps=[500, 4000])
+    np.testing.assert_allclose(a["loss"], b["loss"], rtol=1e-13)
+    np.testing.assert_allclose(a["loss"], c["loss"], rtol=1e-13)
+
+
+def test_band_from_samples_is_the_quantile_of_sample_predictions():
+    rng = np.random.default_rng(0)
+    samples = THETA * (1 + 0.02 * rng.standard_normal((40, 4)))
+    steps = np.array([1000, 4000])
+    pred = predict(KnownFit(samples=samples), SPEC, steps=steps, level=0.9)
+    sched, total = sch.parse_schedule(SPEC)
+    lr = sch.schedule_array(sched, total)
+    import jax
+
+    with float64():
+        law = get_law("lr-annealing")
+        each = np.asarray(jax.jit(jax.vmap(lambda s: law(s, {"lr": lr, "step": steps})))(samples))
+    np.testing.assert_allclose(pred["loss_lo"], np.quantile(each, 0.05, axis=0), rtol=1e-12)
+    np.testing.assert_allclose(pred["loss_hi"], np.quantile(each, 0.95, axis=0), rtol=1e-12)
+    assert np.all(pred["loss_lo"] < pred["loss"]) and np.all(pred["loss"] < pred["loss_hi"])
+
+
+def test_band_without_samples_uses_the_delta_method():
+    cov = np.diag([1e-4, 1e-4, 1e-5, 1e-4])
+    pred = predict(KnownFit(covar=cov), SPEC, steps=[4000], level=0.9)
+    half = float(pred["loss_hi"].iloc[0] - pred["loss"].iloc[0])
+    assert half > 0
+    assert float(pred["loss"].iloc[0] - pred["loss_lo"].iloc[0]) == pytest.approx(half)
+
+
+def test_predictive_band_is_wider_by_the_residual_scatter():
+    fit = KnownFit(residuals=np.full(50, 0.01))
+    pred = predict(fit, SPEC, steps=[4000], band="predictive", level=0.9)
+    ratio = float(pred["loss_hi"].iloc[0] / pred["loss"].iloc[0])
+    assert ratio == pytest.approx(np.exp(1.6448536 * 0.01), rel=1e-6)
+
+
+def test_default_steps_cover_every_step_or_a_stride():
+    np.testing.assert_array_equal(default_steps(5), [1, 2, 3, 4, 5])
+    big = default_steps(1_000_000)
+    assert big[-1] == 1_000_000 and len(big) <= 20_001
+
+
+def test_parse_steps_range_and_list():
+    assert parse_steps("1000:3000:1000").tolist() == [1000, 2000, 3000]
+    assert parse_steps("5,10").tolist() == [5, 10]
+    with pytest.raises(ScalingError):
+        parse_steps("a:b")
+
+
+def test_steps_past_the_schedule_are_an_error():
+    with pytest.raises(ScalingError):
+        predict(KnownFit(), SPEC, steps=[5000])
+
+
+def test_final_loss_law_is_rejected():
+    with pytest.raises(ScalingError):
+        predict(KnownFit(law="chinchilla", params=np.zeros(5)), SPEC, steps=[10])
+
+
+def test_million_step_prediction_with_a_band_runs():
+    rng = np.random.default_rng(0)
+    samples = THETA * (1 + 0.01 * rng.standard_normal((100, 4)))
+    spec = "wsd:peak=3e-4,final=3e-5,warmup=2000,total=1000000,decay=0.1,shape=1-sqrt"
+    pred = predict(KnownFit(samples=samples), spec)
+    assert len(pred) == 20_000 and int(pred["step"].iloc[-1]) == 1_000_000
+    assert np.all(np.isfinite(pred[["loss", "loss_lo", "loss_hi"]].to_numpy()))
+    assert pred["loss"].iloc[-1] < pred["loss"].iloc[len(pred) // 2]
+
+
+def test_curve_metrics_by_hand():
+    m = curve_metrics([2.0, 4.0], [2.2, 4.0], lo=[1.9, 4.1], hi=[2.1, 4.2])
+    assert m["MAE"] == pytest.approx(0.1) and m["RMSE"] == pytest.approx(np.sqrt(0.02))
+    assert m["PredE"] == pytest.approx(0.05) and m["WorstE"] == pytest.approx(0.1)
+    assert m["R2"] == pytest.approx(1 - 0.04 / 2.0) and m["coverage"] == 0.5
+
+
+@pytest.mark.slow
+def test_fit_result_json_round_trip_predicts_the_same(tmp_path):
+    from scaling.fit import fit
+    from scaling.fit.dataset import Dataset, Group
+    from scaling.fit.result import FitResult
+    from scaling.laws.lr_annealing import _example_curves
+
+    law = get_law("lr-annealing")
+    with float64():
+        groups = [Group(f"r{i}", g, np.asarray(law(THETA, g))) for i, g in enumerate(_example_curves()[:2])]
+    result = fit(law, Dataset(groups), progress=False)
+    np.testing.assert_allclose(result.params, THETA, rtol=1e-4)
+    result.save(tmp_path / "fit.json")
+    back = FitResult.load(tmp_path / "fit.json")
+    a = predict(result, SPEC, steps=[1000, 4000])
+    b = predict(back, SPEC, steps=[1000, 4000])
+    np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
