@@ -12,6 +12,7 @@ from typing import Any, Callable
 
 from scaling.errors import ScalingError
 from scaling.laws import chinchilla, lr_annealing, lr_annealing_size, multi_power, power_law
+from scaling.laws import downstream, encoder_decoder, kaplan_batch, kaplan_nd, lr_sensitivity, overtraining
 from scaling.laws.base import Law
 
 # name -> factory(**options) -> Law. Filled by explicit lines below as laws land.
@@ -21,6 +22,12 @@ LAWS: dict[str, Callable[..., Law]] = {
     "lr-annealing": lr_annealing.make,
     "multi-power": multi_power.make,
     "lr-annealing-n": lr_annealing_size.make,
+    "overtraining": overtraining.make,
+    "downstream": downstream.make,
+    "kaplan-nd": kaplan_nd.make,
+    "kaplan-batch": kaplan_batch.make,
+    "encoder-decoder": encoder_decoder.make,
+    "lr-sensitivity": lr_sensitivity.make,
 }
 
 

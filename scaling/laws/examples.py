@@ -24,6 +24,7 @@ from typing import Any, Callable
 import numpy as np
 
 from scaling.laws import chinchilla, lr_annealing, lr_annealing_size, multi_power, power_law
+from scaling.laws import downstream, encoder_decoder, kaplan_batch, kaplan_nd, lr_sensitivity, overtraining
 
 ExampleFn = Callable[[np.random.Generator, Any], tuple[Any, np.ndarray]]
 
@@ -33,6 +34,12 @@ EXAMPLES: dict[str, ExampleFn] = {
     "lr-annealing": lr_annealing.example_inputs,
     "multi-power": multi_power.example_inputs,
     "lr-annealing-n": lr_annealing_size.example_inputs,
+    "overtraining": overtraining.example_inputs,
+    "downstream": downstream.example_inputs,
+    "kaplan-nd": kaplan_nd.example_inputs,
+    "kaplan-batch": kaplan_batch.example_inputs,
+    "encoder-decoder": encoder_decoder.example_inputs,
+    "lr-sensitivity": lr_sensitivity.example_inputs,
 }
 
 __all__ = ["EXAMPLES"]
