@@ -590,10 +590,87 @@ def _run_report(args: argparse.Namespace) -> int:
 
 
 
+# --------------------------------------------------------------------------- compare
+
+
+def _add_compare(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "compare",
+        help="fit several laws on the same data; compare AIC/BIC, hold-out error and intervals",
+        description=(
+            "Fit each law on the same data and print one table: goodness of fit on the fitted data (AIC/BIC), "
+            "prediction error on runs not used in fitting (--holdout RUN..., or leave-one-run-out when none is "
+            "named: R2, MAE, RMSE, PredE = mean relative error, WorstE = max relative error) and every "
+            "parameter with its interval. For loss curves hold out a schedule the fit never saw."
+        ),
+    )
+    p.add_argument("files", nargs="+", metavar="FILE", help="log files, folders, globs or a points table")
+    p.add_argument("--laws", required=True, metavar="A,B,C", help="comma-separated law names (see 'scaling laws')")
+    p.add_argument("--holdout", nargs="+", default=[], metavar="RUN", help="runs to leave out of fitting and predict")
+    p.add_argument("--no-loo", action="store_true", help="skip leave-one-run-out when no --holdout is given")
+    p.add_argument("--law-option", action="append", default=[], metavar="[LAW:]KEY=VALUE",
+                   help="law option, for one law (power-law:x=width) or all laws (x=width); repeatable")
+    p.add_argument("--target", default="loss", metavar="COLUMN",
+                   help="points tables: the column fitted (default loss; e.g. err_avg_17 for the downstream law)")
+    p.add_argument("--warmup-steps", type=int, default=0, metavar="W", help="curves: linear-warmup length for LR gaps")
+    p.add_argument("--split", choices=("train", "val"), help="curves: use only the train or validation loss")
+    p.add_argument("--bootstrap", type=int, default=0, metavar="N", help="bootstrap refits per law (default 0: Laplace)")
+    p.add_argument("--level", type=float, default=0.9, help="interval level (default 0.9)")
+    p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    p.add_argument("--format", metavar="F", help="force the input format (see 'scaling inspect --help')")
+    p.add_argument("--out", metavar="TABLE.csv", help="also write the table as CSV")
+    p.set_defaults(func=_run_compare)
+
+
+def _run_compare(args: argparse.Namespace) -> int:
+    from scaling.compare import compare, format_table
+    from scaling.errors import DataError
+    from scaling.fit.result import write_text_atomic
+    from scaling.laws import get_law
+    from scaling.loaders import detect_table_kind, expand_paths, load
+
+    names = [n.strip() for n in args.laws.split(",") if n.strip()]
+    if not names:
+        raise ScalingError("--laws needs at least one law name, e.g. --laws chinchilla,overtraining")
+    shared, per_law = {}, {}
+    for pair in args.law_option:
+        head, sep, rest = pair.partition(":")
+        if sep and "=" not in head:
+            per_law.setdefault(head.strip(), {}).update(_law_options([rest]))
+        else:
+            shared.update(_law_options([pair]))
+    options = {n: {**shared, **per_law.get(n, {})} for n in names}
+    laws = [get_law(n, **options[n]) for n in names]
+    files = expand_paths(args.files)
+    if not files:
+        raise DataError("no input files given; pass log files, folders or a points table")
+    kinds = {detect_table_kind(p, format=args.format) for p in files}
+    if laws[0].kind == "final":
+        if "points" not in kinds:
+            raise DataError(f"law {laws[0].name!r} fits final losses but the input holds loss curves; "
+                            "give it a points table or use loss-curve laws")
+        table = _load_final_table(files, laws[0], args.format)
+    else:
+        if "points" in kinds:
+            raise DataError(f"law {laws[0].name!r} fits loss curves but the input is a final-loss points table")
+        table = load(files, format=args.format, split=args.split)
+    result = compare(table, laws, holdout=args.holdout or None, loo=False if args.no_loo else None,
+                     bootstrap=args.bootstrap, level=args.level, seed=args.seed, split=args.split,
+                     warmup_steps=args.warmup_steps, target=args.target)
+    print(format_table(result))
+    if args.out:
+        out = result.copy()
+        out["options"] = out["options"].map(lambda o: ";".join(f"{k}={v}" for k, v in o.items()))
+        write_text_atomic(args.out, out.to_csv(index=False))
+        print(f"wrote {args.out}")
+    return 0
+
+
 # Order here is the order in ``scaling --help``.
 _SUBCOMMANDS: list[Callable[[argparse._SubParsersAction], None]] = [
     _add_inspect,
     _add_fit,
+    _add_compare,
     _add_predict,
     _add_laws,
     _add_schedules,

@@ -47,6 +47,7 @@ import numpy as np
 from scaling.errors import ScalingError
 from scaling.laws.base import Law
 
+#: The usual scale variables; any other positive numeric column also works (e.g. "width").
 _X_CHOICES = ("N", "D", "C")
 
 
@@ -75,8 +76,10 @@ def make(x: str = "N", fixed_E0: bool = False) -> Law:  # noqa: N803 (option nam
 
     Parameters
     ----------
-    x : {"N", "D", "C"}
-        The scale variable: parameters, tokens or FLOPs.
+    x : str
+        The column holding the scale variable: ``"N"`` (parameters), ``"D"``
+        (tokens), ``"C"`` (FLOPs) or any other positive numeric column, e.g.
+        ``"width"`` for Kaplan's width-only law (``--law-option x=width``).
     fixed_E0 : bool
         Force the irreducible loss ``E`` to 0 (fit ``L = A x**-alpha``).
 
@@ -85,8 +88,8 @@ def make(x: str = "N", fixed_E0: bool = False) -> Law:  # noqa: N803 (option nam
     Cached per option set, so the same options give the same function object
     and the fitter's compiled code is reused.
     """
-    if x not in _X_CHOICES:
-        raise ScalingError(f"power-law option x must be one of {', '.join(_X_CHOICES)}, not {x!r}")
+    if not isinstance(x, str) or not x.strip():
+        raise ScalingError(f"power-law option x must be a column name such as N, D, C or width, not {x!r}")
     fixed_E0 = bool(fixed_E0)
     log_fn = functools.partial(_log_loss, x=x, fixed_e0=fixed_E0)
 
@@ -126,9 +129,9 @@ def example_inputs(rng: np.random.Generator, law: Law | None = None) -> tuple[di
     """
     x = (law.options.get("x", "N") if law is not None else "N")
     fixed = bool(law.options.get("fixed_E0", False)) if law is not None else False
-    span = {"N": (1e7, 1e10), "D": (1e9, 1e12), "C": (1e17, 1e21)}[x]
+    span = {"N": (1e7, 1e10), "D": (1e9, 1e12), "C": (1e17, 1e21)}.get(x, (64.0, 8192.0))
     values = np.geomspace(*span, 40)
-    alpha = {"N": 0.34, "D": 0.28, "C": 0.05}[x]
+    alpha = {"N": 0.34, "D": 0.28, "C": 0.05}.get(x, 0.5)
     a = np.log(1.5) + alpha * np.log(span[0])  # A x^-alpha = 1.5 at the smallest x
     theta = np.array([a, alpha]) if fixed else np.array([a, alpha, np.log(1.8)])
     return {x: values}, theta
