@@ -34,6 +34,9 @@ _EXPORTS: dict[str, str] = {
     "best_wsd_decay": "scaling.budget:best_wsd_decay",
     "build_report": "scaling.report:build_report",
     "write_report": "scaling.report:write_report",
+    "predict": "scaling.predict:predict",
+    "parse_schedule": "scaling.schedules:parse_schedule",
+    "schedule_array": "scaling.schedules:schedule_array",
 }
 
 

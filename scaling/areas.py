@@ -215,20 +215,27 @@ def multi_power_ld(lr, steps, C, beta, gamma, *, start=1, block=None, chunk_elem
         a_c = jnp.where(wsum > 0, jnp.sum(w * ap, axis=1) / safe, 1.0)
         b_c = jnp.where(wsum > 0, jnp.sum(w * bp, axis=1) / safe, 0.0)
         blk_end = (jnp.arange(nb) + 1) * block  # last k of each block
-        win = jnp.arange(near + block)
+        n_near = near // block + 1  # blocks summed exactly: the one holding t and 4 before it
+        extra = jnp.zeros((n_near, block), gp.dtype)
+        # whole rows are gathered (contiguous slices), which is much cheaper
+        # than gathering single k, above all in the backward pass
+        gp_x, ap_x, bp_x = (jnp.concatenate([v, extra]) for v in (gp, ap, bp))
+        kk_row = jnp.arange(block)[None, :] + 1  # k within a block, 1-based
 
-        def rows(s):  # (c,) steps -> (c,) LD, far blocks + exact window
-            cut = (jnp.maximum(s - near, 0) // block) * block  # k <= cut: far blocks
+        def rows(s):  # (c,) steps -> (c,) LD, far blocks + exact rows
+            cut_blk = jnp.maximum(s - near, 0) // block  # blocks < cut_blk are far
             cs_t = cs[s][:, None]
             xf = a_c[None, :] * jnp.maximum(cs_t - b_c[None, :], 0.0)
-            far = jnp.sum(jnp.where(blk_end[None, :] <= cut[:, None], gsum[None, :] * g_of(xf), 0.0), axis=1)
-            kk = cut[:, None] + 1 + win[None, :]  # k in (cut, cut + near + block]
-            j = jnp.clip(kk - 1, 0, T - 1)
-            xn = a[j] * jnp.maximum(cs_t - b[j], 0.0)
-            close = jnp.sum(jnp.where(kk <= s[:, None], gap[j] * g_of(xn), 0.0), axis=1)
+            far = jnp.sum(jnp.where(blk_end[None, :] <= (cut_blk * block)[:, None], gsum[None, :] * g_of(xf), 0.0),
+                          axis=1)
+            idx = cut_blk[:, None] + jnp.arange(n_near)[None, :]  # (c, n_near) block rows
+            g_r, a_r, b_r = gp_x[idx], ap_x[idx], bp_x[idx]  # (c, n_near, block)
+            kk = idx[:, :, None] * block + kk_row[None]
+            xn = a_r * jnp.maximum(cs_t[:, :, None] - b_r, 0.0)
+            close = jnp.sum(jnp.where(kk <= s[:, None, None], g_r * g_of(xn), 0.0), axis=(1, 2))
             return far + close
 
-        width = nb + near + block
+        width = nb + n_near * block
 
     c = max(1, min(n, chunk_elems // max(width, 1)))
     if c >= n:

@@ -92,7 +92,7 @@ def make(*, warmup: str = "repo") -> Law:
 
 
 def example_inputs(rng, law: Law | None = None):
-    """Four 12k-step runs (constant, cosine, WSD, two-stage) and the authors' 400M parameters.
+    """Four 12k-step runs (constant, cosine, WSD, two-stage), loss every 200 steps, and the authors' 400M parameters.
 
     See ``scaling.laws.examples``; parameters from the MultiPowerLaw repository's README.
     """
@@ -102,4 +102,4 @@ def example_inputs(rng, law: Law | None = None):
 
     theta = np.array([2.37474466, 0.65421216, 0.42878731, np.log(523.42464371), np.log(2.02462735),
                       0.59350493, 0.63472457])
-    return _example_curves(), theta
+    return _example_curves(every=200), theta
