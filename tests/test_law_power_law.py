@@ -34,6 +34,14 @@ def test_same_options_give_the_same_law_object():
     assert get_law("power-law", x="D").fn is get_law("power-law", x="D").fn
 
 
-def test_unknown_x_is_a_one_line_error():
-    with pytest.raises(ScalingError, match="x must be one of N, D, C"):
-        get_law("power-law", x="tokens")
+def test_x_may_name_any_column_such_as_width():
+    law = get_law("power-law", x="width")
+    assert law.inputs == ("width",) and law.options["x"] == "width"
+    with float64():
+        got = np.asarray(law(np.array([np.log(30.0), 1.0, np.log(2.0)]), {"width": np.array([64.0, 512.0])}))
+    np.testing.assert_allclose(got, 2.0 + 30.0 / np.array([64.0, 512.0]), rtol=1e-13)
+
+
+def test_empty_x_is_a_one_line_error():
+    with pytest.raises(ScalingError, match="x must be a column name"):
+        get_law("power-law", x="")
