@@ -232,7 +232,9 @@ def solve_batch(law, packed, theta0, *, weights=None,
     lo = jnp.asarray([b[0] for b in law.bounds], dtype=jnp.float64)
     hi = jnp.asarray([b[1] for b in law.bounds], dtype=jnp.float64)
     weights = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
-    chunk = CHUNK
+    # few starts (a staged refinement, a curve law with a small grid): a
+    # smaller power-of-two chunk wastes fewer padded lanes
+    chunk = min(CHUNK, max(8, 1 << int(np.ceil(np.log2(max(k, 1))))))
     if weights.ndim == 1:
         shared = jnp.asarray(np.broadcast_to(weights, (chunk, n)))
 
