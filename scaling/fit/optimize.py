@@ -20,10 +20,17 @@ objective by less than ``ftol`` relatively, when the projected gradient is
 below ``gtol``, when ``nu`` exceeds ``1e10`` (no descent possible: a
 stationary point up to rounding), or after ``maxiter`` iterations.
 
-The loop is a ``lax.while_loop`` vmapped over starts (or over bootstrap
-weight vectors), jit-compiled once per law and data shape. Work is done in
-rounds; between rounds the starts that have stopped are dropped, so the cost
-follows the typical start, not the slowest one.
+Rejected trial points cost one objective evaluation each (the damping is
+backtracked with objective values only); gradient and Hessian are computed
+once per accepted step. A Gauss-Newton variant (``H = J^T diag(w h'') J``,
+positive semi-definite) serves least-squares stages far from the optimum.
+
+The loop is a ``lax.while_loop`` vmapped over a chunk of :data:`CHUNK`
+starts (each with its own weight vector, so bootstrap refits use the same
+code), jit-compiled once per law, data shape and chunk size. Work is done in
+rounds of a few iterations; between rounds the starts that have stopped are
+dropped and the rest re-packed into full chunks, so the cost follows the
+typical start, not the slowest one.
 """
 
 from __future__ import annotations
@@ -60,15 +67,97 @@ class BatchResult(NamedTuple):
     status: np.ndarray  # (K,) status codes above
 
 
+def _make_init(fgh):
+    """``init(theta, ...)``: the solver state at a start point."""
+    import jax.numpy as jnp
+
+    def init(theta, packed, w, lo, hi, delta):
+        theta = jnp.clip(theta, lo, hi)
+        f, g, H = fgh(theta, packed, w, delta)
+        bad = ~(jnp.isfinite(f) & jnp.all(jnp.isfinite(g)))
+        f = jnp.where(bad, jnp.inf, f)
+        g = jnp.where(bad, 0.0, g)
+        return (theta, f, g, H, jnp.float64(1e-3), jnp.int32(0), bad, jnp.int32(jnp.where(bad, STALLED, MAXITER)))
+
+    return init
+
+
+def _make_solve(fgh, objective):
+    """``solve(state, ...)``: damped Newton iterations from a state (see the module docstring)."""
+    import jax
+    import jax.numpy as jnp
+
+    def solve(state, packed, w, lo, hi, delta, maxiter, ftol, gtol):
+        """Continue one start for up to ``maxiter`` more Newton iterations."""
+
+        def cond(s):
+            return (~s[6]) & (s[5] < s[8])
+
+        def body(s):
+            theta, f, g, H, nu, it, done, status, stop_at = s
+            Hs = 0.5 * (H + H.T)
+            Hs = jnp.where(jnp.isfinite(Hs), Hs, 0.0)
+            lam, V = jnp.linalg.eigh(Hs)
+            abs_lam = jnp.abs(lam)
+            scale = jnp.maximum(jnp.max(abs_lam), 1e-300)
+            vg = V.T @ g
+
+            def trial_point(nu_):
+                return jnp.clip(theta - V @ (vg / (abs_lam + nu_ * scale)), lo, hi)
+
+            # Backtrack on the damping with objective values only (cheap);
+            # the gradient and Hessian are computed once, at the accepted point.
+            def ls_cond(c):
+                nu_, f_try, tries = c
+                return (~(f_try < f)) & (nu_ <= NU_MAX)
+
+            def ls_body(c):
+                nu_, _, tries = c
+                nu_ = jnp.where(tries == 0, nu_, nu_ * 10.0)
+                f_try = objective(trial_point(nu_), packed, w, delta)
+                f_try = jnp.where(jnp.isfinite(f_try), f_try, jnp.inf)
+                return nu_, f_try, tries + 1
+
+            nu_acc, f2, _ = jax.lax.while_loop(ls_cond, ls_body, (nu, jnp.inf, jnp.int32(0)))
+            ok = f2 < f
+            trial = trial_point(nu_acc)
+            f2b, g2, H2 = fgh(trial, packed, w, delta)
+            ok = ok & jnp.all(jnp.isfinite(g2))
+            new_theta = jnp.where(ok, trial, theta)
+            new_f = jnp.where(ok, f2b, f)
+            new_g = jnp.where(ok, g2, g)
+            new_H = jnp.where(ok, H2, H)
+            new_nu = jnp.maximum(nu_acc * 0.1, 1e-12)
+            # projected gradient: components pushing out of an active bound do not count
+            at_lo = (new_theta <= lo) & (new_g > 0)
+            at_hi = (new_theta >= hi) & (new_g < 0)
+            pg = jnp.where(at_lo | at_hi, 0.0, new_g)
+            small_decrease = ok & (nu_acc <= 1.0) & ((f - f2) <= ftol * jnp.abs(f2))
+            small_grad = jnp.max(jnp.abs(pg)) <= gtol
+            stalled = ~ok
+            new_status = jnp.where(
+                small_decrease, CONVERGED_FTOL,
+                jnp.where(small_grad, CONVERGED_GTOL, jnp.where(stalled, STALLED, MAXITER)),
+            ).astype(jnp.int32)
+            new_done = small_decrease | small_grad | stalled
+            return (new_theta, new_f, new_g, new_H, new_nu, it + 1, new_done, new_status, stop_at)
+
+        theta, f, g, H, nu, it, done, status = state
+        out = jax.lax.while_loop(cond, body, (theta, f, g, H, nu, it, done, status, it + maxiter))
+        return out[:8]
+
+    return solve
+
+
 @functools.lru_cache(maxsize=64)
 def compiled(law_fn):
     """Compiled solver pieces for one law function (cached by function identity).
 
     Returns a namespace with ``objective(theta, packed, w, delta)``,
-    ``residuals(theta, packed)``, ``fgh(theta, packed, w, delta) -> (f, g, H)``,
-    ``init_*`` / ``run_*`` batched over starts with shared weights
-    (``*_starts``) or over starts each with its own weights (``*_weights``,
-    bootstrap refits).
+    ``residuals(theta, packed)``, ``fgh(theta, packed, w, delta) -> (f, g, H)``
+    (plain and jitted), and ``init`` / ``run`` (exact Hessian) and
+    ``init_gn`` / ``run_gn`` (Gauss-Newton), each vmapped over a chunk of
+    starts with one weight vector per start.
     """
     import jax
     import jax.numpy as jnp
@@ -98,82 +187,9 @@ def compiled(law_fn):
         H = J.T @ ((w * inq)[:, None] * J)
         return f, g, H
 
-    def make_init(fgh):
-      def init(theta, packed, w, lo, hi, delta):
-          theta = jnp.clip(theta, lo, hi)
-          f, g, H = fgh(theta, packed, w, delta)
-          bad = ~(jnp.isfinite(f) & jnp.all(jnp.isfinite(g)))
-          f = jnp.where(bad, jnp.inf, f)
-          g = jnp.where(bad, 0.0, g)
-          return (theta, f, g, H, jnp.float64(1e-3), jnp.int32(0), bad, jnp.int32(jnp.where(bad, STALLED, MAXITER)))
-      return init
-
-    def make_solve(fgh):
-     def solve(state, packed, w, lo, hi, delta, maxiter, ftol, gtol):
-         """Continue one start for up to ``maxiter`` more Newton iterations."""
-
-         def cond(s):
-             return (~s[6]) & (s[5] < s[8])
-
-         def body(s):
-             theta, f, g, H, nu, it, done, status, stop_at = s
-             Hs = 0.5 * (H + H.T)
-             Hs = jnp.where(jnp.isfinite(Hs), Hs, 0.0)
-             lam, V = jnp.linalg.eigh(Hs)
-             abs_lam = jnp.abs(lam)
-             scale = jnp.maximum(jnp.max(abs_lam), 1e-300)
-             vg = V.T @ g
-
-             def trial_point(nu_):
-                 return jnp.clip(theta - V @ (vg / (abs_lam + nu_ * scale)), lo, hi)
-
-             # Backtrack on the damping with objective values only (cheap);
-             # the gradient and Hessian are computed once, at the accepted point.
-             def ls_cond(c):
-                 nu_, f_try, tries = c
-                 return (~(f_try < f)) & (nu_ <= NU_MAX)
-
-             def ls_body(c):
-                 nu_, _, tries = c
-                 nu_ = jnp.where(tries == 0, nu_, nu_ * 10.0)
-                 f_try = objective(trial_point(nu_), packed, w, delta)
-                 f_try = jnp.where(jnp.isfinite(f_try), f_try, jnp.inf)
-                 return nu_, f_try, tries + 1
-
-             nu_acc, f2, _ = jax.lax.while_loop(ls_cond, ls_body, (nu, jnp.inf, jnp.int32(0)))
-             ok = f2 < f
-             trial = trial_point(nu_acc)
-             f2b, g2, H2 = fgh(trial, packed, w, delta)
-             ok = ok & jnp.all(jnp.isfinite(g2))
-             new_theta = jnp.where(ok, trial, theta)
-             new_f = jnp.where(ok, f2b, f)
-             new_g = jnp.where(ok, g2, g)
-             new_H = jnp.where(ok, H2, H)
-             new_nu = jnp.maximum(nu_acc * 0.1, 1e-12)
-             # projected gradient: components pushing out of an active bound do not count
-             at_lo = (new_theta <= lo) & (new_g > 0)
-             at_hi = (new_theta >= hi) & (new_g < 0)
-             pg = jnp.where(at_lo | at_hi, 0.0, new_g)
-             small_decrease = ok & (nu_acc <= 1.0) & ((f - f2) <= ftol * jnp.abs(f2))
-             small_grad = jnp.max(jnp.abs(pg)) <= gtol
-             stalled = ~ok
-             new_status = jnp.where(
-                 small_decrease, CONVERGED_FTOL,
-                 jnp.where(small_grad, CONVERGED_GTOL, jnp.where(stalled, STALLED, MAXITER)),
-             ).astype(jnp.int32)
-             new_done = small_decrease | small_grad | stalled
-             return (new_theta, new_f, new_g, new_H, new_nu, it + 1, new_done, new_status, stop_at)
-
-         theta, f, g, H, nu, it, done, status = state
-         out = jax.lax.while_loop(cond, body, (theta, f, g, H, nu, it, done, status, it + maxiter))
-         return out[:8]
-     return solve
-
-    def batched(fun, shared_weights):
-        # vmapped over a fixed-size chunk of starts: one compiled shape per
-        # law and data shape, and a chunk's lanes only wait for its slowest.
-        if shared_weights:
-            return jax.jit(jax.vmap(fun, in_axes=(0, None, None) + (None,) * (fun.__code__.co_argcount - 3)))
+    def batched(fun):
+        # vmapped over a chunk of starts (state and weights per lane): one
+        # compiled shape per law, data shape and chunk size
         return jax.jit(jax.vmap(fun, in_axes=(0, None, 0) + (None,) * (fun.__code__.co_argcount - 3)))
 
     ns = type("Compiled", (), {})()
@@ -183,10 +199,10 @@ def compiled(law_fn):
     ns.objective_jit = jax.jit(objective)
     ns.residuals_jit = jax.jit(residuals)
     ns.fgh_jit = jax.jit(fgh)
-    ns.init = batched(make_init(fgh), False)
-    ns.run = batched(make_solve(fgh), False)
-    ns.init_gn = batched(make_init(fgh_gn), False)
-    ns.run_gn = batched(make_solve(fgh_gn), False)
+    ns.init = batched(_make_init(fgh))
+    ns.run = batched(_make_solve(fgh, objective))
+    ns.init_gn = batched(_make_init(fgh_gn))
+    ns.run_gn = batched(_make_solve(fgh_gn, objective))
     return ns
 
 
