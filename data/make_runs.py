@@ -528,7 +528,7 @@ GRID_STEPS = (100, 200, 400, 800)
 
 
 def curve_plan() -> list[RunConfig]:
-    """The loss-curve set: 8 schedules, 2 longer runs, extra seeds for two schedules."""
+    """The loss-curve set: 8 schedules, 2 longer runs (2x), a second seed for two schedules."""
     T = CURVE_STEPS
     base = RunConfig(name="", steps=T, group="curves", **CURVE_MODEL)
     specs = [
@@ -544,7 +544,6 @@ def curve_plan() -> list[RunConfig]:
         ("cosine_long", dict(schedule="cosine", final_frac=0.1, steps=2 * T)),
         ("constant_seed1", dict(schedule="constant", seed=1)),
         ("cosine_seed1", dict(schedule="cosine", final_frac=0.1, seed=1)),
-        ("wsd_linear20_seed1", dict(schedule="wsd_linear", decay_frac=0.2, final_frac=0.01, seed=1)),
     ]
     return [replace(base, name=name, **kw) for name, kw in specs]
 
@@ -654,6 +653,38 @@ def write_wandb_history(run_csv: Path, out: Path) -> Path:
     return out
 
 
+def write_corpus_manifest(corpus: Corpus, out: Path) -> Path:
+    """``corpus.json``: Python version, hash, byte counts and the exact file lists."""
+    manifest = {
+        "python": corpus.python, "sha256": corpus.sha256,
+        "selection": f"top-level *.py of the standard library, sorted by name, <= {MAX_FILE_BYTES} bytes, "
+                     f"without _sysconfigdata*; every {VAL_EVERY}th file (sorted index {VAL_EVERY - 1}, "
+                     f"{2 * VAL_EVERY - 1}, ...) is validation",
+        "train_bytes": int(len(corpus.train)), "val_bytes": int(len(corpus.val)),
+        "train_files": list(corpus.train_files), "val_files": list(corpus.val_files),
+    }
+    _atomic_write_text(out, json.dumps(manifest, indent=1) + "\n")
+    return out
+
+
+def runs_table(root: Path = HERE) -> str:
+    """Markdown table of every bundled run (for data/README.md)."""
+    lines = ["| set | run | d_model x layers | N (non-emb) | N total | steps | tokens | schedule | seed "
+             "| final val loss | min val loss | seconds |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    for folder in ("curves", "grid"):
+        metas = [json.loads(p.read_text()) for p in sorted((root / folder).glob("*.json"))]
+        for m in metas:
+            c = m["config"]
+            rows, _ = _read_run((root / folder / m["run"]).with_suffix(".csv"))
+            vmin = min(float(r["val_loss"]) for r in rows if r["val_loss"])
+            sched = c["schedule"] + (f" ({c['decay_frac']:.0%} decay)" if c["schedule"].startswith("wsd") else "")
+            lines.append(f"| {folder} | `{m['run']}` | {c['d_model']}x{c['n_layers']} | {m['params']:,} | "
+                         f"{m['params_total']:,} | {c['steps']} | {m['tokens']:,} | {sched} | {c['seed']} | "
+                         f"{m['final_val_loss']:.4f} | {vmin:.4f} | {m['seconds']:.0f} |")
+    return "\n".join(lines)
+
+
 def write_derived(root: Path = HERE) -> None:
     """points.csv for the grid and the HF / W&B renderings of two curve runs."""
     if any((root / "grid").glob("*.json")):
@@ -667,11 +698,8 @@ def write_derived(root: Path = HERE) -> None:
 # --------------------------------------------------------------------------- CLI
 
 
-def _logger(path: Path | None):
-    def log(msg: str) -> None:
-        line = f"{time.strftime('%H:%M:%S')} [{os.getpid()}] {msg}"
-        print(line, flush=True)
-    return log
+def _log(msg: str) -> None:
+    print(f"{time.strftime('%H:%M:%S')} [{os.getpid()}] {msg}", flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -681,6 +709,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--grid", action="store_true")
     p.add_argument("--derived", action="store_true")
     p.add_argument("--list", action="store_true", help="print the plan and exit")
+    p.add_argument("--table", action="store_true", help="print the markdown table of bundled runs and exit")
     p.add_argument("--only", nargs="*", default=None, help="run names to train (default: all in the set)")
     p.add_argument("--out", type=Path, default=HERE, help="output root (default: data/)")
     p.add_argument("--reverse", action="store_true", help="walk the plan from the end (for a 2nd worker)")
@@ -688,7 +717,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # one XLA thread per process: the machine is shared, and two single-threaded
     # workers (--reverse for the second) use 2 cores better than one threaded one
     os.environ.setdefault("XLA_FLAGS", "--xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1")
-    log = _logger(None)
+    log = _log
     plan: list[tuple[RunConfig, Path]] = []
     if args.all or args.curves:
         plan += [(c, args.out / "curves") for c in curve_plan()]
@@ -696,6 +725,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         plan += [(c, args.out / "grid") for c in grid_plan()]
     if args.only:
         plan = [(c, d) for c, d in plan if c.name in set(args.only)]
+    if args.table:
+        print(runs_table(args.out))
+        return 0
     if args.list:
         for c, d in plan:
             print(f"{d.name}/{c.name}: d={c.d_model} L={c.n_layers} T={c.steps} {c.schedule} seed={c.seed}")
@@ -711,6 +743,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             run_and_write(cfg, corpus, out_dir, log=log)
         log(f"plan finished in {time.time() - t0:.0f} s")
     if args.all or args.derived:
+        write_corpus_manifest(load_corpus(), args.out / "corpus.json")
         write_derived(args.out)
         log("derived files written")
     return 0
