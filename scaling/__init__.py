@@ -37,6 +37,8 @@ _EXPORTS: dict[str, str] = {
     "predict": "scaling.predict:predict",
     "parse_schedule": "scaling.schedules:parse_schedule",
     "schedule_array": "scaling.schedules:schedule_array",
+    "compare_laws": "scaling.compare:compare",
+    "lr_sensitivity": "scaling.lr_sensitivity:lr_sensitivity",
 }
 
 
