@@ -131,7 +131,7 @@ def _evaluators(law):
 
 @in_float64
 def predict(fit, schedule_or_lr_array, *, steps=None, level: float = 0.9, total_steps: int | None = None,
-            N: float | None = None, band: str = "predictive", batch: int = 64) -> Any:
+            N: float | None = None, band: str = "predictive", batch: int = 64, B: float | None = None) -> Any:
     """Predicted loss curve with a band for a schedule.
 
     Parameters
@@ -152,6 +152,9 @@ def predict(fit, schedule_or_lr_array, *, steps=None, level: float = 0.9, total_
         ``max(steps)``); for an array, cut or extend (holding the last LR).
     N : float, optional
         Model size for laws that read ``inputs["N"]`` (``lr-annealing-n``).
+    B : float, optional
+        Batch size in tokens per step for laws that read ``inputs["B"]``
+        (``kaplan-batch``: a trajectory for any batch size).
     band : {"predictive", "parameters"}
         ``"parameters"``: parameter uncertainty only (below).
         ``"predictive"`` (default): that band widened by ``exp(+-z sigma)``,
@@ -206,6 +209,10 @@ def predict(fit, schedule_or_lr_array, *, steps=None, level: float = 0.9, total_
         if N is None:
             raise ScalingError(f"predict: law {law.name!r} needs the model size; pass N= (parameter count)")
         inputs["N"] = jnp.asarray(float(N))
+    if "B" in law.inputs:
+        if B is None:
+            raise ScalingError(f"predict: law {law.name!r} needs the batch size; pass B= (tokens per step)")
+        inputs["B"] = jnp.asarray(float(B))
     ev = _evaluators(law)
     point = np.asarray(ev.point(jnp.asarray(theta), inputs), dtype=np.float64)
     samples = getattr(fit, "samples", None)

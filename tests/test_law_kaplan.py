@@ -104,3 +104,17 @@ def test_kaplan_batch_fit_recovers_batch_parameters():
         i = law.param_names.index(name)
         lo, hi = res.intervals[name]
         assert lo <= KB_THETA[i] <= hi, name
+
+
+def test_predict_gives_a_trajectory_for_any_batch_size():
+    from types import SimpleNamespace
+
+    from scaling.predict import predict
+
+    fake_fit = SimpleNamespace(law_object=lambda: get_law("kaplan-batch"), params=KB_THETA, samples=None,
+                               covar=None, residuals=None)
+    steps = np.array([500, 2000])
+    lr = np.full(2001, 1e-3)
+    for b in (2.0**16, 2.0**21):
+        pred = predict(fake_fit, lr, steps=steps, N=1e8, B=b, band="parameters")
+        np.testing.assert_allclose(pred["loss"], trajectory(KB_THETA, N=1e8, B=b, steps=steps), rtol=1e-12)
