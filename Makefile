@@ -24,7 +24,7 @@ demo: $(STAMP)
 	@mkdir -p $(OUT)
 	$(BIN)/scaling inspect data/curves
 	$(BIN)/scaling fit data/curves/cosine.csv data/curves/constant.csv --law lr-annealing --split val \
-		--bootstrap 50 --out $(OUT)/curve_fit.json
+		--bootstrap 20 --out $(OUT)/curve_fit.json
 	@for f in $(HELD_OUT); do \
 		echo "--- held out: $$f"; \
 		$(BIN)/scaling predict $(OUT)/curve_fit.json --lr-from $$f --split val \
@@ -32,11 +32,14 @@ demo: $(STAMP)
 	done
 	$(BIN)/scaling schedule-plan $(OUT)/curve_fit.json --steps 600 --peak 3e-3 --warmup 30
 	@if [ -f data/grid/points.csv ]; then \
-		$(BIN)/scaling fit data/grid/points.csv --law chinchilla --bootstrap 200 --out $(OUT)/chinchilla_fit.json \
-		&& $(BIN)/scaling budget $(OUT)/chinchilla_fit.json --flops-range 1e12:1e15:4; \
-	else echo "no data/grid/points.csv: skipping the final-loss fit"; fi
-	$(BIN)/scaling report $(OUT)/curve_fit.json $(wildcard $(OUT)/chinchilla_fit.json) \
-		--data data/curves $(wildcard data/grid/points.csv) --out $(OUT)/report
+		$(BIN)/scaling fit data/grid/points.csv --law chinchilla --bootstrap 100 --out $(OUT)/chinchilla_fit.json \
+		&& $(BIN)/scaling budget $(OUT)/chinchilla_fit.json --flops-range 1e12:1e15:4 \
+		&& $(BIN)/scaling report $(OUT)/curve_fit.json $(OUT)/chinchilla_fit.json \
+			--data data/curves --data data/grid/points.csv --out $(OUT)/report; \
+	else \
+		echo "no data/grid/points.csv: skipping the final-loss fit"; \
+		$(BIN)/scaling report $(OUT)/curve_fit.json --data data/curves --out $(OUT)/report; \
+	fi
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
