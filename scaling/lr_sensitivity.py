@@ -133,7 +133,8 @@ def lr_sensitivity(points_df, *, lr: str = "lr", size: str = "N", loss: str = "l
 
     for col in (lr, size, loss):
         if col not in points_df.columns:
-            raise DataError(f"lr_sensitivity needs column {col!r}; the table has: {', '.join(map(str, points_df.columns))}")
+            have = ", ".join(map(str, points_df.columns))
+            raise DataError(f"lr_sensitivity needs column {col!r}; the table has: {have}")
     law = get_law("lr-sensitivity", x=lr)
     cap = np.inf if L0 is None else float(L0)
     rows, fits, samples = [], {}, {}

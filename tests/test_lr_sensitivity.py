@@ -64,7 +64,8 @@ def test_observed_sensitivity_is_the_mean_excess_over_the_best_run():
 
 def test_fitted_sensitivity_has_an_interval(result):
     t = result.per_size
-    assert np.all(t["sensitivity_fit_lo"] <= t["sensitivity_fit"]) and np.all(t["sensitivity_fit"] <= t["sensitivity_fit_hi"])
+    assert np.all(t["sensitivity_fit_lo"] <= t["sensitivity_fit"])
+    assert np.all(t["sensitivity_fit"] <= t["sensitivity_fit_hi"])
 
 
 def test_too_few_lrs_per_size_is_a_one_line_error():
