@@ -170,6 +170,7 @@ def main(argv=None) -> int:
             print(f"[{size}M {setup}] PredE {100 * s['PredE']:.3f}% WorstE {100 * s['WorstE']:.3f}% "
                   f"R2 {s['R2']:.5f} band {100 * s['coverage']:.0f}% fit {s['fit_s']:.1f}s "
                   f"predict {s['predict_s']:.1f}s  {s['params']}", flush=True)
+            print(_fmt_table(per) + "\n", flush=True)
     summary = pd.DataFrame(summaries)
     print("\nTest-set averages over the 6 held-out curves (coverage / cov_par = share of points in the "
           "predictive / parameter-only 90% band)")
