@@ -234,6 +234,7 @@ def test_write_atomic_replaces_and_leaves_no_temporary_files(tmp_path):
     write_atomic(target, "new")
     assert target.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["a.txt"]
+    assert target.stat().st_mode & 0o044, "written files are readable by others, like open() would make them"
 
 
 def test_text_table_aligns_columns():
