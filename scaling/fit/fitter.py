@@ -84,10 +84,9 @@ def _multistart(law, packed, ones, starts, delta, strategy):
     # one refinement (they are the same point up to the solver's tolerance).
     lsq = solve_batch(law, packed, starts, weights=ones, delta=LSQ_DELTA, maxiter=100, ftol=1e-12, gauss_newton=True)
     ok = np.isfinite(lsq.f)
-    key = np.round(lsq.theta / 1e-7) * 1e-7
-    key[~ok] = np.nan
-    _, first, inverse = np.unique(np.where(ok[:, None], key, np.arange(len(key))[:, None] + 1e300), axis=0,
-                                  return_index=True, return_inverse=True)
+    key = np.round(lsq.theta / 1e-7)
+    key[~ok] = -1e12 * (np.flatnonzero(~ok)[:, None] + 1.0)  # failed starts stay apart
+    _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
     reps = lsq.theta[first]
     res = solve_batch(law, packed, reps, weights=ones, delta=delta)
