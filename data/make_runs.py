@@ -609,11 +609,13 @@ def write_trainer_state(run_csv: Path, out: Path) -> Path:
         if r["val_loss"]:
             history.append({"epoch": epoch, "eval_loss": float(r["val_loss"]), "eval_runtime": 0.5,
                             "eval_samples_per_second": 384.0, "eval_steps_per_second": 12.0, "step": s})
+    # A run of a few steps with a warm compile cache can report 0 s; keep the rates finite.
+    seconds = max(float(meta["seconds"]), 1e-3)
     history.append({"epoch": round(cfg["steps"] * cfg["batch"] * cfg["ctx"] / train_bytes, 4),
                     "step": cfg["steps"], "total_flos": meta["flops_6ND"], "train_loss": float(np.mean(
                         [float(r["train_loss"]) for r in rows])), "train_runtime": meta["seconds"],
-                    "train_samples_per_second": round(cfg["steps"] * cfg["batch"] / meta["seconds"], 3),
-                    "train_steps_per_second": round(cfg["steps"] / meta["seconds"], 3)})
+                    "train_samples_per_second": round(cfg["steps"] * cfg["batch"] / seconds, 3),
+                    "train_steps_per_second": round(cfg["steps"] / seconds, 3)})
     state = {
         "best_metric": None, "best_model_checkpoint": None,
         "epoch": history[-1]["epoch"], "eval_steps": cfg["eval_every"], "global_step": cfg["steps"],
