@@ -566,8 +566,23 @@ def _add_report(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--published", action="store_true",
                    help="draw Hoffmann et al. 2022 and Epoch 2024 frontiers for comparison")
     p.add_argument("--title", default="Scaling plan", help="report title")
+    p.add_argument("--compare", metavar="TABLE.csv",
+                   help="a law-comparison table written by 'scaling compare ... --out TABLE.csv' (adds a section)")
     p.add_argument("--out", required=True, metavar="DIR", help="output folder")
     p.set_defaults(func=_run_report)
+
+
+def _read_comparison(path: str):
+    import pandas as pd
+
+    from scaling.errors import DataError
+
+    try:
+        return pd.read_csv(path)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file; write it with 'scaling compare FILE... --laws A,B --out {path}'") from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not a comparison table CSV ({exc}); write it with 'scaling compare ... --out'") from None
 
 
 def _run_report(args: argparse.Namespace) -> int:
@@ -580,8 +595,9 @@ def _run_report(args: argparse.Namespace) -> int:
     fits = [_load_fit(f) for f in args.fits]
     curves, points = load_data(args.data) if args.data else (None, None)
     plan = {"steps": args.steps, "peak": args.peak, "final": args.final, "warmup": args.warmup}
+    comparison = _read_comparison(args.compare) if args.compare else None
     rep = build_report(fits, curves=curves, points=points, budgets=args.budget, schedule_plan=plan,
-                       published=args.published, title=args.title)
+                       published=args.published, title=args.title, comparison=comparison)
     paths = write_report(rep, args.out)
     print(f"report: {paths['html']}")
     print(f"markdown: {paths['markdown']}")

@@ -345,3 +345,56 @@ def test_cli_schedule_plan_can_search_a_free_schedule(tmp_path, curve_case, caps
     assert "optimised (free monotone)" in capsys.readouterr().out
     table = pd.read_csv(lr_csv)
     assert list(table.columns) == ["step", "lr"] and len(table) == 601
+
+
+# --------------------------------------------------------------------------- law comparison
+
+COMPARISON = pd.DataFrame({
+    "rank": [1, 2], "law": ["multi-power", "lr-annealing"], "n_params": [7, 4], "aic": [-900.0, -820.6],
+    "delta_aic": [0.0, 79.4], "bic": [-880.0, -808.0], "delta_bic": [0.0, 72.0], "eval": ["holdout", "holdout"],
+    "R2": [0.9978, 0.9981], "PredE": [0.00136, 0.00140], "WorstE": [0.00326, 0.00528],
+})
+
+
+def test_comparison_section_names_the_best_law_and_draws_a_figure():
+    from scaling.report.build import comparison_section
+    from scaling.report.document import FigureItem, Table
+
+    answer, section = comparison_section(COMPARISON.iloc[::-1])  # ranked by the 'rank' column, not row order
+    assert "`multi-power` ranks first" in answer[0]
+    tables = [b for b in section.blocks if isinstance(b, Table)]
+    figs = [b for b in section.blocks if isinstance(b, FigureItem)]
+    assert tables[0].rows[0][1] == "multi-power"
+    assert [f.name for f in figs] == ["law-comparison"] and figs[0].png[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_comparison_table_without_error_columns_is_a_clear_error():
+    from scaling.errors import ScalingError
+    from scaling.report.build import comparison_section
+
+    with pytest.raises(ScalingError, match=r"lacks columns \['PredE', 'WorstE'\].*scaling compare"):
+        comparison_section(COMPARISON.drop(columns=["PredE", "WorstE"]))
+
+
+def test_cli_report_adds_the_law_comparison(tmp_path, chinchilla_case, capsys):
+    from scaling.cli import main
+
+    path = _saved_fit(tmp_path, chinchilla_case[0])
+    pts = tmp_path / "points.csv"
+    chinchilla_case[1].to_csv(pts, index=False)
+    table = tmp_path / "compare.csv"
+    COMPARISON.to_csv(table, index=False)
+    assert main(["report", str(path), "--data", str(pts), "--budget", "1e21", "--compare", str(table),
+                 "--out", str(tmp_path / "r")]) == 0
+    html = (tmp_path / "r" / "report.html").read_text()
+    assert "Evidence: law comparison" in html and "multi-power" in html
+    assert (tmp_path / "r" / "figures" / "law-comparison.png").exists()
+
+
+def test_cli_report_missing_comparison_file_is_a_one_line_error(tmp_path, chinchilla_case, capsys):
+    from scaling.cli import main
+
+    path = _saved_fit(tmp_path, chinchilla_case[0])
+    assert main(["report", str(path), "--compare", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "nope.csv: no such file" in err and "Traceback" not in err

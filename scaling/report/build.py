@@ -295,12 +295,44 @@ def curve_sections(fit, *, curves=None, plan: Mapping[str, Any] | None = None, b
     return answer, Section(f"Evidence: {fit.law} fit{_label(tag)}", tuple(blocks + figs))
 
 
+# --------------------------------------------------------------------------- law comparison
+
+COMPARISON_COLUMNS = ("law", "PredE", "WorstE", "delta_aic")
+
+
+def comparison_section(table) -> tuple[list, Section]:
+    """The answer line and evidence section for a law comparison (from ``scaling compare --out``).
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        One row per law as returned by :func:`scaling.compare.compare`; needs
+        at least ``law``, ``PredE``, ``WorstE`` and ``delta_aic``.
+    """
+    missing = [c for c in COMPARISON_COLUMNS if c not in table.columns]
+    if missing:
+        raise ScalingError(f"law comparison table lacks columns {missing}; write it with 'scaling compare ... --out T.csv'")
+    if "rank" in table.columns:
+        table = table.sort_values("rank")
+    best = table.iloc[0]
+    how = str(best["eval"]) if "eval" in table.columns else "held-out runs"
+    answer = [f"**Law comparison:** `{best['law']}` ranks first (held-out PredE {100 * float(best['PredE']):.3g} %, "
+              f"WorstE {100 * float(best['WorstE']):.3g} %, evaluation: {how})."]
+    cols = [c for c in ("rank", "law", "n_params", "aic", "delta_aic", "bic", "delta_bic", "eval", "R2", "PredE",
+                        "WorstE") if c in table.columns]
+    blocks: list = [Table.from_frame(table[cols], caption="Each law fitted on the same data; errors on runs not fitted")]
+    fig, axes = F.new_axes(1, 2, size=(11.0, 0.6 * len(table) + 2.2))
+    F.plot_law_comparison(axes, table)
+    blocks.append(render_figure(fig, "law-comparison", "Left: relative error on held-out runs. Right: AIC gap"))
+    return answer, Section("Evidence: law comparison", tuple(blocks))
+
+
 # --------------------------------------------------------------------------- whole report
 
 
 def build_report(fits: Sequence[Any], *, curves=None, points=None, budgets: Sequence[float] = (),
                  schedule_plan: Mapping[str, Any] | None = None, published: bool = False,
-                 title: str = "Scaling plan", progress: bool | None = None) -> Report:
+                 title: str = "Scaling plan", progress: bool | None = None, comparison=None) -> Report:
     """Compose a :class:`~scaling.report.document.Report` from one or more fit results.
 
     Parameters
@@ -319,6 +351,9 @@ def build_report(fits: Sequence[Any], *, curves=None, points=None, budgets: Sequ
         Draw Hoffmann's and Epoch's frontiers for comparison.
     progress : bool, optional
         Force the progress bar on/off (default: on a TTY only).
+    comparison : pandas.DataFrame, optional
+        A law-comparison table (:func:`scaling.compare.compare`, or the CSV
+        of ``scaling compare --out``) drawn as its own section.
     """
     if not fits:
         raise ScalingError("no fit results to report on; pass FIT.json files")
@@ -342,6 +377,10 @@ def build_report(fits: Sequence[Any], *, curves=None, points=None, budgets: Sequ
                 a, s = curve_sections(fit, curves=c, plan=schedule_plan, bar=bar, tag=tag)
             answer += a
             sections.append(s)
+    if comparison is not None:
+        a, s = comparison_section(comparison)
+        answer += a
+        sections.append(s)
     from scaling import __version__
 
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
@@ -350,4 +389,4 @@ def build_report(fits: Sequence[Any], *, curves=None, points=None, budgets: Sequ
     return Report(title, tuple(answer), tuple(sections), footer)
 
 
-__all__ = ["build_report", "curve_sections", "final_sections", "fit_summary_table", "load_data", "schedule_defaults"]
+__all__ = ["build_report", "comparison_section", "curve_sections", "final_sections", "fit_summary_table", "load_data", "schedule_defaults"]

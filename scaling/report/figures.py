@@ -472,3 +472,35 @@ __all__ = [
     "plot_wsd_scan",
     "style",
 ]
+
+
+def plot_law_comparison(axes, table):
+    """Two panels from :func:`scaling.compare.compare`: held-out PredE and delta-AIC per law.
+
+    Parameters
+    ----------
+    axes : pair of matplotlib Axes
+    table : pandas.DataFrame
+        The comparison table (columns ``law``, ``PredE``, ``WorstE``, ``delta_aic``; one row per law,
+        best first). PredE/WorstE are fractions; they are drawn in percent.
+    """
+    t = table.iloc[::-1]
+    y = np.arange(len(t))
+    labels = [str(v) for v in t["law"]]
+    pred = 100 * t["PredE"].to_numpy(float)
+    worst = 100 * t["WorstE"].to_numpy(float)
+    ax = axes[0]
+    ax.barh(y - 0.2, pred, height=0.4, color=PALETTE[0], label="PredE (mean)")
+    ax.barh(y + 0.2, worst, height=0.4, color=PALETTE[1], alpha=0.8, label="WorstE (max)")
+    ax.set_yticks(y, labels)
+    ax.set_xlabel("relative error on runs not fitted  [%]")
+    ax.set_title("Prediction error on held-out runs")
+    ax.legend(loc="lower right", fontsize=8)
+    ax.grid(axis="y", visible=False)
+    ax = axes[1]
+    ax.barh(y, t["delta_aic"].to_numpy(float), color=PALETTE[2])
+    ax.set_yticks(y, labels)
+    ax.set_xlabel("AIC above the best law (fitted data)")
+    ax.set_title("Goodness of fit")
+    ax.grid(axis="y", visible=False)
+    return axes
