@@ -173,13 +173,28 @@ def _load_final_table(files, law, fmt):
     return table
 
 
+def _load_table_for(law, paths, *, fmt=None, split=None):
+    """The table a law fits: a final-loss table for final laws, loss-curve logs for curve laws."""
+    from scaling.errors import DataError
+    from scaling.loaders import detect_table_kind, expand_paths, load
+
+    files = expand_paths(paths)
+    if not files:
+        raise DataError("no input files given; pass log files, folders or a points table")
+    if law.kind == "final":
+        # the points loader, or a plain table with the law's columns (e.g. width, loss)
+        return _load_final_table(files, law, fmt)
+    if "points" in {detect_table_kind(p, format=fmt) for p in files}:
+        raise DataError(f"law {law.name!r} fits loss curves but the input is a final-loss points table; "
+                        "give it training logs or use a final-loss law (chinchilla, power-law)")
+    return load(files, format=fmt, split=split)
+
+
 def _run_fit(args: argparse.Namespace) -> int:
     import inspect as _inspect
 
-    from scaling.errors import DataError
     from scaling.fit import dataset_from_curves, dataset_from_points, fit
     from scaling.laws import LAWS, get_law
-    from scaling.loaders import detect_table_kind, expand_paths, load, load_points
 
     options = _law_options(args.law_option)
     factory = LAWS.get(args.law)
@@ -191,18 +206,10 @@ def _run_fit(args: argparse.Namespace) -> int:
         if accepts:
             options["warmup_steps"] = args.warmup_steps
     law = get_law(args.law, **options)
-    files = expand_paths(args.files)
-    if not files:
-        raise DataError("no input files given; pass log files, folders or a points table")
+    table = _load_table_for(law, args.files, fmt=args.format, split=args.split)
     if law.kind == "final":
-        table = _load_final_table(files, law, args.format)
         data = dataset_from_points(law, table)
     else:
-        kinds = {detect_table_kind(p, format=args.format) for p in files}
-        if "points" in kinds:
-            raise DataError(f"law {law.name!r} fits loss curves but the input is a final-loss points table; "
-                            "give it training logs or use a final-loss law (chinchilla, power-law)")
-        table = load(files, format=args.format, split=args.split)
         data = dataset_from_curves(law, table, split=args.split, warmup_steps=args.warmup_steps)
     result = fit(law, data, bootstrap=args.bootstrap, bootstrap_by=args.bootstrap_by, level=args.level,
                  seed=args.seed, delta=args.delta, strategy=args.strategy)
@@ -253,8 +260,6 @@ def _run_predict(args: argparse.Namespace) -> int:
     import os
     import tempfile
     from pathlib import Path
-
-    import numpy as np
 
     from scaling.errors import DataError
     from scaling.predict import curve_metrics, parse_steps, predict
@@ -640,10 +645,8 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
 
 def _run_compare(args: argparse.Namespace) -> int:
     from scaling.compare import compare, format_table
-    from scaling.errors import DataError
     from scaling.fit.result import write_text_atomic
     from scaling.laws import get_law
-    from scaling.loaders import detect_table_kind, expand_paths, load
 
     names = [n.strip() for n in args.laws.split(",") if n.strip()]
     if not names:
@@ -657,16 +660,7 @@ def _run_compare(args: argparse.Namespace) -> int:
             shared.update(_law_options([pair]))
     options = {n: {**shared, **per_law.get(n, {})} for n in names}
     laws = [get_law(n, **options[n]) for n in names]
-    files = expand_paths(args.files)
-    if not files:
-        raise DataError("no input files given; pass log files, folders or a points table")
-    if laws[0].kind == "final":
-        # the points loader, or a plain table with the law's columns (e.g. width, loss)
-        table = _load_final_table(files, laws[0], args.format)
-    else:
-        if "points" in {detect_table_kind(p, format=args.format) for p in files}:
-            raise DataError(f"law {laws[0].name!r} fits loss curves but the input is a final-loss points table")
-        table = load(files, format=args.format, split=args.split)
+    table = _load_table_for(laws[0], args.files, fmt=args.format, split=args.split)
     result = compare(table, laws, holdout=args.holdout or None, loo=False if args.no_loo else None,
                      bootstrap=args.bootstrap, level=args.level, seed=args.seed, split=args.split,
                      warmup_steps=args.warmup_steps, target=args.target)
