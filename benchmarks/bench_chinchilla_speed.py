@@ -89,7 +89,7 @@ def run_ours(n, d, y, *, strategy: str, bootstrap: int):
     res_grid = fit("chinchilla", ds, strategy=strategy)
     t_grid = time.perf_counter() - t0
     t1 = time.perf_counter()
-    res = fit("chinchilla", ds, strategy=strategy, bootstrap=bootstrap, seed=0, starts=res_grid.params[None, :])
+    fit("chinchilla", ds, strategy=strategy, bootstrap=bootstrap, seed=0, starts=res_grid.params[None, :])
     t_boot = time.perf_counter() - t1
     return t_grid, t_boot, res_grid
 

@@ -638,7 +638,6 @@ def optimal_tokens(fit, N, *, level: float | None = None):
     _needs_allocation(law)
     N = np.atleast_1d(np.asarray(N, dtype=np.float64))
     thetas = _stack(theta, samples)
-    S, M = len(thetas), len(N)
     nat = _natural_chinchilla(law, thetas)
     if nat is not None:
         # closed form: N = G (C/6)^a  =>  C/6 = (N/G)^(1/a), D = (C/6) / N

@@ -186,7 +186,6 @@ def predict(fit, schedule_or_lr_array, *, steps=None, level: float = 0.9, total_
     >>> pred = predict(fit, "cosine:peak=3e-4,final=3e-5,warmup=2160,total=72000",
     ...                steps=np.arange(2200, 72001, 100))                       # doctest: +SKIP
     """
-    import jax
     import jax.numpy as jnp
     import pandas as pd
     from scipy.stats import norm

@@ -33,7 +33,7 @@ def fit_report(result, *, min_correl: float = 0.1) -> str:
     info = dict(result.data_info)
     boot = info.get("bootstrap") or {}
     pct = f"{100 * result.level:g}%"
-    lines = [f"[[Model]]", f"    law: {result.law}"
+    lines = ["[[Model]]", f"    law: {result.law}"
              + (f" ({', '.join(f'{k}={v}' for k, v in result.law_options.items())})" if result.law_options else "")]
     try:
         law = result.law_object()
