@@ -81,7 +81,7 @@ def run_baseline(n, d, y, starts):
 def run_ours(n, d, y, *, strategy: str, bootstrap: int):
     import pandas as pd
 
-    from scaling.fit import dataset_from_points, fit
+    from scaling.fitting import dataset_from_points, fit
 
     df = pd.DataFrame({"N": n, "D": d, "loss": y})
     ds = dataset_from_points("chinchilla", df)

@@ -42,7 +42,7 @@ def simulate(rng: np.random.Generator, noise: float):
 
 def coverage(n_datasets: int, n_boot: int, noise: float, seed: int, level: float = 0.9, verbose: bool = True):
     """Fraction of data sets whose ``level`` interval covers the truth, per parameter."""
-    from scaling.fit import dataset_from_points, fit
+    from scaling.fitting import dataset_from_points, fit
     from scaling.laws import get_law
 
     law = get_law("chinchilla")

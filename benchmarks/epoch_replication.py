@@ -51,7 +51,7 @@ def main(argv=None) -> int:
     if not DATA.exists():
         print(f"data not found: {DATA}", file=sys.stderr)
         return 1
-    from scaling.fit import dataset_from_points, fit
+    from scaling.fitting import dataset_from_points, fit
 
     ds = dataset_from_points("chinchilla", epoch_table())
     t0 = time.perf_counter()

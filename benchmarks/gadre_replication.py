@@ -107,7 +107,7 @@ def paper_error_fit(losses: np.ndarray, errors: np.ndarray) -> tuple[float, floa
 def replicate(path: Path = DATA) -> pd.DataFrame:
     """Both objectives; one row per (objective, quantity): actual, predicted, relative error in %."""
     from scaling._x64 import float64
-    from scaling.fit import dataset_from_points, fit
+    from scaling.fitting import dataset_from_points, fit
     from scaling.laws import get_law
 
     table = load_rpj(path)

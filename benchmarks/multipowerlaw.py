@@ -100,8 +100,8 @@ def read_curve(size: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def run_size(size: str, setup: str, *, bootstrap: int, mpl_stride: int, seed: int):
     """Fit one law on one size; return (summary row, per-curve rows, fit seconds)."""
-    from scaling.fit import fit
-    from scaling.fit.dataset import Dataset, Group
+    from scaling.fitting import fit
+    from scaling.fitting.dataset import Dataset, Group
     from scaling.laws import get_law
     from scaling.predict import curve_metrics, predict
 

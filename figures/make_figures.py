@@ -48,7 +48,7 @@ def save(fig, path: Path) -> None:
 def curve_figures(out: Path, bootstrap: int) -> None:
     import scaling
     from scaling import budget
-    from scaling.fit import dataset_from_curves, fit
+    from scaling.fitting import dataset_from_curves, fit
     from scaling.report import figures as F
     from scaling.report.build import schedule_defaults
 
@@ -88,7 +88,7 @@ def final_loss_figures(out: Path, bootstrap: int) -> None:
     import numpy as np
 
     import scaling
-    from scaling.fit import fit
+    from scaling.fitting import fit
     from scaling.report import figures as F
 
     path = ROOT / "data" / "grid" / "points.csv"

@@ -193,7 +193,7 @@ def _load_table_for(law, paths, *, fmt=None, split=None):
 def _run_fit(args: argparse.Namespace) -> int:
     import inspect as _inspect
 
-    from scaling.fit import dataset_from_curves, dataset_from_points, fit
+    from scaling.fitting import dataset_from_curves, dataset_from_points, fit
     from scaling.laws import LAWS, get_law
 
     options = _law_options(args.law_option)
@@ -387,7 +387,7 @@ def _load_fit(path: str):
 
     if not Path(path).is_file():
         raise DataError(f"fit result {path} not found; make one with 'scaling fit ... --out {path}'")
-    from scaling.fit.result import FitResult
+    from scaling.fitting.result import FitResult
 
     return FitResult.load(path)
 
@@ -645,7 +645,7 @@ def _add_compare(sub: argparse._SubParsersAction) -> None:
 
 def _run_compare(args: argparse.Namespace) -> int:
     from scaling.compare import compare, format_table
-    from scaling.fit.result import write_text_atomic
+    from scaling.fitting.result import write_text_atomic
     from scaling.laws import get_law
 
     names = [n.strip() for n in args.laws.split(",") if n.strip()]

@@ -5,7 +5,7 @@ one row per law:
 
 * goodness of fit on the fit set: the summed-Huber ``objective``, ``aic``,
   ``bic`` (Gaussian-equivalent, on log residuals, as in
-  :class:`~scaling.fit.FitResult`; comparable because every law sees the
+  :class:`~scaling.fitting.FitResult`; comparable because every law sees the
   same points) and ``delta_aic`` / ``delta_bic`` to the best law;
 * prediction error on data NOT used in fitting, with Luo et al. (2025)'s
   metrics (``R2`` on raw loss, ``MAE``, ``RMSE``, ``PredE`` = mean relative
@@ -51,7 +51,7 @@ METRICS = ("R2", "MAE", "RMSE", "PredE", "WorstE")
 
 
 def _is_curves(data) -> bool:
-    from scaling.fit.dataset import Dataset
+    from scaling.fitting.dataset import Dataset
 
     if isinstance(data, Dataset):
         return data.info.get("kind") == "curves" or len(data) > 1
@@ -59,7 +59,7 @@ def _is_curves(data) -> bool:
 
 
 def _build(law, data, *, split, warmup_steps, target) -> Any:
-    from scaling.fit.dataset import Dataset, dataset_from_curves, dataset_from_points
+    from scaling.fitting.dataset import Dataset, dataset_from_curves, dataset_from_points
 
     if isinstance(data, Dataset):
         return data
@@ -70,7 +70,7 @@ def _build(law, data, *, split, warmup_steps, target) -> Any:
 
 def _split_runs(dataset, holdout: Sequence[str]):
     """(fit dataset, held-out dataset) by run name; points tables split by their ``run`` column."""
-    from scaling.fit.dataset import Dataset, Group
+    from scaling.fitting.dataset import Dataset, Group
 
     holdout = [str(h) for h in holdout]
     if dataset.info.get("kind") == "curves" or len(dataset) > 1:
@@ -109,7 +109,7 @@ def _split_runs(dataset, holdout: Sequence[str]):
 def _predict(law, theta, dataset) -> list[np.ndarray]:
     import jax.numpy as jnp
 
-    from scaling.fit.objective import log_fn_of
+    from scaling.fitting.objective import log_fn_of
 
     log_fn = log_fn_of(law)
     out = []
@@ -143,8 +143,8 @@ def _loo_units(dataset) -> tuple[np.ndarray, list[str]]:
 
 def _leave_one_run_out(law, dataset, theta, delta) -> tuple[dict[str, float], int]:
     """Metrics of leave-one-run-out predictions; refits batched from ``theta`` with 0/1 weights."""
-    from scaling.fit.objective import expand_weights, pack
-    from scaling.fit.optimize import solve_batch
+    from scaling.fitting.objective import expand_weights, pack
+    from scaling.fitting.optimize import solve_batch
 
     labels, names = _loo_units(dataset)
     if len(names) < 2:
@@ -188,7 +188,7 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
     data : pandas.DataFrame or Dataset
         A final-loss points table (``run, N, D, ..., loss``), a canonical
         curve table (``run, step, loss, lr, ...``), or a ready
-        :class:`~scaling.fit.dataset.Dataset` (used as it is for every law).
+        :class:`~scaling.fitting.dataset.Dataset` (used as it is for every law).
     laws : sequence of str or Law
         The laws to compare; all of one kind (final-loss or loss-curve).
     holdout : sequence of str, optional
@@ -199,10 +199,10 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
     law_options : mapping, optional
         ``{law_name: {option: value}}``, e.g. ``{"power-law": {"x": "width"}}``.
     bootstrap, bootstrap_by, level, seed, delta
-        Passed to :func:`scaling.fit.fit` (``bootstrap > 0`` gives bootstrap
+        Passed to :func:`scaling.fitting.fit` (``bootstrap > 0`` gives bootstrap
         parameter intervals, else Laplace intervals).
     split, warmup_steps
-        Passed to :func:`~scaling.fit.dataset.dataset_from_curves`.
+        Passed to :func:`~scaling.fitting.dataset.dataset_from_curves`.
     target : str
         Target column of points tables (default ``"loss"``).
     starts : mapping, optional
@@ -224,8 +224,8 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
 
     import pandas as pd
 
-    from scaling.fit import fit
-    from scaling.fit.objective import DEFAULT_DELTA
+    from scaling.fitting import fit
+    from scaling.fitting.objective import DEFAULT_DELTA
     from scaling.laws import get_law
 
     if not laws:

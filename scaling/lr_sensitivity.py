@@ -128,7 +128,7 @@ def lr_sensitivity(points_df, *, lr: str = "lr", size: str = "N", loss: str = "l
     """
     import pandas as pd
 
-    from scaling.fit import dataset_from_points, fit
+    from scaling.fitting import dataset_from_points, fit
     from scaling.laws import get_law
 
     for col in (lr, size, loss):

@@ -102,7 +102,7 @@ def test_ranks_loss_curve_laws_like_the_multipowerlaw_benchmark():
     """
     if not MPL.is_dir():
         pytest.skip(f"{MPL} not found")
-    from scaling.fit.dataset import Dataset, Group
+    from scaling.fitting.dataset import Dataset, Group
     from scaling.laws import get_law
 
     spec = importlib.util.spec_from_file_location("mpl_bench", ROOT / "benchmarks" / "multipowerlaw.py")

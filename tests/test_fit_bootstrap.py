@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 from scaling.errors import FitError
-from scaling.fit import Dataset, Group, dataset_from_points
-from scaling.fit.bootstrap import resampling_weights
+from scaling.fitting import Dataset, Group, dataset_from_points
+from scaling.fitting.bootstrap import resampling_weights
 
 from ._fit_data import chinchilla_points
 

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from scaling.errors import DataError
-from scaling.fit import dataset_from_curves, dataset_from_points
+from scaling.fitting import dataset_from_curves, dataset_from_points
 from scaling.laws import get_law
 
 from ._fit_data import chinchilla_points

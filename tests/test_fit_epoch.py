@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from scaling.fit import dataset_from_points, fit
+from scaling.fitting import dataset_from_points, fit
 
 from ._fit_data import EPOCH_CSV, epoch_points
 

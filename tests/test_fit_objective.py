@@ -6,9 +6,9 @@ from scipy.optimize import minimize
 from scipy.special import huber as scipy_huber
 
 from scaling._x64 import float64
-from scaling.fit import Dataset, Group, dataset_from_points
-from scaling.fit.objective import expand_weights, huber, pack, padded_size
-from scaling.fit.optimize import compiled
+from scaling.fitting import Dataset, Group, dataset_from_points
+from scaling.fitting.objective import expand_weights, huber, pack, padded_size
+from scaling.fitting.optimize import compiled
 from scaling.laws import get_law
 
 from ._fit_data import CHINCHILLA_TRUE, EPOCH_CSV, chinchilla_points, epoch_points

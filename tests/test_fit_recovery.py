@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from scaling.fit import dataset_from_points, fit
+from scaling.fitting import dataset_from_points, fit
 from scaling.laws import get_law
 
 from ._fit_data import CHINCHILLA_TRUE, chinchilla_points, power_law_points

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from scaling.errors import DataError
-from scaling.fit import FitResult, dataset_from_points, fit
+from scaling.fitting import FitResult, dataset_from_points, fit
 from scaling.laws import get_law
 
 from ._fit_data import power_law_points

@@ -6,7 +6,7 @@ import pytest
 
 from scaling._x64 import float64
 from scaling.errors import DataError
-from scaling.fit import dataset_from_points, fit
+from scaling.fitting import dataset_from_points, fit
 from scaling.laws import get_law
 
 THETA = np.array([0.857, 2.206, 0.7146])  # the paper repository's 17-task fit

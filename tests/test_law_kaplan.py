@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from scaling._x64 import float64
-from scaling.fit import Dataset, Group, dataset_from_curves, fit
+from scaling.fitting import Dataset, Group, dataset_from_curves, fit
 from scaling.laws import get_law
 from scaling.laws.kaplan_batch import critical_batch_size, solve_loss, trajectory
 

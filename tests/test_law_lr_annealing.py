@@ -86,8 +86,8 @@ def test_million_step_evaluation_is_linear_and_finite():
 
 @pytest.mark.slow
 def test_parameter_recovery_within_bootstrap_intervals():
-    from scaling.fit import fit
-    from scaling.fit.dataset import Dataset, Group
+    from scaling.fitting import fit
+    from scaling.fitting.dataset import Dataset, Group
     from scaling.laws.lr_annealing import _example_curves
 
     law = get_law("lr-annealing")

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 from scaling._x64 import float64
-from scaling.fit import Dataset, FitResult, Group, fit
+from scaling.fitting import Dataset, FitResult, Group, fit
 from scaling.laws import LAWS, get_law
 from scaling.laws.examples import EXAMPLES
 

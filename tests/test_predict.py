@@ -129,9 +129,9 @@ def test_curve_metrics_by_hand():
 
 @pytest.mark.slow
 def test_fit_result_json_round_trip_predicts_the_same(tmp_path):
-    from scaling.fit import fit
-    from scaling.fit.dataset import Dataset, Group
-    from scaling.fit.result import FitResult
+    from scaling.fitting import fit
+    from scaling.fitting.dataset import Dataset, Group
+    from scaling.fitting.result import FitResult
     from scaling.laws.lr_annealing import _example_curves
 
     law = get_law("lr-annealing")

@@ -163,7 +163,7 @@ def test_published_frontiers_are_drawn_when_asked(chinchilla_case):
 
 
 def test_curve_figure_marks_held_out_runs(curve_case):
-    from scaling.fit.dataset import dataset_from_curves
+    from scaling.fitting.dataset import dataset_from_curves
     from scaling.report import figures as F
 
     fit, curves = curve_case
@@ -278,7 +278,7 @@ def test_progress_draws_when_enabled():
 
 def _saved_fit(tmp_path, fit_like):
     """Save the stand-in through the real FitResult (the CLI reads FitResult JSON)."""
-    result = pytest.importorskip("scaling.fit.result")
+    result = pytest.importorskip("scaling.fitting.result")
     names = [f.name for f in dataclasses.fields(result.FitResult)]
     neutral = {"covar": None, "residuals": np.zeros(fit_like.n_points), "bic": fit_like.aic, "success": True,
                "message": "test", "nfev": 1, "version": "test", "seed": 0}

@@ -31,8 +31,27 @@ LAWS: dict[str, Callable[..., Law]] = {
 }
 
 
+#: (name, frozen options) -> the one Law value built for them. Laws are values:
+#: the compile cache (:mod:`scaling._compile`) is keyed by the law function's
+#: identity, so building a new function per call would recompile every time.
+_BUILT: dict[tuple, Law] = {}
+
+
+def _freeze(value: Any) -> Any:
+    if isinstance(value, dict):
+        return tuple(sorted((k, _freeze(v)) for k, v in value.items()))
+    if isinstance(value, (list, tuple)):
+        return tuple(_freeze(v) for v in value)
+    return value
+
+
 def get_law(law: str | Law, **options: Any) -> Law:
     """Return the law named ``law`` built with ``options``, or ``law`` itself.
+
+    The same name and (normalised) options always give the *same object*
+    (``get_law("lr-annealing") is get_law("lr-annealing")``), so a law is
+    compiled at most once per data shape in a process, whether it is passed
+    by name or as an object.
 
     Parameters
     ----------
@@ -50,9 +69,13 @@ def get_law(law: str | Law, **options: Any) -> Law:
         known = ", ".join(sorted(LAWS)) or "(none registered)"
         raise ScalingError(f"unknown law {law!r}; known laws: {known} (see 'scaling laws')") from None
     try:
-        return factory(**options)
+        built = factory(**options)
     except TypeError as exc:
         raise ScalingError(f"law {law!r} does not take these options {sorted(options)}: {exc}") from None
+    # key on the options the factory recorded (normalised: lam="0.999" and
+    # lam=0.999 are one law), so equivalent spellings share one value
+    key = (law, _freeze(dict(built.options)))
+    return _BUILT.setdefault(key, built)
 
 
 __all__ = ["LAWS", "Law", "get_law"]

@@ -19,7 +19,7 @@ number of steps the same progress would take with a very large batch, and
 This is a ``kind="curve"`` law: each training run is one group with
 ``inputs["step"]`` (n,) integer steps, ``inputs["N"]`` (scalar, the run's
 ``params``) and ``inputs["B"]`` (scalar, tokens per step, from the run's
-``tokens`` column: :func:`scaling.fit.dataset.dataset_from_curves` fills
+``tokens`` column: :func:`scaling.fitting.dataset.dataset_from_curves` fills
 it). It predicts a trajectory for any batch size (:func:`trajectory`) and
 the critical batch size at a target loss (:func:`critical_batch_size`, or
 the derived ``B_crit_at_target`` when built with ``target_loss=...``).

@@ -200,7 +200,7 @@ def schedule_defaults(dataset) -> dict[str, Any]:
 def curve_sections(fit, *, curves=None, plan: Mapping[str, Any] | None = None, bar: Progress | None = None,
                    tag: str = "") -> tuple[list, Section]:
     """(answer blocks, evidence section) for a loss-curve fit."""
-    from scaling.fit.dataset import dataset_from_curves
+    from scaling.fitting.dataset import dataset_from_curves
 
     law = fit.law_object()
     info = dict(getattr(fit, "data_info", {}) or {})

@@ -336,7 +336,7 @@ def plot_curves_fit(ax, fit, dataset, *, fitted_runs: Sequence[str] | None = Non
     ax : Axes
     fit : FitResult
         A loss-curve fit.
-    dataset : scaling.fit.dataset.Dataset
+    dataset : scaling.fitting.dataset.Dataset
         Groups (one per run) built with ``dataset_from_curves`` from the
         curves to show.
     fitted_runs : sequence of str, optional

@@ -1,7 +1,7 @@
 """Text report of a fit, in the sections of ``lmfit.fit_report``.
 
 Computing is separate from showing (STYLE.md 6): :func:`fit_report` only
-reads a :class:`~scaling.fit.result.FitResult` and returns a string.
+reads a :class:`~scaling.fitting.result.FitResult` and returns a string.
 """
 
 from __future__ import annotations

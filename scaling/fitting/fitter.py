@@ -1,7 +1,7 @@
 """``fit``: many starts at once, keep the best, bootstrap it.
 
-See :mod:`scaling.fit.objective` for the objective (summed Huber on log
-loss) and :mod:`scaling.fit.optimize` for the batched damped Newton solver.
+See :mod:`scaling.fitting.objective` for the objective (summed Huber on log
+loss) and :mod:`scaling.fitting.optimize` for the batched damped Newton solver.
 """
 
 from __future__ import annotations
@@ -16,11 +16,11 @@ import numpy as np
 
 from scaling._x64 import in_float64
 from scaling.errors import FitError
-from scaling.fit import bootstrap as _boot
-from scaling.fit.dataset import Dataset
-from scaling.fit.objective import DEFAULT_DELTA, expand_weights, pack
-from scaling.fit.optimize import MAXITER, STATUS_TEXT, compiled, solve_batch
-from scaling.fit.result import FitResult
+from scaling.fitting import bootstrap as _boot
+from scaling.fitting.dataset import Dataset
+from scaling.fitting.objective import DEFAULT_DELTA, expand_weights, pack
+from scaling.fitting.optimize import MAXITER, STATUS_TEXT, compiled, solve_batch
+from scaling.fitting.result import FitResult
 
 #: Relative tolerance for "this start reached the best objective".
 AT_BEST_RTOL = 1e-9
@@ -49,7 +49,7 @@ def _as_dataset(law, data) -> Dataset:
     except ImportError:  # pragma: no cover
         pd = None
     if pd is not None and isinstance(data, pd.DataFrame):
-        from scaling.fit.dataset import dataset_from_curves, dataset_from_points
+        from scaling.fitting.dataset import dataset_from_curves, dataset_from_points
 
         return dataset_from_points(law, data) if law.kind == "final" else dataset_from_curves(law, data)
     raise FitError(f"fit() takes a Dataset or a pandas DataFrame, not {type(data).__name__}")
@@ -143,8 +143,8 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
     law : str or Law
         Registry name or law object.
     data : Dataset or pandas.DataFrame
-        From :func:`~scaling.fit.dataset.dataset_from_points` or
-        :func:`~scaling.fit.dataset.dataset_from_curves`; a DataFrame is
+        From :func:`~scaling.fitting.dataset.dataset_from_points` or
+        :func:`~scaling.fitting.dataset.dataset_from_curves`; a DataFrame is
         converted with the builder matching ``law.kind``.
     starts : array (K, P), optional
         Start points in fit space; default the law's start grid
@@ -154,7 +154,7 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
     bootstrap : int
         Number of bootstrap refits (0: no bootstrap; Laplace errors only).
     bootstrap_by : {"auto", "points", "groups", "blocks"} or column name
-        Resampling scheme (see :mod:`scaling.fit.bootstrap`); ``"auto"`` is
+        Resampling scheme (see :mod:`scaling.fitting.bootstrap`); ``"auto"`` is
         ``"points"`` for points tables and ``"blocks"`` for curves.
     level : float
         Confidence level of the reported intervals.
@@ -177,7 +177,7 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
 
     Examples
     --------
-    >>> from scaling.fit import fit, dataset_from_points  # doctest: +SKIP
+    >>> from scaling.fitting import fit, dataset_from_points  # doctest: +SKIP
     >>> result = fit("chinchilla", dataset_from_points("chinchilla", df), bootstrap=1000)  # doctest: +SKIP
     >>> print(result.report())  # doctest: +SKIP
     """

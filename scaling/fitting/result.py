@@ -286,13 +286,13 @@ class FitResult:
         ``lmfit.fit_report(result.to_lmfit())`` prints the variables and
         correlations sections as lmfit would.
         """
-        from scaling.fit.lmfit_bridge import to_lmfit_parameters
+        from scaling.fitting.lmfit_bridge import to_lmfit_parameters
 
         return to_lmfit_parameters(self)
 
     def report(self, *, min_correl: float = 0.1) -> str:
-        """A readable, lmfit-style text report (see :mod:`scaling.fit.report`)."""
-        from scaling.fit.report import fit_report
+        """A readable, lmfit-style text report (see :mod:`scaling.fitting.report`)."""
+        from scaling.fitting.report import fit_report
 
         return fit_report(self, min_correl=min_correl)
 

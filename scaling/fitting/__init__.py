@@ -4,8 +4,8 @@ Public names: :func:`fit`, :class:`FitResult`, :func:`dataset_from_points`,
 :func:`dataset_from_curves`, :class:`Dataset`, :class:`Group`.
 """
 
-from scaling.fit.dataset import Dataset, Group, dataset_from_curves, dataset_from_points
-from scaling.fit.fitter import fit
-from scaling.fit.result import FitResult
+from scaling.fitting.dataset import Dataset, Group, dataset_from_curves, dataset_from_points
+from scaling.fitting.fitter import fit
+from scaling.fitting.result import FitResult
 
 __all__ = ["Dataset", "FitResult", "Group", "dataset_from_curves", "dataset_from_points", "fit"]

@@ -40,7 +40,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from scaling.fit.objective import DEFAULT_DELTA, log_fn_of, make_objective
+from scaling.fitting.objective import DEFAULT_DELTA, log_fn_of, make_objective
 
 # status codes of a start
 CONVERGED_FTOL = 0
@@ -220,7 +220,7 @@ def solve_batch(law, packed, theta0, *, weights=None,
     ----------
     law : Law
     packed : tuple
-        :func:`scaling.fit.objective.pack` of the dataset.
+        :func:`scaling.fitting.objective.pack` of the dataset.
     theta0 : array, shape (K, P)
         Start points (fit space); clipped onto the bounds.
     weights : array, shape (n,) or (K, n), optional

@@ -1,4 +1,4 @@
-"""Convert a :class:`~scaling.fit.result.FitResult` to lmfit ``Parameters``.
+"""Convert a :class:`~scaling.fitting.result.FitResult` to lmfit ``Parameters``.
 
 lmfit users can then print our fits with ``lmfit.fit_report(params)`` or
 reuse the values as starting points of an lmfit model. Parameters are in the
