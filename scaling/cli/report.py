@@ -57,6 +57,7 @@ def run(args: argparse.Namespace) -> int:
     import matplotlib
 
     matplotlib.use("Agg")
+    from scaling.loaders import expand_paths
     from scaling.outputs import check_output_path
     from scaling.report.build import build_report, load_data
     from scaling.report.write import write_report
@@ -67,7 +68,8 @@ def run(args: argparse.Namespace) -> int:
     schedule_plan = {"steps": args.steps, "peak": args.peak, "final": args.final, "warmup": args.warmup}
     comparison = _read_comparison(args.compare) if args.compare else None
     rep = build_report(fits, curves=curves, points=points, budgets=args.budget, schedule_plan=schedule_plan,
-                       published=args.published, title=args.title, comparison=comparison)
+                       published=args.published, title=args.title, comparison=comparison,
+                       data_files=expand_paths(args.data) if args.data else [])
     paths = write_report(rep, args.out)
     print(f"report: {paths['html']}")
     print(f"markdown: {paths['markdown']}")
