@@ -227,7 +227,7 @@ def test_every_png_decodes_and_is_not_blank(written_report):
 
 
 def test_write_atomic_replaces_and_leaves_no_temporary_files(tmp_path):
-    from scaling.report.document import write_atomic
+    from scaling.outputs import write_atomic
 
     target = tmp_path / "a.txt"
     target.write_text("old")

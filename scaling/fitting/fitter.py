@@ -119,6 +119,32 @@ def _laplace_covar(ns, theta, packed, weights, index, delta):
     return Hinv @ M @ Hinv
 
 
+def _fitted_ranges(dataset, kind: str) -> dict[str, Any]:
+    """What the fit saw, for extrapolation checks: ``ranges`` of N, D, C (final) or ``max_step``, ``lr_range`` (curves)."""
+    if kind == "curve":
+        max_step = max(int(np.max(g.inputs["step"])) for g in dataset)
+        lrs = np.concatenate([np.asarray(g.inputs["lr"], np.float64)[: int(np.max(g.inputs["step"])) + 1]
+                              for g in dataset])
+        pos = lrs[lrs > 0]
+        return {"max_step": max_step,
+                "lr_range": [float(pos.min()) if pos.size else 0.0, float(lrs.max()) if lrs.size else 0.0]}
+    ranges = {}
+    cols = {k: np.concatenate([np.asarray(g.inputs[k], np.float64).reshape(-1) for g in dataset])
+            for k in ("N", "D", "C") if all(k in g.inputs for g in dataset)}
+    if "N" in cols and "D" in cols and "C" not in cols:
+        cols["C"] = 6.0 * cols["N"] * cols["D"]
+    if "N" in cols and "C" in cols and "D" not in cols:
+        cols["D"] = cols["C"] / (6.0 * cols["N"])
+    if "N" in cols and "M" in dataset.columns:
+        cols["D"] = cols["N"] * np.asarray(dataset.columns["M"], np.float64)
+        cols["C"] = 6.0 * cols["N"] * cols["D"]
+    for k, v in cols.items():
+        v = v[np.isfinite(v)]
+        if v.size:
+            ranges[k] = [float(v.min()), float(v.max())]
+    return {"ranges": ranges} if ranges else {}
+
+
 def _derived_fn(law) -> Callable | None:
     if law.derived is None:
         return None
@@ -306,6 +332,7 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
         "strategy": strategy,
         "bootstrap": boot_info,
     }
+    data_info.update(_fitted_ranges(dataset, law.kind))
     for key in ("split", "warmup_steps", "D_from_C", "target"):
         if key in dataset.info:
             data_info[key] = dataset.info[key]

@@ -11,7 +11,7 @@ cosine, then the fit summary, fitted vs held-out curves, prediction errors,
 bootstrap histograms, predicted curves of the candidate schedules, their
 ranking and the WSD decay-fraction scan.
 
-All numbers come from :mod:`scaling.budget`; all drawing from
+All numbers come from :mod:`scaling.plan` and :mod:`scaling.evaluate`; all drawing from
 :mod:`scaling.report.figures`.
 """
 
@@ -23,7 +23,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from scaling import budget
+from scaling import plan as planning
+from scaling.evaluate import band
 from scaling.errors import ScalingError
 from scaling.progress import Progress
 from scaling.report import figures as F
@@ -124,7 +125,7 @@ def final_sections(fit, *, points=None, budgets: Sequence[float] = (), published
             bar.update(desc=desc)
 
     if can_allocate:
-        plan = budget.compute_optimal(fit, budgets)
+        plan = planning.compute_optimal(fit, budgets)
         rows = []
         for r in plan.itertuples(index=False):
             rows.append((fmt(r.flops, ".3g"), interval(r.N, r.N_lo, r.N_hi), interval(r.D, r.D_lo, r.D_hi),
@@ -229,7 +230,7 @@ def curve_sections(fit, *, curves=None, plan: Mapping[str, Any] | None = None, b
         step("errors")
         rows = []
         for g in dataset:
-            pred = budget.law_band(fit, dict(g.inputs))["loss"]
+            pred = band(fit, dict(g.inputs))["loss"]
             rel = np.abs(pred - g.loss) / g.loss
             rows.append((g.name, "fitted" if g.name in fitted else "held out", str(len(g.loss)),
                          f"{100 * rel.mean():.3f} %", f"{100 * rel.max():.3f} %",
@@ -250,10 +251,10 @@ def curve_sections(fit, *, curves=None, plan: Mapping[str, Any] | None = None, b
     if plan.get("steps") and plan.get("peak"):
         steps, peak, warm = int(plan["steps"]), float(plan["peak"]), int(plan.get("warmup") or 0)
         final = plan.get("final")
-        cands = budget.candidate_schedules(steps, peak, final=final, warmup=warm)
-        ranking = budget.compare_schedules(fit, cands, steps=steps)
+        cands = planning.candidate_schedules(steps, peak, final=final, warmup=warm)
+        ranking = planning.compare_schedules(fit, cands, steps=steps)
         step("schedule ranking")
-        scan = budget.best_wsd_decay(fit, steps=steps, peak=peak, final=final, warmup=warm)
+        scan = planning.best_wsd_decay(fit, steps=steps, peak=peak, final=final, warmup=warm)
         step("WSD scan")
         top = ranking.iloc[0]
         cos = ranking.set_index("schedule").loc["cosine"]
@@ -280,7 +281,7 @@ def curve_sections(fit, *, curves=None, plan: Mapping[str, Any] | None = None, b
              interval(r.delta, r.delta_lo, r.delta_hi, ".3g"), fmt(r.p_best, ".2f"))
             for r in show.itertuples(index=False)), caption="Top candidate schedules by predicted final loss"))
         names = list(dict.fromkeys([top["schedule"], "cosine", "multistep 80/10/10", "constant"]))
-        sc = budget.schedule_curves(fit, {k: cands[k] for k in names}, steps=steps)
+        sc = planning.schedule_curves(fit, {k: cands[k] for k in names}, steps=steps)
         fig, axes = F.new_axes(1, 2, size=(11.5, 4.2), gridspec_kw={"width_ratios": [2, 1]})
         F.plot_schedules(axes[0], sc, lr_ax=axes[1], highlight=top["schedule"])
         figs.append(render_figure(fig, f"{tag}schedules", "Predicted loss for candidate schedules (bands: bootstrap)"))

@@ -3,7 +3,7 @@
 Each ``plot_*`` helper draws on an axes the caller owns (``ax``) and returns
 it, so figures compose (a notebook cell, a report panel, a README image all
 use the same helpers). Nothing here fits or saves: the numbers come from
-:mod:`scaling.budget` and the fit result; :mod:`scaling.report` writes files.
+:mod:`scaling.plan` and :mod:`scaling.evaluate` and the fit result; :mod:`scaling.report` writes files.
 
 Axes follow the field's habits: model size, data and compute on log axes;
 loss on a log axis for final-loss plots (power laws look straight there) and
@@ -26,7 +26,8 @@ import matplotlib
 import numpy as np
 from cycler import cycler
 
-from scaling import budget
+from scaling import plan as planning
+from scaling.evaluate import band
 
 #: A colour-blind-friendly cycle (Okabe & Ito 2008), used everywhere.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -144,7 +145,7 @@ def plot_points_fit(ax, fit, points):
             d = points.loc[points["N"] == n, "D"].to_numpy(float)
             D = np.geomspace(d.min() / 1.5, d.max() * 1.5, 60)
             N = np.full_like(D, n)
-            pred = budget.law_band(fit, _points_inputs(law, _frame(N=N, D=D)))
+            pred = band(fit, _points_inputs(law, _frame(N=N, D=D)))
             ax.plot(6 * N * D, pred["loss"], color=cmap(norm(n)), lw=1.2)
         sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
         ax.figure.colorbar(sm, ax=ax, label="model size N (parameters)", pad=0.01)
@@ -154,7 +155,7 @@ def plot_points_fit(ax, fit, points):
         x = points[x_name].to_numpy(float) if x_name in points.columns else _points_inputs(law, points)[x_name]
         ax.scatter(x, points["loss"], s=18, color=PALETTE[0], zorder=3, label="data")
         grid = np.geomspace(x.min() / 1.5, x.max() * 1.5, 100)
-        pred = budget.law_band(fit, {x_name: grid})
+        pred = band(fit, {x_name: grid})
         ax.plot(grid, pred["loss"], color=PALETTE[1], label=f"fit: {fit.law}")
         _band(ax, grid, pred["loss_lo"], pred["loss_hi"], PALETTE[1], _level_text(fit))
         ax.set_xlabel({"N": "model size N (parameters)", "D": "tokens D", "C": "compute C (FLOPs)"}.get(x_name, x_name))
@@ -185,7 +186,7 @@ def _frame(**cols):
 def plot_points_residuals(ax, fit, points):
     """Relative residuals (data - fit) / fit of a final-loss fit, against compute, in percent."""
     law = fit.law_object()
-    pred = budget.law_band(fit, _points_inputs(law, points))["loss"]
+    pred = band(fit, _points_inputs(law, points))["loss"]
     y = points["loss"].to_numpy(float)
     C = 6.0 * points["N"].to_numpy(float) * points["D"].to_numpy(float) if "N" in points and "D" in points else points["C"].to_numpy(float)
     r = 100.0 * (y - pred) / pred
@@ -245,7 +246,7 @@ def plot_param_intervals(axes, fit, *, names: Sequence[str] | None = None):
 
 def plot_isoflop(ax, fit, flops: Sequence[float], *, decades: float = 1.0):
     """Predicted loss along iso-FLOP lines against N, compute-optimal point starred."""
-    curves = budget.isoflop_curves(fit, flops, decades=decades)
+    curves = planning.isoflop_curves(fit, flops, decades=decades)
     for k, (C, g) in enumerate(curves.groupby("flops", sort=True)):
         color = PALETTE[k % len(PALETTE)]
         line = g.loc[~g["is_optimum"]].sort_values("N")
@@ -270,20 +271,20 @@ def plot_frontier(ax, fit, flops_span: tuple[float, float] = (1e18, 1e25), *, qu
     quantity : {"N", "D", "tokens_per_param"}
     published : bool
         Also draw Hoffmann et al. 2022 and Besiroglu et al. 2024 (Epoch),
-        from :data:`scaling.budget.PUBLISHED_CHINCHILLA`.
+        from :data:`scaling.plan.PUBLISHED_CHINCHILLA`.
     budgets : sequence of float
         Budgets to mark with their value.
     """
     C = np.geomspace(flops_span[0], flops_span[1], n)
-    plan = budget.compute_optimal(fit, C)
+    plan = planning.compute_optimal(fit, C)
     ax.plot(C, plan[quantity], color=PALETTE[0], label=f"this fit ({fit.law})")
     _band(ax, C, plan[f"{quantity}_lo"], plan[f"{quantity}_hi"], PALETTE[0], _level_text(fit))
     if published:
-        for k, (name, p) in enumerate(budget.PUBLISHED_CHINCHILLA.items()):
-            out = budget.chinchilla_allocation(**p, flops=C)
+        for k, (name, p) in enumerate(planning.PUBLISHED_CHINCHILLA.items()):
+            out = planning.chinchilla_allocation(**p, flops=C)
             ax.plot(C, out[quantity], color=PALETTE[k + 1], ls="--", lw=1.2, label=name)
     for b in budgets:
-        row = budget.compute_optimal(fit, [b]).iloc[0]
+        row = planning.compute_optimal(fit, [b]).iloc[0]
         ax.plot([b], [row[quantity]], "o", color=PALETTE[0], mec="black", mew=0.6, zorder=4)
         ax.annotate(_sci(row[quantity]), (b, row[quantity]), textcoords="offset points", xytext=(6, -10), fontsize=8)
     ax.set_xscale("log")
@@ -310,12 +311,12 @@ def plot_overtraining(ax, fit, sizes: Sequence[float], *, tokens_per_param: tupl
     for k, N in enumerate(sizes):
         color = PALETTE[k % len(PALETTE)]
         D = np.geomspace(N * tokens_per_param[0], N * tokens_per_param[1], n)
-        df = budget.loss_at(fit, N, D)
+        df = planning.loss_at(fit, N, D)
         ax.plot(df["D"], df["loss"], color=color, label=f"N = {_sci(N)}")
         _band(ax, df["D"], df["loss_lo"], df["loss_hi"], color)
-        d_opt = float(budget.optimal_tokens(fit, [N]).loc[0, "D"])
+        d_opt = float(planning.optimal_tokens(fit, [N]).loc[0, "D"])
         if D[0] <= d_opt <= D[-1]:
-            l_opt = budget.loss_at(fit, N, d_opt).loc[0, "loss"]
+            l_opt = planning.loss_at(fit, N, d_opt).loc[0, "loss"]
             ax.plot([d_opt], [l_opt], "o", color=color, mec="black", mew=0.6, zorder=4)
     ax.set_xscale("log")
     ax.set_xlabel("training tokens D")
@@ -348,7 +349,7 @@ def plot_curves_fit(ax, fit, dataset, *, fitted_runs: Sequence[str] | None = Non
         color = PALETTE[k % len(PALETTE)]
         step, y = np.asarray(g.inputs["step"]), np.asarray(g.loss)
         keep = np.unique(np.linspace(0, len(step) - 1, min(max_points, len(step))).round().astype(int))
-        pred = budget.law_band(fit, {**g.inputs})
+        pred = band(fit, {**g.inputs})
         held = g.name not in fitted
         ax.plot(step[keep], y[keep], ".", ms=2.5 if len(keep) > 150 else 5, color=color, alpha=0.6)
         ax.plot(step, pred["loss"], color=color, ls="--" if held else "-",
@@ -377,7 +378,7 @@ def plot_curve_residuals(ax, fit, dataset, *, fitted_runs: Sequence[str] | None 
     fitted = set(fitted_runs if fitted_runs is not None else (getattr(fit, "data_info", {}) or {}).get("runs", []))
     ax.axhline(0.0, color="0.3", lw=0.8)
     for k, g in enumerate(dataset):
-        pred = budget.law_band(fit, {**g.inputs})["loss"]
+        pred = band(fit, {**g.inputs})["loss"]
         r = 100.0 * (pred - np.asarray(g.loss)) / np.asarray(g.loss)
         held = g.name not in fitted
         ax.plot(g.inputs["step"], r, color=PALETTE[k % len(PALETTE)], lw=1.0, ls="--" if held else "-",
@@ -390,7 +391,7 @@ def plot_curve_residuals(ax, fit, dataset, *, fitted_runs: Sequence[str] | None 
 
 
 def plot_schedules(ax, curves, *, lr_ax=None, highlight: str | None = None):
-    """Predicted loss curves of candidate schedules with bands (from :func:`scaling.budget.schedule_curves`).
+    """Predicted loss curves of candidate schedules with bands (from :func:`scaling.plan.schedule_curves`).
 
     Parameters
     ----------
@@ -443,7 +444,7 @@ def plot_schedule_ranking(ax, ranking, *, top: int = 12):
 
 
 def plot_wsd_scan(ax, scan):
-    """Predicted final loss against the WSD decay fraction (from :func:`scaling.budget.best_wsd_decay`)."""
+    """Predicted final loss against the WSD decay fraction (from :func:`scaling.plan.best_wsd_decay`)."""
     x = scan["decay"].to_numpy(float)
     ax.plot(x, scan["final_loss"], marker="o", color=PALETTE[0])
     _band(ax, x, scan["final_loss_lo"], scan["final_loss_hi"], PALETTE[0])
