@@ -348,3 +348,46 @@ def test_wheel_ships_the_data_and_licence_files(tmp_path):
     assert "scaling/datasets/data/gadre2024/models.csv" in names
     assert len([n for n in names if n.startswith("scaling/datasets/data/luo2025/csv_")]) == 27
     assert time.perf_counter() - t0 < 120
+
+
+# --------------------------------------------------------------------------- command line
+
+
+def test_cli_lists_every_dataset_with_its_licence(capsys):
+    from scaling.cli import main
+
+    assert main(["datasets"]) == 0
+    out = capsys.readouterr().out
+    lines = [line for line in out.splitlines() if line.startswith(("luo2025", "gadre2024"))]
+    assert [line.split()[0] for line in lines] == [*LUO, *GADRE]
+    assert all(line.split()[3] == "MIT" for line in lines)
+    assert "dataset:NAME/RUN" in out
+
+
+def test_cli_describe_prints_the_api_text_and_unknown_names_exit_2(capsys):
+    from scaling.cli import main
+
+    assert main(["datasets", "describe", "luo2025-100M"]) == 0
+    assert capsys.readouterr().out.strip() == describe("luo2025-100M")
+    assert main(["datasets", "describe", "luo2025-1B"]) == 2
+    assert "unknown dataset 'luo2025-1B'" in capsys.readouterr().err
+
+
+def test_cli_export_round_trips_through_the_loaders(tmp_path, capsys):
+    from scaling.cli import main
+
+    out = tmp_path / "wsd.csv"
+    assert main(["datasets", "export", "luo2025-100M/wsd_20000_24000", "--out", str(out)]) == 0
+    assert "24000 rows, 1 run" in capsys.readouterr().out
+    back = scaling.load(str(out))
+    ref = load_dataset("luo2025-100M", run="wsd_20000_24000")
+    for a, b in zip(curve_arrays(back, "wsd_20000_24000"), curve_arrays(ref, "wsd_20000_24000")):
+        assert np.array_equal(a, b)
+    assert set(back["split"]) == {"val"} and set(back["params"]) == {101e6}
+    pts_file = tmp_path / "c4.csv"
+    assert main(["datasets", "export", "gadre2024-c4", "--out", str(pts_file)]) == 0
+    pts = scaling.load_points(str(pts_file))
+    ref = load_dataset("gadre2024-c4")
+    assert list(pts["run"]) == list(ref["run"])
+    for col in ("N", "D", "C", "loss", "err_avg_17"):
+        assert np.array_equal(pts[col], ref[col]), col

@@ -45,6 +45,7 @@ __all__ = [
     "describe",
     "load_dataset",
     "dataset_runs",
+    "export_table",
     "is_dataset_source",
     "parse_source",
     "split_sources",
@@ -57,7 +58,7 @@ def _info(name: str) -> DatasetInfo:
         return DATASETS[name]
     except KeyError:
         raise DataError(f"unknown dataset {name!r}; available: {', '.join(DATASETS)} "
-                        "(list them with scaling.datasets.list_datasets())") from None
+                        "(list them with 'scaling datasets' or scaling.datasets.list_datasets())") from None
 
 
 def list_datasets() -> pd.DataFrame:
@@ -158,6 +159,41 @@ def load_dataset(name: str, run: str | Iterable[str] | None = None, *, every_ste
     table.attrs["notes"] = notes
     table.attrs["files"] = [source]
     return table
+
+
+def export_table(name: str, run: str | Iterable[str] | None = None, *, every_step: bool = True) -> pd.DataFrame:
+    """A dataset as a flat table that :func:`scaling.load` / :func:`scaling.load_points` read back as it was.
+
+    Parameters
+    ----------
+    name, run, every_step
+        As for :func:`load_dataset`.
+
+    Returns
+    -------
+    DataFrame
+        Curves: one row per run and step, columns ``run, step``, then
+        ``train_loss`` / ``val_loss`` (the splits present; NaN on LR-only
+        rows), ``lr``, ``tokens``, ``params``. Loading it back gives the same
+        runs, losses and per-step LR (``every_step=True``). Points: the
+        points table without its ``source`` column.
+
+    Examples
+    --------
+    >>> export_table("luo2025-25M", run="wsdcon_9").columns.tolist()
+    ['run', 'step', 'val_loss', 'lr', 'tokens', 'params']
+    """
+    table = load_dataset(name, run, every_step=every_step)
+    if "step" not in table.columns:  # a points table
+        return table.drop(columns=["source"])
+    keys = ["run", "step"]
+    wide = table[keys].drop_duplicates().reset_index(drop=True)
+    for split in sorted(set(table["split"])):
+        part = table.loc[table["split"] == split, keys + ["loss"]].rename(columns={"loss": f"{split}_loss"})
+        wide = wide.merge(part, on=keys, how="left", sort=False)
+    extras = [c for c in ("lr", "tokens", "params", "flops") if c in table.columns]
+    per_step = table.groupby(keys, sort=False)[extras].first().reset_index()
+    return wide.merge(per_step, on=keys, how="left", sort=False)
 
 
 def describe(name: str) -> str:
