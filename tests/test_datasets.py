@@ -391,3 +391,13 @@ def test_cli_export_round_trips_through_the_loaders(tmp_path, capsys):
     assert list(pts["run"]) == list(ref["run"])
     for col in ("N", "D", "C", "loss", "err_avg_17"):
         assert np.array_equal(pts[col], ref[col]), col
+
+
+def test_docstring_examples_run():
+    import doctest
+
+    import scaling.datasets.luo2025
+
+    for module in (scaling.datasets, scaling.datasets.luo2025):
+        failed, tried = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
+        assert tried > 0 and failed == 0, module.__name__

@@ -23,7 +23,7 @@ Examples
 --------
 >>> from scaling.datasets import load_dataset
 >>> curves = load_dataset("luo2025-25M", run="wsdcon_9")
->>> curves["loss"].notna().sum(), int(curves["step"].max())
+>>> int(curves["loss"].notna().sum()), int(curves["step"].max())
 (95, 15999)
 """
 
