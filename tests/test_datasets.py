@@ -282,6 +282,18 @@ def test_two_sizes_load_as_one_table_with_prefixed_runs():
     assert table.groupby("run", sort=False)["params"].first().tolist() == [25e6, 101e6]
 
 
+def test_sources_are_told_apart_from_files_and_know_their_kind(tmp_path):
+    from scaling.datasets import source_kind, split_sources
+
+    f = tmp_path / "a.csv"
+    assert split_sources(["dataset:luo2025-25M/wsdcon_9", f, "runs/*.csv"]) == (["dataset:luo2025-25M/wsdcon_9"],
+                                                                                [f, "runs/*.csv"])
+    assert split_sources("dataset:gadre2024-rw") == (["dataset:gadre2024-rw"], [])
+    assert source_kind("dataset:luo2025-25M/wsdcon_9") == "curves" and source_kind("dataset:gadre2024-rw") == "points"
+    with pytest.raises(DataError, match="unknown dataset"):
+        source_kind("dataset:nope")
+
+
 @pytest.mark.parametrize("call, match", [
     (lambda: load_dataset("luo2025-1B"), "unknown dataset 'luo2025-1B'; available: luo2025-25M"),
     (lambda: load_dataset("luo2025-25M", run="cosine"), "has no run 'cosine'"),

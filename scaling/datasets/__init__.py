@@ -34,7 +34,14 @@ from collections.abc import Iterable
 import pandas as pd
 
 from scaling.datasets._registry import DATASETS, DatasetInfo
-from scaling.datasets.sources import DATASET_PREFIX, is_dataset_source, load_sources, parse_source, split_sources
+from scaling.datasets.sources import (
+    DATASET_PREFIX,
+    is_dataset_source,
+    load_sources,
+    parse_source,
+    source_kind,
+    split_sources,
+)
 from scaling.errors import DataError
 
 __all__ = [
@@ -48,6 +55,7 @@ __all__ = [
     "export_table",
     "is_dataset_source",
     "parse_source",
+    "source_kind",
     "split_sources",
     "load_sources",
 ]

@@ -18,7 +18,7 @@ import pandas as pd
 
 from scaling.errors import DataError
 
-__all__ = ["DATASET_PREFIX", "is_dataset_source", "parse_source", "split_sources", "load_sources"]
+__all__ = ["DATASET_PREFIX", "is_dataset_source", "parse_source", "source_kind", "split_sources", "load_sources"]
 
 DATASET_PREFIX = "dataset:"
 _CURVE_ORDER = ("run", "step", "loss", "lr", "split", "tokens", "params", "flops", "source")
@@ -46,6 +46,19 @@ def parse_source(text: str) -> tuple[str, str | None]:
     if sep and not run:
         raise DataError(f"{text!r} ends with '/' but names no run; write dataset:{name}/RUN or dataset:{name}")
     return name, (run if sep else None)
+
+
+def source_kind(text: str) -> str:
+    """``"curves"`` or ``"points"``: the table a ``dataset:NAME[/RUN]`` source loads as.
+
+    Raises
+    ------
+    DataError
+        Not a dataset source, or an unknown dataset.
+    """
+    from scaling.datasets import _info
+
+    return _info(parse_source(text)[0]).kind
 
 
 def split_sources(paths) -> tuple[list[str], list]:
