@@ -22,6 +22,8 @@ _EXPORTS: dict[str, str] = {
     "FitResult": "scaling.fitting:FitResult",
     "load": "scaling.loaders:load",
     "load_points": "scaling.loaders:load_points",
+    "load_dataset": "scaling.datasets:load_dataset",
+    "list_datasets": "scaling.datasets:list_datasets",
     "make_curves": "scaling.runs:make_curves",
     "make_points": "scaling.runs:make_points",
     "lr_per_step": "scaling.runs:lr_per_step",

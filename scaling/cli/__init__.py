@@ -26,7 +26,7 @@ EXIT_USAGE = 2
 
 #: Subcommand modules, in the order of ``scaling --help``.
 SUBCOMMANDS = ("inspect", "fit", "compare", "predict", "laws", "schedules", "budget", "schedule_plan",
-               "report")
+               "report", "datasets")
 
 
 class _Parser(argparse.ArgumentParser):
