@@ -77,7 +77,7 @@ def curve_job(table, law_name: str, train: Sequence[str], test: Sequence[str], *
     """
     from scaling.fitting import dataset_from_curves, fit
     from scaling.laws import get_law
-    from scaling.predict import compare_observed, predict
+    from scaling.prediction import compare_observed, predict
     from scaling.runs import curve_arrays
 
     law = get_law(law_name)

@@ -247,7 +247,7 @@ def schedule_curves(fit, schedules: Mapping[str, Any], *, steps: int | None = No
         lr, _ = _lr_array(sched, steps)
         T = len(lr) - 1
         at = np.unique(np.linspace(1, T, n_points).round().astype(np.int64))
-        # the same band as scaling.predict and the report: scaling.evaluate.band
+        # the same band as scaling.prediction and the report: scaling.evaluate.band
         b = band(fit, curve_inputs(law, lr, at, N=N), level=level, kind=kind)
         frames.append(pd.DataFrame({"schedule": str(name), "step": at, "lr": lr[at], **b}))
     return pd.concat(frames, ignore_index=True)
@@ -296,7 +296,7 @@ def optimal_schedule(
     -------
     lr : ndarray, shape (steps + 1,)
         The optimised schedule (LR at global steps 0..T); pass it to
-        :func:`compare_schedules` or :func:`scaling.predict.predict`.
+        :func:`compare_schedules` or :func:`scaling.prediction.predict`.
     """
     import jax
     import jax.numpy as jnp

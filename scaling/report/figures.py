@@ -202,8 +202,7 @@ def plot_param_intervals(axes, fit, *, names: Sequence[str] | None = None):
         dsamp = {n: np.asarray(fit.samples)[:, i] for i, n in enumerate(fit.param_names)}
         derived = {n: float(v) for n, v in zip(fit.param_names, fit.params)}
     names = list(names) if names is not None else [n for n in dsamp if np.ndim(dsamp[n]) == 1][: len(axes)]
-    level = float(getattr(fit, "level", 0.9) or 0.9)
-    q = (1 - level) / 2
+    recorded = {**dict(getattr(fit, "intervals", {}) or {}), **dict(getattr(fit, "derived_intervals", {}) or {})}
     for ax, name in zip(axes, names):
         s = np.asarray(dsamp[name], float)
         s = s[np.isfinite(s)]
@@ -213,8 +212,9 @@ def plot_param_intervals(axes, fit, *, names: Sequence[str] | None = None):
         log = bool(np.all(s > 0) and s.max() / max(s.min(), 1e-300) > 30)
         bins = np.geomspace(s.min(), s.max(), 30) if log else 30
         ax.hist(s, bins=bins, color=PALETTE[0], alpha=0.75)
-        lo, hi = np.quantile(s, [q, 1 - q])
-        ax.axvspan(lo, hi, color=PALETTE[1], alpha=0.12)
+        lo, hi = recorded.get(name, (np.nan, np.nan))  # the fit's own interval, not recomputed here
+        if np.isfinite(lo) and np.isfinite(hi):
+            ax.axvspan(lo, hi, color=PALETTE[1], alpha=0.12)
         if name in derived:
             ax.axvline(float(derived[name]), color=PALETTE[1], lw=1.5)
         if log:
