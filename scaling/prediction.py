@@ -57,11 +57,17 @@ def parse_steps(text: str) -> np.ndarray:
             start, stop, stride = parts
             if stride <= 0 or stop < start:
                 raise ValueError
+            if (stop - start) // stride + 1 > 10_000_000:
+                raise ScalingError(f"--steps {text!r} asks for {(stop - start) // stride + 1:,} steps; at most "
+                                   "10,000,000 (use a larger stride)")
             out = np.arange(start, stop + 1, stride)
         else:
             out = np.array([int(float(p)) for p in t.split(",") if p.strip()])
-    except ValueError:
-        raise ScalingError(f"--steps {text!r}: write START:STOP:STRIDE (e.g. 1000:72000:500) or a comma list") from None
+    except (ValueError, OverflowError):  # OverflowError: int(float("inf"))
+        raise ScalingError(f"--steps {text!r}: write START:STOP:STRIDE (e.g. 1000:72000:500) or a comma list "
+                           "of whole finite step numbers") from None
+    if out.size > 10_000_000:
+        raise ScalingError(f"--steps {text!r} asks for {out.size:,} steps; at most 10,000,000 (use a stride)")
     if out.size == 0 or np.any(out < 0):
         raise ScalingError(f"--steps {text!r}: needs at least one step, all >= 0")
     return out.astype(np.int64)
