@@ -175,11 +175,6 @@ def _numeric_allocation(law, thetas: np.ndarray, flops: np.ndarray, *, n_grid: i
     return {"N": N, "D": D, "tokens_per_param": D / N, "loss": L_opt}
 
 
-# --------------------------------------------------------------------------- planning on fit results
-
-
-
-
 def compute_optimal(fit, flops, *, level: float | None = None, method: str = "auto"):
     """Compute-optimal model size, data and loss for one or more FLOP budgets.
 
@@ -259,18 +254,20 @@ def loss_at(fit, N, D, *, level: float | None = None):
     return pd.DataFrame(cols)
 
 
+# Search ranges of compute_for_loss: tokens D (bisection in log D) and model size N without a cap.
+_TOKEN_RANGE, _SIZE_RANGE = (1.0, 1e22), (1e5, 1e14)
+
+
 def _tokens_for_loss(law, thetas: np.ndarray, N: np.ndarray, target: float, *, iters: int = 200) -> np.ndarray:
     """Tokens D with L(N, D) = target (bisection in log D; loss falls with D). (S, M) -> (S, M).
 
-    NaN where the target is below the loss reachable with infinite data at that N.
+    (Chinchilla: :math:`D = (B / (L^* - E - A N^{-\\alpha}))^{1/\\beta}`.) NaN where the
+    target is below the loss with 1e22 tokens at that N (the law's floor) or
+    already reached with one token (a search edge: the law does not determine D).
     """
-    S, M = N.shape
-    lo = np.full((S, M), np.log(1e3))
-    hi = np.full((S, M), np.log(1e18))
-    L_hi = _loss(law, thetas, N, np.exp(hi))
-    L_lo = _loss(law, thetas, N, np.exp(lo))
-    reachable = L_hi <= target
-    already = L_lo <= target
+    lo, hi = np.full(N.shape, np.log(_TOKEN_RANGE[0])), np.full(N.shape, np.log(_TOKEN_RANGE[1]))
+    reachable = _loss(law, thetas, N, np.exp(hi)) <= target
+    already = _loss(law, thetas, N, np.exp(lo)) <= target
     for _ in range(iters):
         mid = 0.5 * (lo + hi)
         below = _loss(law, thetas, N, np.exp(mid)) <= target
@@ -279,28 +276,60 @@ def _tokens_for_loss(law, thetas: np.ndarray, N: np.ndarray, target: float, *, i
         if np.max(hi - lo) < 1e-9:
             break
     D = np.exp(0.5 * (lo + hi))
-    D = np.where(already, np.exp(np.log(1e3)), D)
-    return np.where(reachable, D, np.nan)
+    return np.where(reachable & ~already, D, np.nan)
 
 
-def compute_for_loss(
-    fit,
-    target_loss: float,
-    *,
-    N: float | None = None,
-    max_N: float | None = None,
-    inference_tokens: float = 0.0,
-    level: float | None = None,
-    n_grid: int = 401,
-):
+def _cost(law, thetas, logN, target, inference_tokens):
+    """Total cost 6 N D(N) + 2 N T_inf along rows of log N (S, M); inf where the target is out of reach."""
+    N = np.exp(logN)
+    D = _tokens_for_loss(law, thetas, N, target)
+    cost = 6.0 * N * D + 2.0 * N * inference_tokens
+    return np.where(np.isfinite(cost), cost, np.inf), D
+
+
+def _cheapest_size(law, thetas, target, inference_tokens, lo, hi, *, n_grid, capped, rounds=5, n_local=21):
+    """N minimising 6 N D(N) + 2 N T_inf on [lo, hi] (log N) per theta row -> N, D of shape (S,).
+
+    A log grid locates the minimum; ``rounds`` local grids, each spanning the
+    previous one's two neighbouring cells at 10x finer steps, refine it. A
+    minimum on the grid's first point, or on its last without a cap, belongs
+    to the search range, not the law: NaN. A cap is a real constraint: its edge is an answer.
+    """
+    S = len(thetas)
+    grid = np.linspace(lo, hi, n_grid)
+    cost, _ = _cost(law, thetas, np.broadcast_to(grid, (S, n_grid)).copy(), target, inference_tokens)
+    j = np.argmin(cost, axis=1)
+    found = np.isfinite(cost[np.arange(S), j])
+    edge = (j == 0) | ((j == n_grid - 1) & (not capped))
+    centre, h = grid[j], grid[1] - grid[0]
+    offsets = np.linspace(-1.0, 1.0, n_local)
+    for _ in range(rounds):
+        local = np.clip(centre[:, None] + h * offsets[None, :], lo, hi)
+        c_local, _ = _cost(law, thetas, local, target, inference_tokens)
+        k = np.argmin(c_local, axis=1)
+        centre = np.where(np.isfinite(c_local[np.arange(S), k]), local[np.arange(S), k], centre)
+        h = h * 2.0 / (n_local - 1)
+    _, D = _cost(law, thetas, centre[:, None], target, inference_tokens)
+    ok = found & ~edge & np.isfinite(D[:, 0])
+    return np.where(ok, np.exp(centre), np.nan), np.where(ok, D[:, 0], np.nan)
+
+
+def compute_for_loss(fit, target_loss: float, *, N: float | None = None, max_N: float | None = None,
+                     inference_tokens: float = 0.0, level: float | None = None, n_grid: int = 401):
     """Cheapest way to reach a target loss: fixed N, a cap on N, or counting inference.
 
-    For a fixed model size N the data needed solves :math:`L(N, D) = L^*`; the
-    cost is training :math:`6 N D` plus inference :math:`2 N D_{inf}` for
-    ``inference_tokens`` served tokens (Sardana et al. 2023,
-    arXiv:2401.00448). Without ``N`` the model size minimising the total cost
-    is searched on a log grid (at most ``max_N``); with ``inference_tokens=0``
-    and no cap this is the compute-optimal model for that loss.
+    For a fixed model size N the data needed solves :math:`L(N, D) = L^*`
+    (for Chinchilla :math:`D = (B / (L^* - E - A N^{-\\alpha}))^{1/\\beta}`).
+    Without ``N`` the model size minimising the total cost
+
+    .. math::
+
+        \\min_N \\; 6 N D(N) + 2 N D_{inf}
+
+    is searched (training :math:`6ND` plus :math:`2N` FLOPs per served token,
+    Sardana et al. 2023, arXiv:2401.00448) on a log grid over N, then refined
+    locally. Without inference or cap this is the compute-optimal model for
+    that loss; serving tokens moves it to a smaller N trained on more tokens.
 
     Parameters
     ----------
@@ -311,8 +340,7 @@ def compute_for_loss(
     N : float, optional
         Fix the model size instead of searching it.
     max_N : float, optional
-        Largest model size allowed in the search (e.g. what fits on the
-        serving hardware).
+        Largest model size allowed in the search (e.g. what the serving hardware holds).
     inference_tokens : float
         Tokens the model will process at inference over its lifetime.
     level : float, optional
@@ -323,56 +351,44 @@ def compute_for_loss(
     Returns
     -------
     pandas.DataFrame
-        One row: ``target_loss``, ``N``, ``D``, ``tokens_per_param``,
-        ``train_flops``, ``inference_flops``, ``total_flops``, each with
-        ``_lo``/``_hi`` over bootstrap samples, and ``reachable``: the share
-        of samples for which the target can be reached (the bounds are over
-        those). NaN where the target is not reachable (below the law's floor
-        for that N) or where the cheapest N lies on the edge of the search
-        grid (1e5 or 1e14 parameters without a cap: the fit does not
-        determine it).
+        One row: ``target_loss``, ``N``, ``D``, ``tokens_per_param``, ``train_flops``,
+        ``inference_flops``, ``total_flops``, each with ``_lo``/``_hi`` over bootstrap
+        samples, and ``reachable``: the share of samples with a determined answer
+        (the bounds are over those). NaN (never a search bound) where the target is
+        out of reach (below the law's floor for that N), D would lie outside
+        1..1e22 tokens, or the cheapest N is on the edge of the search range (1e5,
+        or 1e14 without a cap: the fit does not determine it).
     """
     import pandas as pd
 
     law, theta, samples, fit_level = parameter_sets(fit)
     level = fit_level if level is None else float(level)
     needs_allocation(law)
+    target, T = float(target_loss), float(inference_tokens)
+    if not np.isfinite(T) or T < 0:
+        raise ScalingError(f"inference_tokens must be a finite number >= 0, not {inference_tokens!r}")
     thetas = stack(theta, samples)
-    S = len(thetas)
     if N is not None:
-        Ngrid = np.full((S, 1), float(N))
+        if not (np.isfinite(float(N)) and float(N) > 0):
+            raise ScalingError(f"model size N must be a positive number, not {N!r}")
+        Nb = np.full(len(thetas), float(N))
+        Db = _tokens_for_loss(law, thetas, Nb[:, None], target)[:, 0]
     else:
-        top = float(max_N) if max_N is not None else 1e14
-        if top <= 1e5:
-            raise ScalingError(f"max_N={top:g} is too small; give a cap above 1e5 parameters")
-        Ngrid = np.broadcast_to(np.geomspace(1e5, top, n_grid), (S, n_grid)).copy()
-    D = _tokens_for_loss(law, thetas, Ngrid, float(target_loss))
-    cost = 6.0 * Ngrid * D + 2.0 * Ngrid * float(inference_tokens)
-    cost_masked = np.where(np.isfinite(cost), cost, np.inf)
-    j = np.argmin(cost_masked, axis=1)
-    rows = np.arange(S)
-    Nb, Db = Ngrid[rows, j], D[rows, j]
-    ok = np.isfinite(cost_masked[rows, j])
-    if N is None:
-        # a minimum on the edge of the search grid is the grid's, not the law's: not an answer
-        # (an explicit max_N cap is a real constraint, so its edge counts)
-        edge = (j == 0) | ((j == Ngrid.shape[1] - 1) & (max_N is None))
-        ok = ok & ~edge
+        top = float(max_N) if max_N is not None else _SIZE_RANGE[1]
+        if top <= _SIZE_RANGE[0]:
+            raise ScalingError(f"max_N={top:g} is too small; give a cap above {_SIZE_RANGE[0]:g} parameters")
+        Nb, Db = _cheapest_size(law, thetas, target, T, np.log(_SIZE_RANGE[0]), np.log(top), n_grid=n_grid,
+                                capped=max_N is not None)
+    ok = np.isfinite(Nb) & np.isfinite(Db)
     Nb, Db = np.where(ok, Nb, np.nan), np.where(ok, Db, np.nan)
-    values = {
-        "N": Nb,
-        "D": Db,
-        "tokens_per_param": Db / Nb,
-        "train_flops": 6.0 * Nb * Db,
-        "inference_flops": 2.0 * Nb * float(inference_tokens),
-    }
+    values = {"N": Nb, "D": Db, "tokens_per_param": Db / Nb, "train_flops": 6.0 * Nb * Db,
+              "inference_flops": 2.0 * Nb * T}
     values["total_flops"] = values["train_flops"] + values["inference_flops"]
-    cols: dict[str, Any] = {"target_loss": np.array([float(target_loss)])}
+    cols: dict[str, Any] = {"target_loss": np.array([target])}
     for name, v in values.items():
         band = with_band(name, v[:, None], level, samples is not None)
         cols.update({k: np.atleast_1d(x) for k, x in band.items()})
-    # Share of bootstrap samples for which the target is reachable at all: the
-    # bounds above are over those samples only.
+    # Share of bootstrap samples with a determined answer: the bounds above are over those only.
     cols["reachable"] = np.array([float(np.mean(ok[1:])) if samples is not None else float(ok[0])])
     return pd.DataFrame(cols)
 
@@ -465,9 +481,6 @@ def flops_range(spec: str) -> np.ndarray:
     if not (0 < lo < hi) or n < 2:
         raise ScalingError(f"bad FLOP range {spec!r}; need 0 < START < STOP and COUNT >= 2")
     return np.geomspace(lo, hi, n)
-
-
-# --------------------------------------------------------------------------- schedules
 
 
 def range_warnings(fit, *, flops=None, N=None, D=None, factor: float = 3.0) -> list[str]:
