@@ -100,6 +100,22 @@ def test_fixed_size_below_its_floor_is_nan():
     # at N = 1e8 the loss never gets below E + A N^-alpha = 1.69 + 406.4 / 1e8^0.34 ~ 2.04
     df = plan.compute_for_loss(fit_like(), 2.0, N=1e8)
     assert np.isnan(df.loc[0, "D"]) and df.loc[0, "reachable"] == 0.0
+    assert df.attrs["why"] == "loss 2 is below the law's floor at N = 1e+08"
+
+
+def test_below_the_floor_of_every_size_is_said_to_be_the_floor_not_an_edge():
+    df = plan.compute_for_loss(fit_like(), 1.6)  # E = 1.69: no N, D gets there
+    assert np.isnan(df.loc[0, "N"]) and df.attrs["why"] == "loss 1.6 is below the law's floor at N = 1e+14"
+
+
+def test_a_target_met_with_one_token_is_not_determined_not_the_search_bound():
+    # L(N, 1 token) = E + A N^-alpha + B ~ 412.4 at N = 1e9: a target of 500 needs "less than one token"
+    df = plan.compute_for_loss(fit_like(), 500.0, N=1e9)
+    assert np.isnan(df.loc[0, "D"]) and df.attrs["why"] == "loss 500 is reached with under one token at N = 1e+09"
+
+
+def test_an_answer_carries_no_why():
+    assert "why" not in plan.compute_for_loss(fit_like(), 2.2).attrs
 
 
 # --------------------------------------------------------------------------- (ii) free N, training only
@@ -163,6 +179,8 @@ def test_optimum_below_the_search_range_is_not_determined_not_1e5():
     df = plan.compute_for_loss(fit_like(), target)
     assert np.isnan(df.loc[0, "N"]) and np.isnan(df.loc[0, "D"]) and np.isnan(df.loc[0, "total_flops"])
     assert df.loc[0, "reachable"] == 0.0
+    assert df.attrs["why"] == ("the cheapest N for loss 30 is on the edge of the search range "
+                               "(1e+05..1e+14 parameters): the fit does not determine it")
 
 
 def test_inference_pushing_the_optimum_below_the_search_range_is_not_determined():

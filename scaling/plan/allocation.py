@@ -271,8 +271,7 @@ def _tokens_for_loss(law, thetas: np.ndarray, N: np.ndarray, target: float, *, i
     for _ in range(iters):
         mid = 0.5 * (lo + hi)
         below = _loss(law, thetas, N, np.exp(mid)) <= target
-        hi = np.where(below, mid, hi)
-        lo = np.where(below, lo, mid)
+        lo, hi = np.where(below, lo, mid), np.where(below, mid, hi)
         if np.max(hi - lo) < 1e-9:
             break
     D = np.exp(0.5 * (lo + hi))
@@ -281,19 +280,17 @@ def _tokens_for_loss(law, thetas: np.ndarray, N: np.ndarray, target: float, *, i
 
 def _cost(law, thetas, logN, target, inference_tokens):
     """Total cost 6 N D(N) + 2 N T_inf along rows of log N (S, M); inf where the target is out of reach."""
-    N = np.exp(logN)
-    D = _tokens_for_loss(law, thetas, N, target)
-    cost = 6.0 * N * D + 2.0 * N * inference_tokens
+    D = _tokens_for_loss(law, thetas, np.exp(logN), target)
+    cost = np.exp(logN) * (6.0 * D + 2.0 * inference_tokens)
     return np.where(np.isfinite(cost), cost, np.inf), D
 
 
 def _cheapest_size(law, thetas, target, inference_tokens, lo, hi, *, n_grid, capped, rounds=5, n_local=21):
     """N minimising 6 N D(N) + 2 N T_inf on [lo, hi] (log N) per theta row -> N, D of shape (S,).
 
-    A log grid locates the minimum; ``rounds`` local grids, each spanning the
-    previous one's two neighbouring cells at 10x finer steps, refine it. A
-    minimum on the grid's first point, or on its last without a cap, belongs
-    to the search range, not the law: NaN. A cap is a real constraint: its edge is an answer.
+    A log grid locates the minimum; ``rounds`` local grids, each spanning the previous one's two
+    neighbouring cells at 10x finer steps, refine it. A minimum on the grid's first point, or on
+    its last without a cap, belongs to the search range, not the law: NaN. A cap's edge is an answer.
     """
     S = len(thetas)
     grid = np.linspace(lo, hi, n_grid)
@@ -320,15 +317,9 @@ def compute_for_loss(fit, target_loss: float, *, N: float | None = None, max_N: 
 
     For a fixed model size N the data needed solves :math:`L(N, D) = L^*`
     (for Chinchilla :math:`D = (B / (L^* - E - A N^{-\\alpha}))^{1/\\beta}`).
-    Without ``N`` the model size minimising the total cost
-
-    .. math::
-
-        \\min_N \\; 6 N D(N) + 2 N D_{inf}
-
-    is searched (training :math:`6ND` plus :math:`2N` FLOPs per served token,
-    Sardana et al. 2023, arXiv:2401.00448) on a log grid over N, then refined
-    locally. Without inference or cap this is the compute-optimal model for
+    Without ``N`` the model size minimising the total cost :math:`6 N D(N) + 2 N D_{inf}`
+    (training plus :math:`2N` FLOPs per served token, Sardana et al. 2023,
+    arXiv:2401.00448) is searched on a log grid over N, then refined locally. Without inference or cap this is the compute-optimal model for
     that loss; serving tokens moves it to a smaller N trained on more tokens.
 
     Parameters
@@ -357,7 +348,8 @@ def compute_for_loss(fit, target_loss: float, *, N: float | None = None, max_N: 
         (the bounds are over those). NaN (never a search bound) where the target is
         out of reach (below the law's floor for that N), D would lie outside
         1..1e22 tokens, or the cheapest N is on the edge of the search range (1e5,
-        or 1e14 without a cap: the fit does not determine it).
+        or 1e14 without a cap: the fit does not determine it); ``attrs["why"]``
+        then says which, in one line.
     """
     import pandas as pd
 
@@ -382,15 +374,22 @@ def compute_for_loss(fit, target_loss: float, *, N: float | None = None, max_N: 
     ok = np.isfinite(Nb) & np.isfinite(Db)
     Nb, Db = np.where(ok, Nb, np.nan), np.where(ok, Db, np.nan)
     values = {"N": Nb, "D": Db, "tokens_per_param": Db / Nb, "train_flops": 6.0 * Nb * Db,
-              "inference_flops": 2.0 * Nb * T}
-    values["total_flops"] = values["train_flops"] + values["inference_flops"]
+              "inference_flops": 2.0 * Nb * T, "total_flops": 6.0 * Nb * Db + 2.0 * Nb * T}
     cols: dict[str, Any] = {"target_loss": np.array([target])}
     for name, v in values.items():
         band = with_band(name, v[:, None], level, samples is not None)
         cols.update({k: np.atleast_1d(x) for k, x in band.items()})
     # Share of bootstrap samples with a determined answer: the bounds above are over those only.
     cols["reachable"] = np.array([float(np.mean(ok[1:])) if samples is not None else float(ok[0])])
-    return pd.DataFrame(cols)
+    df = pd.DataFrame(cols)
+    if not ok[0]:  # why the point estimate has no answer (attrs["why"], one line for the shells to print)
+        at = float(N) if N is not None else top
+        floor = _loss(law, thetas[:1], np.array([[at]]), np.array([[_TOKEN_RANGE[1]]]))[0, 0] > target
+        df.attrs["why"] = (f"loss {target:g} is below the law's floor at N = {at:.3g}" if floor else
+                           f"loss {target:g} is reached with under one token at N = {at:.3g}" if N is not None else
+                           f"the cheapest N for loss {target:g} is on the edge of the search range ("
+                           f"{_SIZE_RANGE[0]:.3g}..{top:.3g} parameters): the fit does not determine it")
+    return df
 
 
 def optimal_tokens(fit, N, *, level: float | None = None):
