@@ -319,8 +319,9 @@ def compute_for_loss(fit, target_loss: float, *, N: float | None = None, max_N: 
     (for Chinchilla :math:`D = (B / (L^* - E - A N^{-\\alpha}))^{1/\\beta}`).
     Without ``N`` the model size minimising the total cost :math:`6 N D(N) + 2 N D_{inf}`
     (training plus :math:`2N` FLOPs per served token, Sardana et al. 2023,
-    arXiv:2401.00448) is searched on a log grid over N, then refined locally. Without inference or cap this is the compute-optimal model for
-    that loss; serving tokens moves it to a smaller N trained on more tokens.
+    arXiv:2401.00448) is searched on a log grid over N, then refined locally.
+    Without inference or cap this is the compute-optimal model for that loss;
+    serving tokens moves it to a smaller N trained on more tokens.
 
     Parameters
     ----------
