@@ -53,6 +53,13 @@ CURVE_EXTRAS = ("tokens", "params", "flops")
 POINT_COLUMNS = ("run", "N", "D", "C", "loss", "source")
 SPLITS = ("train", "val")
 
+#: Largest step a table may hold: every integer up to 2^53 is exact in float64
+#: (the loaders parse numbers as floats); beyond that a cast to int64 wraps.
+MAX_STEP = 2**53
+#: Longest run (in steps) whose per-step LR array :func:`lr_per_step` builds:
+#: 8e8 bytes of float64, and the curve laws hold several such arrays.
+MAX_LR_STEPS = 100_000_000
+
 #: Name of the hidden column loaders use to carry each row's position in the
 #: input (for error messages); it never reaches the user.
 ROW = "__row__"
@@ -149,69 +156,162 @@ def tidy_curves(
             f"{source}: {where(int(rows[i]))} has values but no step in column '{label('step')}'; "
             "fill in the step or name another step column with --step-col"
         )
-    bad = logged & ~np.isnan(step) & ((step < 0) | (step != np.round(step)) | ~np.isfinite(step))
+    with np.errstate(invalid="ignore"):
+        bad = logged & ~np.isnan(step) & ((step < 0) | (step != np.round(step)) | ~np.isfinite(step))
     if bad.any():
         fail(bad, "step", "step must be a whole number >= 0", "steps count optimizer steps from 0", step)
+    huge = logged & (step > MAX_STEP)
+    if huge.any():
+        # Above 2^53 a float64 (and so the JSON/CSV number) no longer holds every integer, and
+        # casting to int64 would wrap silently past 2^63; no optimizer runs that many steps.
+        fail(huge, "step", f"step is too large for an optimizer step (limit 2^53 = {MAX_STEP:.3g})",
+             "if this column counts tokens or samples, name the optimizer-step column with --step-col", step)
     if not logged.any():
         cols = ", ".join(repr(label(c)) for c in loss_cols + extras)
         raise DataError(f"{source}: no values in {cols}; the file has rows but nothing logged in them")
+    if not any((~np.isnan(raw[c].to_numpy(dtype=float))).any() for c in loss_cols):
+        cols = ", ".join(repr(label(c)) for c in loss_cols)
+        other = ", ".join(repr(label(c)) for c in extras if raw[c].notna().any())
+        raise DataError(
+            f"{source}: no loss values in {cols} (the rows log only {other}); "
+            "a loss curve needs a loss: name the loss column with --loss-col"
+        )
 
-    df = raw.loc[logged]
-    step = step[logged]
-    rows = rows[logged]
+    # Views, not copies, when every row logged something (the usual log).
+    sel = slice(None) if logged.all() else logged
+    col_values = {c: raw[c].to_numpy(dtype=float)[sel] for c in loss_cols + extras}
+    step = step[sel]
+    rows = rows[sel]
     # Integer run codes in first-seen order: grouping and sorting on them is
     # much faster than on strings (1e6-row logs load in about a second).
-    codes, run_names = pd.factorize(df["run"], sort=False)
+    codes, run_names = pd.factorize(raw["run"].to_numpy()[sel] if not isinstance(raw["run"].dtype, pd.CategoricalDtype)
+                                    else raw["run"][sel], sort=False)
+    codes = np.asarray(codes)
     by_run = np.argsort(codes, kind="stable")
     bounds = np.searchsorted(codes[by_run], np.arange(len(run_names) + 1))
     notes: list[str] = []
-    keep = np.ones(len(df), dtype=bool)
+    keep = np.ones(len(step), dtype=bool)
     for k, run in enumerate(run_names):
         idx = by_run[bounds[k] : bounds[k + 1]]
         keep[idx], run_notes = _order_one_run(step[idx], rows[idx], run=str(run), source=source, where=where)
         notes.extend(run_notes)
+    del by_run
 
     value_cols = loss_cols + extras
-    frame = pd.DataFrame(
-        {"_code": codes[keep], "step": step[keep], **{c: df[c].to_numpy(dtype=float)[keep] for c in value_cols}}
-    )
-    # Rows that share a step (Lightning writes one row per metric group) are
-    # merged: per column the last non-missing value wins.
-    merged = frame.groupby(["_code", "step"], sort=True)[value_cols].last().reset_index()
+    if not keep.all():
+        codes, step, rows = codes[keep], step[keep], rows[keep]
+        col_values = {c: v[keep] for c, v in col_values.items()}
+    order = np.lexsort((step, codes))  # stable: equal (run, step) rows stay in input order
+    code_s, step_s = codes[order], step[order]
+    shared = (code_s[1:] == code_s[:-1]) & (step_s[1:] == step_s[:-1])
+    if shared.any():
+        # Rows that share a step (Lightning writes one row per metric group) are
+        # merged: per column the last non-missing value wins; the notes say so.
+        frame = pd.DataFrame({"_code": codes, "step": step, **col_values})
+        notes.extend(_shared_step_notes(frame, rows, value_cols, run_names, source=source, where=where))
+        merged = frame.groupby(["_code", "step"], sort=True)[value_cols].last()
+        code_s = merged.index.get_level_values(0).to_numpy()
+        step_s = merged.index.get_level_values(1).to_numpy(dtype=float)
+        merged_values = {c: merged[c].to_numpy(dtype=float) for c in value_cols}
+        del frame, merged
+    else:
+        merged_values = {c: v[order] for c, v in col_values.items()}
+    del col_values, order
 
+    # One output row per (run, split, step) with that split's loss, plus rows that log only the LR.
     splits = list(loss_columns)
     rank = {s_: i for i, s_ in enumerate(sorted(splits))}
-    parts = []
-    for split, col in loss_columns.items():
-        sub = merged.loc[merged[col].notna()]
-        parts.append(sub.assign(loss=sub[col], _split=rank[split]))
-    no_loss = merged[loss_cols].isna().all(axis=1).to_numpy()
-    lr_only = no_loss & (merged["lr"].notna().to_numpy() if "lr" in merged.columns else False)
-    sub = merged.loc[lr_only]
-    parts.append(sub.assign(loss=np.nan, _split=rank[splits[0]]))
-    out = pd.concat(parts, ignore_index=True)
-    order = np.lexsort((out["step"].to_numpy(), out["_split"].to_numpy(), out["_code"].to_numpy()))
-    out = out.iloc[order]
-    n = len(out)
+    no_loss = np.ones(len(step_s), dtype=bool)
+    idx_parts, kind_parts = [], []
+    for j, col in enumerate(loss_cols):
+        has = ~np.isnan(merged_values[col])
+        no_loss &= ~has
+        idx_parts.append(np.flatnonzero(has))
+        kind_parts.append(np.full(len(idx_parts[-1]), j, dtype=np.int8))
+    if "lr" in merged_values:
+        idx_parts.append(np.flatnonzero(no_loss & ~np.isnan(merged_values["lr"])))
+        kind_parts.append(np.full(len(idx_parts[-1]), len(loss_cols), dtype=np.int8))
+    idx = np.concatenate(idx_parts)
+    kind = np.concatenate(kind_parts)
+    split_of_kind = np.array([rank[s_] for s_ in splits] + [rank[splits[0]]], dtype=np.int8)
+    split_code = split_of_kind[kind]
+    out_order = np.lexsort((step_s[idx], split_code, code_s[idx]))
+    idx, kind, split_code = idx[out_order], kind[out_order], split_code[out_order]
+    n = len(idx)
+    loss = np.full(n, np.nan)
+    for j, col in enumerate(loss_cols):
+        at = kind == j
+        loss[at] = merged_values[col][idx[at]]
 
     def strings(values: Sequence[str], codes_: np.ndarray) -> pd.Series:
         # take() on a small string array: far cheaper than building 1e6 Python strings.
         return pd.Series(pd.array([str(v) for v in values], dtype="str")).take(codes_).reset_index(drop=True)
 
     table = {
-        "run": strings(list(run_names), out["_code"].to_numpy()),
-        "step": out["step"].to_numpy().astype(np.int64),
-        "loss": out["loss"].to_numpy(dtype=float),
-        "lr": out["lr"].to_numpy(dtype=float) if "lr" in out.columns else np.full(n, np.nan),
-        "split": strings(sorted(splits), out["_split"].to_numpy()),
+        "run": strings(list(run_names), code_s[idx]),
+        "step": step_s[idx].astype(np.int64),
+        "loss": loss,
+        "lr": merged_values["lr"][idx] if "lr" in merged_values else np.full(n, np.nan),
+        "split": strings(sorted(splits), split_code),
     }
     for c in CURVE_EXTRAS:
-        if c in out.columns:
-            table[c] = out[c].to_numpy(dtype=float)
+        if c in merged_values:
+            table[c] = merged_values[c][idx]
     table["source"] = strings([source], np.zeros(n, dtype=np.intp))
-    result = pd.DataFrame(table)
+    result = pd.DataFrame(table, copy=False)
     result.attrs["notes"] = notes
     return result
+
+
+def _shared_step_notes(
+    frame: pd.DataFrame, rows: np.ndarray, value_cols: list[str], run_names: Sequence[Any], *, source: str, where: Where
+) -> list[str]:
+    """Notes on rows that share (run, step), which :func:`tidy_curves` merges per column (last wins).
+
+    Three cases, one note each per run, so nothing is merged silently:
+
+    * a column holds two *different* values at one step: a job restarted from a
+      checkpoint at that step, or a log appended twice; the later value is kept;
+    * the same values twice (a line written twice): one copy is kept;
+    * rows at one step log different columns (Lightning writes one row per metric
+      group): merged into one row, nothing is lost.
+    """
+    dup = frame.duplicated(["_code", "step"], keep=False).to_numpy()
+    if not dup.any():
+        return []
+    sub = frame.loc[dup].assign(_row=rows[dup])
+    groups = sub.groupby(["_code", "step"], sort=True)
+    twice = (groups[value_cols].count() > 1).any(axis=1)
+    differ = (groups[value_cols].nunique() > 1).any(axis=1)
+    notes = []
+    for code, part in twice.groupby(level=0, sort=True):
+        run = run_names[int(code)]
+        n_differ = int(differ.loc[part.index].sum())
+        n_same = int((part & ~differ.loc[part.index]).sum())
+        n_merge = int((~part).sum())
+
+        def example(mask: pd.Series) -> str:
+            key = mask[mask].index[0]
+            at = sub.loc[(sub["_code"] == key[0]) & (sub["step"] == key[1]), "_row"].to_numpy()
+            return f"step {int(key[1])} at {where(int(at[0]))} and {where(int(at[-1]))}"
+
+        if n_differ:
+            notes.append(
+                f"{source}: run '{run}': {n_differ} step{'s' * (n_differ != 1)} logged twice with different values "
+                f"(e.g. {example(part & differ.loc[part.index])}): a restart from a checkpoint at that step or a "
+                "log appended twice; kept the later value"
+            )
+        if n_same:
+            notes.append(
+                f"{source}: run '{run}': {n_same} step{'s' * (n_same != 1)} logged twice with the same values "
+                f"(e.g. {example(part & ~differ.loc[part.index])}); kept one copy"
+            )
+        if n_merge:
+            notes.append(
+                f"{source}: run '{run}': {n_merge} step{'s' * (n_merge != 1)} spread over several rows that log "
+                "different columns (one row per metric group, as Lightning writes) merged into one row each"
+            )
+    return notes
 
 
 def _order_one_run(
@@ -410,6 +510,12 @@ def lr_per_step(curve: pd.DataFrame, *, warmup_steps: int = 0) -> np.ndarray:
     if len(curve) == 0:
         raise DataError(f"lr_per_step: {name} has no rows")
     T = int(curve["step"].max())
+    if T > MAX_LR_STEPS:
+        raise DataError(
+            f"{name}: last step {T:,} is beyond the {MAX_LR_STEPS:,} steps a per-step LR array can hold "
+            f"(it would need {(T + 1) * 8 / 1e9:.3g} GB); if the step column counts tokens or samples, "
+            "name the optimizer-step column with --step-col, else leave this run out"
+        )
     logged = curve.loc[curve["lr"].notna(), ["step", "lr"]] if "lr" in curve.columns else curve.iloc[:0]
     if len(logged) == 0:
         raise DataError(

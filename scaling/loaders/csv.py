@@ -16,10 +16,21 @@ import re
 import warnings
 from pathlib import Path
 
+from collections.abc import Callable
+
+import numpy as np
 import pandas as pd
 
 from scaling.errors import DataError
-from scaling.loaders._common import ColumnChoice, PointColumns, Records, curves_from_records, points_from_records
+from scaling.loaders._common import (
+    NAN_TOKENS,
+    ColumnChoice,
+    PointColumns,
+    Records,
+    choose_curve_columns,
+    curves_from_records,
+    points_from_records,
+)
 from scaling.runs import ROW
 
 
@@ -55,23 +66,169 @@ def check_not_empty(path: Path) -> None:
         raise DataError(f"{path}: file is empty; export the log again or remove it from the list")
 
 
-def read_table(path: Path, *, sep: str | None = None, run: str) -> Records:
-    """Read a delimited file into :class:`Records` (columns as in the file, plus the row number)."""
+def _header_fields(path: Path, sep: str) -> list[str]:
+    head = header_line(path)
+    try:
+        return next(_csv.reader([head], delimiter=sep))
+    except (StopIteration, _csv.Error):
+        return []
+
+
+_SCAN_CHUNK = 1 << 24  # bytes per step of the byte scans below
+
+
+def _body_start(mm) -> int:
+    """Offset just past the header line."""
+    nl = mm.find(b"\n")
+    return len(mm) if nl < 0 else nl + 1
+
+
+def _has_long_rows(mm, sep: str, n_fields: int) -> bool:
+    """True when some line has more separators than the header allows.
+
+    pandas ignores extra fields when it reads only some columns, so the lean
+    read checks this itself, by counting separator bytes per line in chunks
+    (numpy, no Python loop per line). Only valid without quoting: files with a
+    quote character take the full read instead.
+    """
+    sep_byte, pos, n = ord(sep), _body_start(mm), len(mm)
+    while pos < n:
+        end = mm.rfind(b"\n", pos, min(pos + _SCAN_CHUNK, n)) + 1 if pos + _SCAN_CHUNK < n else n
+        if end <= pos:  # one line longer than a chunk
+            end = min(pos + _SCAN_CHUNK, n)
+        buf = np.frombuffer(mm, dtype=np.uint8, count=end - pos, offset=pos)
+        newlines = np.flatnonzero(buf == 10)
+        seps = np.flatnonzero(buf == sep_byte)
+        if len(seps) and np.bincount(np.searchsorted(newlines, seps)).max() > n_fields - 1:
+            return True
+        pos = end
+    return False
+
+
+def _may_hold_nan(mm) -> bool:
+    """Cheap test (memchr speed) for a ``nan`` token anywhere after the header."""
+    start = _body_start(mm)
+    return any(mm.find(t, start) >= 0 for t in (b"nan", b"NaN", b"NAN", b"Nan"))
+
+
+def _nan_token_cells(path: Path, sep: str, columns: list[str], usecols) -> dict[str, np.ndarray]:
+    """Cells of `columns` that hold a literal ``nan`` token (pandas reads them as NaN like an
+    empty cell). A byte scan decides first, so the usual file costs no second parse."""
+    import mmap
+
+    if not columns:
+        return {}
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        if not _may_hold_nan(mm):
+            return {}
+    text = pd.read_csv(
+        path, sep=sep, skip_blank_lines=False, index_col=False, usecols=usecols,
+        dtype=str, keep_default_na=False,
+    )
+    text.columns = [str(c).strip() for c in text.columns]
+    out = {}
+    for c in columns:
+        if c in text.columns:
+            mask = text[c].str.strip().str.lower().isin(NAN_TOKENS).to_numpy()
+            if mask.any():
+                out[c] = mask
+    return out
+
+
+def _lean_read(path: Path, sep: str, n_fields: int) -> tuple[bool, bool]:
+    """(read only some columns?, read them as float64 directly?).
+
+    Column selection would hide a row with more fields than the header, so it
+    needs the byte check above (and no quotes, which may hide separators).
+    Direct float64 parsing would turn TRUE/FALSE cells into 1/0, so it needs a
+    file without them.
+    """
+    import mmap
+
+    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
+        if mm.find(b'"') >= 0 or _has_long_rows(mm, sep, n_fields):
+            return False, False
+        start = _body_start(mm)
+        typed = not any(mm.find(t, start) >= 0 for t in (b"rue", b"RUE", b"alse", b"ALSE"))
+        return True, typed
+
+
+def read_table(
+    path: Path,
+    *,
+    sep: str | None = None,
+    run: str,
+    select: Callable[[list[str]], list[str]] | None = None,
+    text_columns: Callable[[list[str]], list[str]] | None = None,
+) -> Records:
+    """Read a delimited file into :class:`Records` (columns as in the file, plus the row number).
+
+    Parameters
+    ----------
+    select : callable, optional
+        ``select(header) -> columns to read``. Only those are parsed, as
+        float64 (a text cell falls back to a typed read that names the cell);
+        the others are skipped, which keeps the memory of a wide 1e6-row log
+        near the size of its numbers. A DataError from `select` (no step or
+        loss column) is left for the caller to raise after a full read, so
+        messages are the same either way.
+    text_columns : callable, optional
+        ``text_columns(header) -> columns read as strings`` (run names).
+    """
     check_not_empty(path)
     if sep is None:
         head = header_line(path)
         sep = "\t" if path.suffix.lower() == ".tsv" or ("\t" in head and "," not in head) else ","
+    usecols = None
+    dtype = None
+    header = [c.strip() for c in _header_fields(path, sep)]
+    lean, typed = (False, False)
+    if select is not None and header and len(set(header)) == len(header):
+        lean, typed = _lean_read(path, sep, len(header))
+    if lean:
+        try:
+            wanted = list(select(header))
+        except DataError:
+            wanted = None
+        if wanted:
+            text = set(text_columns(header)) if text_columns else set()
+            keep = set(wanted)
+            usecols = lambda c: str(c).strip() in keep  # noqa: E731 - pandas calls it per header name
+            if typed:
+                raw_names = _header_fields(path, sep)
+                dtype = {r: (str if r.strip() in text else np.float64) for r in raw_names if r.strip() in keep}
+    frame = _read_csv(path, sep, usecols, dtype)
+    frame.columns = [str(c).strip() for c in frame.columns]
+    floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
+    nan_cells = _nan_token_cells(path, sep, floats, usecols)
+    frame[ROW] = np.arange(1, len(frame) + 1)
+    data_cols = [c for c in frame.columns if c != ROW]
+    rows = frame[data_cols].notna().any(axis=1).to_numpy()
+    if not rows.all():
+        frame = frame.loc[rows]
+        nan_cells = {c: m[rows] for c, m in nan_cells.items()}
+    return Records(frame=frame, source=str(path), where=_where, run=run, nan_cells=nan_cells)
+
+
+def _read_csv(path: Path, sep: str, usecols, dtype) -> pd.DataFrame:
     try:
         # Blank lines are kept (as empty rows, dropped below) so that data row i is line i + 1.
         # index_col=False: a row with more fields than the header is an error, not an index.
         with warnings.catch_warnings():
             warnings.simplefilter("error", pd.errors.ParserWarning)
-            frame = pd.read_csv(path, sep=sep, skip_blank_lines=False, index_col=False)
+            try:
+                return pd.read_csv(path, sep=sep, skip_blank_lines=False, index_col=False, usecols=usecols, dtype=dtype)
+            except ValueError:
+                if dtype is None:
+                    raise
+                # A text cell in a numeric column: read with inferred types so that
+                # to_float can name the cell.
+                return pd.read_csv(path, sep=sep, skip_blank_lines=False, index_col=False, usecols=usecols)
     except pd.errors.ParserWarning:
         raise DataError(f"{path}: {_first_long_row(path, sep)}; check the delimiter, or quote fields that contain it") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"{path}: file is empty; export the log again or remove it from the list") from None
-    except (pd.errors.ParserError, UnicodeDecodeError, ValueError) as exc:
+    except (pd.errors.ParserError, UnicodeDecodeError, ValueError, OverflowError) as exc:
         msg = " ".join(str(exc).split())
         ragged = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", msg)
         if ragged:
@@ -80,17 +237,27 @@ def read_table(path: Path, *, sep: str | None = None, run: str) -> Records:
                 f"{path}: row {line - 1} (line {line}) has {got} fields but the header has {want}; "
                 "check the delimiter, or quote fields that contain it"
             ) from None
+        if len(msg) > 200:
+            msg = msg[:197] + "..."
         raise DataError(f"{path}: cannot read as {'TSV' if sep == chr(9) else 'CSV'} ({msg}); check the file or pass --format") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
-    frame[ROW] = range(1, len(frame) + 1)
-    data_cols = [c for c in frame.columns if c != ROW]
-    frame = frame.loc[frame[data_cols].notna().any(axis=1)]
-    return Records(frame=frame, source=str(path), where=_where, run=run)
+
+
+def curve_reader(choice: ColumnChoice, source: str) -> dict:
+    """``select``/``text_columns`` arguments of :func:`read_table` for a curve log."""
+
+    def select(header: list[str]) -> list[str]:
+        return choose_curve_columns(header, choice, source=source).needed()
+
+    def text(header: list[str]) -> list[str]:
+        run = choose_curve_columns(header, choice, source=source).run
+        return [run] if run else []
+
+    return {"select": select, "text_columns": text}
 
 
 def load_csv(path: Path, choice: ColumnChoice, *, run: str, sep: str | None = None) -> pd.DataFrame:
-    """Canonical curve table from a CSV/TSV log."""
-    return curves_from_records(read_table(path, sep=sep, run=run), choice)
+    """Canonical curve table from a CSV/TSV log (only the columns a curve needs are read)."""
+    return curves_from_records(read_table(path, sep=sep, run=run, **curve_reader(choice, str(path))), choice)
 
 
 def load_points_csv(path: Path, choice: PointColumns) -> pd.DataFrame:
