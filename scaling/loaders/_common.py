@@ -199,6 +199,19 @@ def parse_json(text: str, *, what: str):
         raise DataError(f"{what} nests arrays or objects too deeply to read; a log holds flat records") from None
 
 
+def json_document(text: str, *, what: str):
+    """``(True, value)`` when `text` is one JSON document, ``(False, None)`` when it is not
+    (e.g. JSON lines); nesting too deep to parse is a DataError."""
+    import json
+
+    try:
+        return True, json.loads(text, parse_int=_json_int, parse_constant=str)
+    except json.JSONDecodeError:
+        return False, None
+    except RecursionError:
+        raise DataError(f"{what} nests arrays or objects too deeply to read; a log holds flat records") from None
+
+
 def describe_json(obj) -> str:
     """A few words on what a JSON value holds, for "not this format" messages."""
     if isinstance(obj, dict):
