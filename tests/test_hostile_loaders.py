@@ -233,3 +233,10 @@ def test_the_lean_read_still_finds_rows_with_too_many_fields(tmp_path):
     p = write(tmp_path / "r.csv", "step,loss,x\n0,4.0,a\n1,2,3,4\n")
     with pytest.raises(DataError, match=r"row 2 \(line 3\) has 4 fields but the header has 3"):
         load(p)
+
+
+def test_a_nan_in_a_wandb_chart_export_is_noted_for_its_run(tmp_path):
+    p = write(tmp_path / "chart.csv", 'Step,a - train/loss,a - train/loss__MIN,b - train/loss\n0,3.0,3.0,3.1\n10,nan,nan,2.9\n')
+    t = load(p)
+    assert t.loc[t.run == "a", "step"].tolist() == [0]
+    assert "column 'train/loss' holds a literal NaN loss in 1 row (row 2 (line 3))" in notes(t)

@@ -141,11 +141,18 @@ def load_wandb_panel(path: Path, choice: c.ColumnChoice) -> pd.DataFrame:
         sub = f[[step_col, *metrics.values(), ROW]].rename(columns={v: k for k, v in metrics.items()})
         sub = sub.rename(columns={step_col: "step"}) if step_col != "step" else sub
         data_cols = [x for x in sub.columns if x not in ("step", ROW)]
-        sub = sub.loc[sub[data_cols].notna().any(axis=1)]
+        has = sub[data_cols].notna().any(axis=1).to_numpy().copy()
+        for col in metrics.values():
+            if col in rec.nan_cells:  # a logged NaN is a value (noted), not an empty cell
+                has |= rec.nan_cells[col]
+        sub = sub.loc[has]
         if len(sub) == 0:
             continue
+        nan_cells = {m: rec.nan_cells[col][has] for m, col in metrics.items() if col in rec.nan_cells}
         sub_choice = c.ColumnChoice(step="step", loss=choice.loss, lr=choice.lr, run=None, split=choice.split)
-        one = c.curves_from_records(c.Records(frame=sub, source=rec.source, where=rec.where, run=run), sub_choice)
+        one = c.curves_from_records(
+            c.Records(frame=sub, source=rec.source, where=rec.where, run=run, nan_cells=nan_cells), sub_choice
+        )
         tables.append(one)
     if not tables:
         raise DataError(f"{path}: the chart export has no values in its '<run> - <metric>' columns; export the chart again")
