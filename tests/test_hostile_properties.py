@@ -345,3 +345,13 @@ def test_valid_specs_round_trip_to_the_described_lr(kind, peak, final_frac, warm
         assert lr[0] == 0.0
     if kind != "constant":
         assert lr[total] == pytest.approx(final, rel=1e-9, abs=1e-15)
+
+
+@FAST
+@given(st.text(alphabet="ab,\n\r", max_size=60), st.integers(1, 5))
+def test_the_long_line_byte_check_agrees_with_counting_per_line(text, n_fields):
+    from scaling.loaders.csv import _has_long_line
+
+    data = text.encode()
+    naive = any(line.count(b",") >= n_fields for line in data.split(b"\n"))
+    assert _has_long_line(np.frombuffer(data, dtype=np.uint8), ord(","), n_fields) == naive

@@ -17,6 +17,7 @@ import warnings
 from pathlib import Path
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
@@ -74,53 +75,81 @@ def _header_fields(path: Path, sep: str) -> list[str]:
         return []
 
 
-_SCAN_CHUNK = 1 << 24  # bytes per step of the byte scans below
+_SCAN_CHUNK = 1 << 24  # bytes per step of the byte scan below
+_LOWER = bytes.maketrans(b"ABCDEFGHIJKLMNOPQRSTUVWXYZ", b"abcdefghijklmnopqrstuvwxyz")
 
 
-def _body_start(mm) -> int:
-    """Offset just past the header line."""
-    nl = mm.find(b"\n")
-    return len(mm) if nl < 0 else nl + 1
+@dataclass(frozen=True)
+class _ByteScan:
+    """What one pass over a file's bytes (after the header) found."""
+
+    quotes: bool  # a quote character: fields may hide separators, so no lean read
+    long_rows: bool  # a line with more separators than the header
+    maybe_nan: bool  # the letters "nan" somewhere (a literal NaN cell, or a word like "finance")
+    maybe_bool: bool  # "true"/"false" somewhere (pandas would read them as 1/0 under a float dtype)
 
 
-def _has_long_rows(mm, sep: str, n_fields: int) -> bool:
-    """True when some line has more separators than the header allows.
+def _has_long_line(buf: np.ndarray, sep_byte: int, n_fields: int) -> bool:
+    """Does a line of `buf` (whole lines) hold n_fields or more separators?
+
+    For each line start, the separator that would be its n_fields-th is found
+    by index arithmetic on the sorted separator positions; the line is long
+    when that separator comes before the line's end.
+    """
+    seps = np.flatnonzero(buf == sep_byte)
+    if len(seps) < n_fields:
+        return False
+    ends = np.flatnonzero(buf == 10)
+    ends = np.append(ends, len(buf)) if not len(ends) or ends[-1] != len(buf) - 1 else ends
+    starts = np.concatenate([[0], ends[:-1] + 1])
+    first = np.searchsorted(seps, starts)  # index of each line's first separator
+    last = first + (n_fields - 1)  # index of its n_fields-th separator
+    ok = last < len(seps)
+    return bool(np.any(seps[last[ok]] < ends[ok]))
+
+
+def _scan_bytes(path: Path, sep: str, n_fields: int) -> _ByteScan:
+    """One chunked pass over the file: quote, long-row, NaN and boolean checks.
 
     pandas ignores extra fields when it reads only some columns, so the lean
-    read checks this itself, by counting separator bytes per line in chunks
-    (numpy, no Python loop per line). Only valid without quoting: files with a
-    quote character take the full read instead.
+    read counts separators per line itself (numpy, no Python loop per line).
+    Reads the file once more, in 16 MB blocks.
     """
-    sep_byte, pos, n = ord(sep), _body_start(mm), len(mm)
-    while pos < n:
-        end = mm.rfind(b"\n", pos, min(pos + _SCAN_CHUNK, n)) + 1 if pos + _SCAN_CHUNK < n else n
-        if end <= pos:  # one line longer than a chunk
-            end = min(pos + _SCAN_CHUNK, n)
-        buf = np.frombuffer(mm, dtype=np.uint8, count=end - pos, offset=pos)
-        newlines = np.flatnonzero(buf == 10)
-        seps = np.flatnonzero(buf == sep_byte)
-        if len(seps) and np.bincount(np.searchsorted(newlines, seps)).max() > n_fields - 1:
-            return True
-        pos = end
-    return False
-
-
-def _may_hold_nan(mm) -> bool:
-    """Cheap test (memchr speed) for a ``nan`` token anywhere after the header."""
-    start = _body_start(mm)
-    return any(mm.find(t, start) >= 0 for t in (b"nan", b"NaN", b"NAN", b"Nan"))
+    quotes = long_rows = maybe_nan = maybe_bool = False
+    sep_byte = ord(sep)
+    # Plain reads, not mmap: mapped pages would count in the process's RSS.
+    with open(path, "rb") as fh:
+        fh.readline()  # the header
+        rest = b""
+        while True:
+            block = fh.read(_SCAN_CHUNK)
+            if not block and not rest:
+                break
+            data = rest + block
+            cut = data.rfind(b"\n") + 1 if block else len(data)
+            if cut == 0:  # no newline yet: one line longer than a chunk
+                if block:
+                    rest = data
+                    continue
+                cut = len(data)
+            chunk, rest = data[:cut], data[cut:]
+            low = chunk.translate(_LOWER)
+            quotes = quotes or b'"' in chunk
+            maybe_nan = maybe_nan or b"nan" in low
+            maybe_bool = maybe_bool or b"true" in low or b"false" in low
+            del low
+            if not long_rows:
+                long_rows = _has_long_line(np.frombuffer(chunk, dtype=np.uint8), sep_byte, n_fields)
+            if not block:
+                break
+    return _ByteScan(quotes, long_rows, maybe_nan, maybe_bool)
 
 
 def _nan_token_cells(path: Path, sep: str, columns: list[str], usecols) -> dict[str, np.ndarray]:
     """Cells of `columns` that hold a literal ``nan`` token (pandas reads them as NaN like an
-    empty cell). A byte scan decides first, so the usual file costs no second parse."""
-    import mmap
-
+    empty cell). Called only when the byte scan saw "nan", so the usual file is parsed once."""
     if not columns:
         return {}
-    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        if not _may_hold_nan(mm):
-            return {}
     text = pd.read_csv(
         path, sep=sep, skip_blank_lines=False, index_col=False, usecols=usecols,
         dtype=str, keep_default_na=False,
@@ -133,24 +162,6 @@ def _nan_token_cells(path: Path, sep: str, columns: list[str], usecols) -> dict[
             if mask.any():
                 out[c] = mask
     return out
-
-
-def _lean_read(path: Path, sep: str, n_fields: int) -> tuple[bool, bool]:
-    """(read only some columns?, read them as float64 directly?).
-
-    Column selection would hide a row with more fields than the header, so it
-    needs the byte check above (and no quotes, which may hide separators).
-    Direct float64 parsing would turn TRUE/FALSE cells into 1/0, so it needs a
-    file without them.
-    """
-    import mmap
-
-    with open(path, "rb") as fh, mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ) as mm:
-        if mm.find(b'"') >= 0 or _has_long_rows(mm, sep, n_fields):
-            return False, False
-        start = _body_start(mm)
-        typed = not any(mm.find(t, start) >= 0 for t in (b"rue", b"RUE", b"alse", b"ALSE"))
-        return True, typed
 
 
 def read_table(
@@ -182,9 +193,10 @@ def read_table(
     usecols = None
     dtype = None
     header = [c.strip() for c in _header_fields(path, sep)]
-    lean, typed = (False, False)
-    if select is not None and header and len(set(header)) == len(header):
-        lean, typed = _lean_read(path, sep, len(header))
+    scan = _scan_bytes(path, sep, max(len(header), 1))
+    # Column selection would hide a row with more fields than the header, and a
+    # quoted field may hide separators; a float64 dtype would read TRUE/FALSE as 1/0.
+    lean = select is not None and header and len(set(header)) == len(header) and not (scan.quotes or scan.long_rows)
     if lean:
         try:
             wanted = list(select(header))
@@ -194,13 +206,13 @@ def read_table(
             text = set(text_columns(header)) if text_columns else set()
             keep = set(wanted)
             usecols = lambda c: str(c).strip() in keep  # noqa: E731 - pandas calls it per header name
-            if typed:
+            if not scan.maybe_bool:
                 raw_names = _header_fields(path, sep)
                 dtype = {r: (str if r.strip() in text else np.float64) for r in raw_names if r.strip() in keep}
     frame = _read_csv(path, sep, usecols, dtype)
     frame.columns = [str(c).strip() for c in frame.columns]
     floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
-    nan_cells = _nan_token_cells(path, sep, floats, usecols)
+    nan_cells = _nan_token_cells(path, sep, floats, usecols) if scan.maybe_nan else {}
     frame[ROW] = np.arange(1, len(frame) + 1)
     data_cols = [c for c in frame.columns if c != ROW]
     rows = frame[data_cols].notna().any(axis=1).to_numpy()
