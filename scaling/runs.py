@@ -23,7 +23,8 @@ Points table (one row per training run)
     ``df.attrs["derived"]`` and ``df.attrs["notes"]``.
 
 ``df.attrs["notes"]`` is a list of one-line strings describing everything
-the loader changed: rows sorted, resumed runs merged, derived columns. The
+the loader changed: rows sorted, resumed runs merged, steps logged twice,
+literal NaN losses, derived columns. The
 ``scaling inspect`` summary prints them; nothing is dropped silently.
 """
 

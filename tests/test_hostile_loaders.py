@@ -240,3 +240,10 @@ def test_a_nan_in_a_wandb_chart_export_is_noted_for_its_run(tmp_path):
     t = load(p)
     assert t.loc[t.run == "a", "step"].tolist() == [0]
     assert "column 'train/loss' holds a literal NaN loss in 1 row (row 2 (line 3))" in notes(t)
+
+
+def test_a_byte_order_mark_does_not_hide_the_step_column(tmp_path):
+    p = tmp_path / "r.csv"
+    p.write_bytes("\ufeffstep,loss,junk\n0,3.0,x\n10,nan,y\n".encode("utf-8"))
+    t = load(p)
+    assert t["step"].tolist() == [0] and "literal NaN loss in 1 row" in notes(t)

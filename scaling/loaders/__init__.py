@@ -205,13 +205,15 @@ def load(
     DataFrame
         Canonical curve table (``run, step, loss, lr, split, [tokens, params,
         flops,] source``); ``attrs["notes"]`` lists sorted rows, merged
-        resumes, renamed runs and skipped summary rows; ``attrs["files"]``
-        the files read.
+        resumes, steps logged twice, literal NaN losses, renamed runs and
+        skipped summary rows; ``attrs["files"]`` the files read.
 
     Raises
     ------
     DataError
-        One line naming the file, row and column, and how to fix it.
+        One line naming the file, row and column, and how to fix it: also
+        for a file with no loss values at all (never an empty table), steps
+        above 2^53, unreadable files and symlink loops.
 
     Examples
     --------

@@ -4,7 +4,9 @@ Columns are found by alias (see :mod:`scaling.loaders._common`): step
 (``step``, ``iter``, ``global_step``, ``_step`` ...), train and validation
 loss (``loss``, ``train/loss``, ``val_loss``, ``eval/loss`` ...), LR (``lr``,
 ``learning_rate``, ``lr-AdamW`` ...), optional run column (``run``). Empty
-cells mean "not logged". CRLF line endings and a ``.tsv`` extension or tab
+cells mean "not logged"; a literal ``nan`` cell is read the same way and noted
+(it often marks a diverged loss). Only the columns a curve needs are parsed
+(see :func:`read_table`), so a wide W&B export costs the memory of its numbers. CRLF line endings and a ``.tsv`` extension or tab
 separated header are handled. Rows are numbered as a user sees them: data
 row 1 is line 2 of the file.
 """
@@ -68,7 +70,7 @@ def check_not_empty(path: Path) -> None:
 
 
 def _header_fields(path: Path, sep: str) -> list[str]:
-    head = header_line(path)
+    head = header_line(path).lstrip("\ufeff")  # pandas drops a UTF-8 byte-order mark too
     try:
         return next(_csv.reader([head], delimiter=sep))
     except (StopIteration, _csv.Error):
@@ -145,13 +147,14 @@ def _scan_bytes(path: Path, sep: str, n_fields: int) -> _ByteScan:
     return _ByteScan(quotes, long_rows, maybe_nan, maybe_bool)
 
 
-def _nan_token_cells(path: Path, sep: str, columns: list[str], usecols) -> dict[str, np.ndarray]:
+def _nan_token_cells(path: Path, sep: str, columns: list[str]) -> dict[str, np.ndarray]:
     """Cells of `columns` that hold a literal ``nan`` token (pandas reads them as NaN like an
     empty cell). Called only when the byte scan saw "nan", so the usual file is parsed once."""
     if not columns:
         return {}
+    wanted = set(columns)
     text = pd.read_csv(
-        path, sep=sep, skip_blank_lines=False, index_col=False, usecols=usecols,
+        path, sep=sep, skip_blank_lines=False, index_col=False, usecols=lambda c: str(c).strip() in wanted,
         dtype=str, keep_default_na=False,
     )
     text.columns = [str(c).strip() for c in text.columns]
@@ -212,7 +215,7 @@ def read_table(
     frame = _read_csv(path, sep, usecols, dtype)
     frame.columns = [str(c).strip() for c in frame.columns]
     floats = [c for c in frame.columns if pd.api.types.is_float_dtype(frame[c])]
-    nan_cells = _nan_token_cells(path, sep, floats, usecols) if scan.maybe_nan else {}
+    nan_cells = _nan_token_cells(path, sep, floats) if scan.maybe_nan else {}
     frame[ROW] = np.arange(1, len(frame) + 1)
     data_cols = [c for c in frame.columns if c != ROW]
     rows = frame[data_cols].notna().any(axis=1).to_numpy()
