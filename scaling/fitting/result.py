@@ -219,16 +219,18 @@ class FitResult:
         write_atomic(path, self.to_json() + "\n")
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "FitResult":
-        """Rebuild a result from :meth:`to_dict` output."""
-        from scaling.errors import DataError
+    def from_dict(cls, d: Mapping[str, Any], *, source: str = "fit result") -> "FitResult":
+        """Rebuild a result from :meth:`to_dict` output, after checking it in full.
 
-        if d.get("format") != FORMAT:
-            raise DataError(f"not a scaling fit result (format {d.get('format')!r}, expected {FORMAT!r})")
-        kw = {f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d}
-        missing = [f.name for f in dataclasses.fields(cls) if f.name not in d]
-        if missing:
-            raise DataError(f"fit result JSON lacks fields {missing}; re-run 'scaling fit'")
+        Raises
+        ------
+        FitFileError
+            One line naming `source` and the key: see :mod:`scaling.fitting.schema`.
+        """
+        from scaling.fitting.schema import validate_fit_dict
+
+        validate_fit_dict(d, source=source)
+        kw = {f.name: d[f.name] for f in dataclasses.fields(cls)}
         p = len(kw["param_names"])
         kw["params"] = np.asarray(kw["params"], dtype=np.float64).reshape(p)
         kw["stderr"] = np.asarray(kw["stderr"], dtype=np.float64).reshape(p)
@@ -243,18 +245,31 @@ class FitResult:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "FitResult":
-        """Read a result written by :meth:`save`."""
-        from scaling.errors import DataError
+        """Read a result written by :meth:`save`, checked against :mod:`scaling.fitting.schema`.
 
+        Raises
+        ------
+        FitFileError
+            Unreadable, not JSON, or any field malformed: one line naming the file and the key.
+        """
+        from scaling.errors import FitFileError
+
+        name = str(path)
         try:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
-            raise DataError(f"cannot read fit result {str(path)!r}: {exc.strerror or exc}") from None
+            raise FitFileError(f"cannot read fit result {name!r}: {exc.strerror or exc}; check the path") from None
+        except UnicodeDecodeError:
+            raise FitFileError(f"{name}: is not a text (UTF-8) file; pass a fit.json written by 'scaling fit'") from None
         try:
-            d = json.loads(text)
+            # Integers too long for a float stay exact up to 300 digits, then read as
+            # floats (inf), which the schema rejects; int() refuses > 4300 digits.
+            d = json.loads(text, parse_int=lambda s: int(s) if len(s) <= 300 else float(s))
         except json.JSONDecodeError as exc:
-            raise DataError(f"{str(path)!r} is not valid JSON (line {exc.lineno}): re-run 'scaling fit'") from None
-        return cls.from_dict(d)
+            raise FitFileError(f"{name!r} is not valid JSON (line {exc.lineno}): re-run 'scaling fit'") from None
+        except RecursionError:
+            raise FitFileError(f"{name}: nests lists or objects too deeply to read; re-run 'scaling fit'") from None
+        return cls.from_dict(d, source=name)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, FitResult):
