@@ -107,17 +107,9 @@ def _split_runs(dataset, holdout: Sequence[str]):
 
 
 def _predict(law, theta, dataset) -> list[np.ndarray]:
-    import jax.numpy as jnp
+    from scaling.evaluate import values
 
-    from scaling.fitting.objective import log_fn_of
-
-    log_fn = log_fn_of(law)
-    out = []
-    for g in dataset:
-        inputs = {k: (jnp.asarray(v) if np.asarray(v).dtype.kind in "iu" else jnp.asarray(v, dtype=jnp.float64))
-                  for k, v in g.inputs.items()}
-        out.append(np.exp(np.asarray(log_fn(jnp.asarray(theta, dtype=jnp.float64), inputs), dtype=np.float64)))
-    return out
+    return [values(law, theta, g.inputs)[0] for g in dataset]
 
 
 def _metrics(observed: Sequence[np.ndarray], predicted: Sequence[np.ndarray], per_run: bool) -> dict[str, float]:

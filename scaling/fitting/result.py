@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 import types
 from pathlib import Path
 from typing import Any, Mapping
@@ -56,23 +55,6 @@ def _jsonable(x: Any) -> Any:
     if isinstance(x, (list, tuple)):
         return [_jsonable(v) for v in x]
     return str(x)
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and ``os.replace``."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -232,7 +214,9 @@ class FitResult:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the result as JSON to ``path`` atomically."""
-        write_text_atomic(path, self.to_json() + "\n")
+        from scaling.outputs import write_atomic
+
+        write_atomic(path, self.to_json() + "\n")
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any]) -> "FitResult":
@@ -301,4 +285,4 @@ class FitResult:
         return f"FitResult(law={self.law!r}, {vals}, objective={self.objective:.6g}, n_points={self.n_points})"
 
 
-__all__ = ["FORMAT", "FitResult", "write_text_atomic"]
+__all__ = ["FORMAT", "FitResult"]

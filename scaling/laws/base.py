@@ -145,5 +145,18 @@ class Law:
         return np.clip(grid, lo, hi)
 
     def __call__(self, theta, inputs):
-        """Evaluate the law: ``self.fn(theta, inputs)``."""
-        return self.fn(theta, inputs)
+        """Evaluate the law: ``self.fn(theta, inputs)``, in float64.
+
+        Called with concrete arrays it returns a numpy float64 array (x64 is
+        enabled for the call only, see :mod:`scaling._x64`); inside a traced
+        function (jit, grad, vmap) it returns the traced value unchanged.
+        """
+        import jax
+
+        from scaling._x64 import float64
+
+        with float64():
+            out = self.fn(theta, inputs)
+            if isinstance(out, jax.core.Tracer):
+                return out
+            return np.asarray(out, dtype=np.float64)
