@@ -148,7 +148,9 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
         converted with the builder matching ``law.kind``.
     starts : array (K, P), optional
         Start points in fit space; default the law's start grid
-        (``law.starts()``, e.g. Hoffmann's 4,500 for ``chinchilla``).
+        (``law.starts()``, e.g. Hoffmann's 4,500 for ``chinchilla``), or for
+        lr-annealing and multi-power starts derived from the data
+        (:func:`scaling.fitting.starts.default_starts`).
     delta : float
         Huber threshold on log loss (1e-3 as in Hoffmann et al. 2022).
     bootstrap : int
@@ -201,7 +203,11 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
     n, p = dataset.n_points, law.n_params
     ones = expand_weights(np.ones(n), index, n_padded)
 
-    starts = law.starts() if starts is None else np.atleast_2d(np.asarray(starts, dtype=np.float64))
+    if starts is None:  # data-derived for the curve laws (unit-free fits), else the law's grid
+        from scaling.fitting.starts import default_starts
+
+        starts = default_starts(law, dataset)
+    starts = np.atleast_2d(np.asarray(starts, dtype=np.float64))
     if starts.shape[1] != p:
         raise FitError(f"starts must have {p} columns ({', '.join(law.param_names)}), not {starts.shape[1]}")
     theta_k, f_k, status_k, nfev = _multistart(law, packed, ones, starts, delta, strategy)
@@ -306,11 +312,11 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
         "strategy": strategy,
         "bootstrap": boot_info,
     }
-    for key in ("split", "warmup_steps", "D_from_C", "target"):
+    for key in ("split", "warmup_steps", "D_from_C", "target", "selection"):
         if key in dataset.info:
             data_info[key] = dataset.info[key]
 
-    return FitResult(
+    result = FitResult(
         law=law.name, law_options=dict(law.options), param_names=law.param_names, params=theta,
         stderr=stderr, covar=covar, intervals=intervals, level=level, samples=samples, derived=derived,
         derived_samples=derived_samples, derived_intervals=derived_intervals, objective=f_best, n_points=n,
@@ -318,6 +324,9 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
         n_starts=len(starts), n_starts_at_best=n_at_best, nfev=nfev, seconds=time.perf_counter() - t0,
         data_info=data_info, version=__version__, seed=seed,
     )
+    from scaling.fitting.diagnostics import finish_fit  # fitted range, diagnostics, band calibration
+
+    return finish_fit(result, law, dataset, packed=packed, index=index, n_padded=n_padded)
 
 
 __all__ = ["fit"]

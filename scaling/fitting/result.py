@@ -142,6 +142,15 @@ class FitResult:
         Package version that made the fit.
     seed : int or None
         Seed of the bootstrap resampling.
+    diagnostics : tuple of mapping
+        What the fit cannot vouch for (:mod:`scaling.fitting.diagnostics`):
+        each ``{"code", "severity": "warning" | "note", "message"}`` plus
+        ``"param"`` when it concerns one parameter.
+    calibration : mapping
+        Calibration of the predictive band (:mod:`scaling.fitting.calibration`):
+        ``sigma_log`` (log-scale predictive sigma to use at ``level``),
+        ``method`` and the held-out residual statistics; empty when not
+        calibrated.
     """
 
     law: str
@@ -172,6 +181,8 @@ class FitResult:
     data_info: Mapping[str, Any]
     version: str
     seed: int | None
+    diagnostics: tuple = ()
+    calibration: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -197,6 +208,8 @@ class FitResult:
         for name in ("n_starts", "n_starts_at_best", "nfev"):
             put(self, name, int(getattr(self, name)))
         put(self, "seed", None if self.seed is None else int(self.seed))
+        put(self, "diagnostics", tuple(_frozen_map(d) for d in (self.diagnostics or ())))
+        put(self, "calibration", _frozen_map(self.calibration))
 
     # ------------------------------------------------------------------ views
     def param(self, name: str) -> float:
@@ -242,7 +255,8 @@ class FitResult:
         if d.get("format") != FORMAT:
             raise DataError(f"not a scaling fit result (format {d.get('format')!r}, expected {FORMAT!r})")
         kw = {f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d}
-        missing = [f.name for f in dataclasses.fields(cls) if f.name not in d]
+        missing = [f.name for f in dataclasses.fields(cls) if f.name not in d
+                   and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING]
         if missing:
             raise DataError(f"fit result JSON lacks fields {missing}; re-run 'scaling fit'")
         p = len(kw["param_names"])
