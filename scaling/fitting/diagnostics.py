@@ -169,8 +169,11 @@ def diagnose(result, law, dataset=None, *, packed=None, index=None) -> tuple[dic
     theta = np.asarray(result.params, dtype=np.float64)
     lo = np.array([b[0] for b in law.bounds], dtype=np.float64)
     hi = np.array([b[1] for b in law.bounds], dtype=np.float64)
-    at_bound = set()
+    unseen = _design_unidentifiable(law, dataset) if dataset is not None else ()
+    at_bound = set(unseen)  # an unseen parameter is reported once, as not identifiable
     for j, name in enumerate(names):
+        if name in unseen:
+            continue
         span = hi[j] - lo[j] if np.isfinite(hi[j] - lo[j]) else max(1.0, abs(theta[j]))
         tol = 1e-6 * span
         for side, b in (("lower", lo[j]), ("upper", hi[j])):
@@ -219,20 +222,24 @@ def diagnose(result, law, dataset=None, *, packed=None, index=None) -> tuple[dic
     return tuple(out)
 
 
+def _design_unidentifiable(law, dataset) -> tuple[str, ...]:
+    """Annealing parameters of a curve law fitted on runs whose LR never decreases after warmup."""
+    if dataset.info.get("kind") != "curves" or law.name not in ANNEALING_PARAMS:
+        return ()
+    if any(_lr_decreases(g.inputs["lr"], int(np.max(g.inputs["step"]))) for g in dataset if len(g.loss)):
+        return ()
+    return tuple(p for p in ANNEALING_PARAMS[law.name] if p in law.param_names)
+
+
 def _identifiability(result, law, dataset, theta, lo, hi, packed, index, at_bound) -> list[dict]:
     out: list[dict] = []
-    flagged = set()
-    if dataset.info.get("kind") == "curves" and law.name in ANNEALING_PARAMS:
-        decays = [_lr_decreases(g.inputs["lr"], int(np.max(g.inputs["step"]))) for g in dataset if len(g.loss)]
-        if not any(decays):
-            for name in ANNEALING_PARAMS[law.name]:
-                if name in result.param_names:
-                    flagged.add(name)
-                    out.append(item("not_identifiable", "warning",
-                                    f"{name} cannot be determined from these runs: no fitted run lowers its LR "
-                                    "after warmup (constant-LR runs only), so the annealing term is unseen; its "
-                                    "value is the start value, and predictions of decaying schedules are guesses. "
-                                    "Fit a run with a decay (cosine, WSD) as well", name))
+    flagged = _design_unidentifiable(law, dataset)
+    for name in flagged:
+        out.append(item("not_identifiable", "warning",
+                        f"{name} cannot be determined from these runs: no fitted run lowers its LR after warmup "
+                        "(constant-LR runs only), so the annealing term is unseen; its value is the start value, "
+                        "and predictions of decaying schedules are guesses. Fit a run with a decay (cosine, WSD) "
+                        "as well", name))
     try:
         from scaling.fitting.objective import pack
         from scaling.fitting.optimize import compiled
