@@ -176,7 +176,8 @@ def _tokens_per_step(run_df, run: str, law_name: str) -> np.float64:
 
 def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps: int = 0,
                         files: Sequence[str] | None = None, selection: Mapping[str, Any] | None = None,
-                        min_step: int | None = None, max_step: int | None = None) -> Dataset:
+                        min_step: int | None = None, max_step: int | None = None,
+                        aggregate: int | str | None = None) -> Dataset:
     """One group per run of a canonical loss-curve table.
 
     Uses :func:`scaling.runs.curve_arrays` to rebuild each run's LR at every
@@ -209,8 +210,14 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
     min_step, max_step : int, optional
         Fit only ``min_step <= step <= max_step`` (``min_step`` replaces the
         warmup and early-transient cuts of the rule).
+    aggregate : int, "auto" or None
+        Fit window means of this many consecutive selected points instead of
+        the points (:func:`scaling.fitting.selection.aggregate_points`), the
+        documented way to fit noisy per-step training loss; ``"auto"``
+        averages runs of more than 500 points down to ~250. Recorded in
+        ``info["aggregate"]`` (window per run).
     """
-    from scaling.fitting.selection import as_rule, select_run, selection_rule
+    from scaling.fitting.selection import aggregate_points, aggregation_window, as_rule, select_run, selection_rule
     from scaling.laws import get_law
     from scaling.runs import curve_arrays
 
@@ -235,6 +242,7 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
     groups = []
     runs = []
     selected: dict[str, dict] = {}
+    windows: dict[str, int] = {}
     for run in dict.fromkeys(df["run"].astype(str)):
         lr, step, loss = curve_arrays(df, run, split=split, warmup_steps=warmup_steps)
         if len(loss) == 0:
@@ -242,6 +250,8 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
         step, loss, selected[run] = select_run(step, loss, lr, rule)
         if len(loss) == 0:
             continue
+        windows[run] = aggregation_window(len(loss), aggregate)
+        step, loss = aggregate_points(step, loss, windows[run])
         _check_loss(np.asarray(loss, dtype=np.float64), f"run {run!r}")
         inputs = {"lr": np.asarray(lr, dtype=np.float64), "step": np.asarray(step, dtype=np.int64)}
         if "N" in law.inputs:
@@ -265,6 +275,8 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
     columns = {"run": np.concatenate([np.full(len(g.loss), g.name, dtype=object) for g in groups])}
     info = {"kind": "curves", "files": list(files) if files is not None else _files_of(df), "runs": runs,
             "split": split, "warmup_steps": int(warmup_steps), "selection": {"rule": rule, "runs": selected}}
+    if aggregate is not None:
+        info["aggregate"] = {"option": aggregate, "window": windows}
     return Dataset(groups, info=info, columns=columns)
 
 

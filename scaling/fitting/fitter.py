@@ -312,7 +312,7 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
         "strategy": strategy,
         "bootstrap": boot_info,
     }
-    for key in ("split", "warmup_steps", "D_from_C", "target", "selection"):
+    for key in ("split", "warmup_steps", "D_from_C", "target", "selection", "aggregate"):
         if key in dataset.info:
             data_info[key] = dataset.info[key]
 

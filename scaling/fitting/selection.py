@@ -194,6 +194,52 @@ def select_run(steps, loss, lr, rule: Mapping[str, Any] | None = None):
     return steps[keep], loss[keep], record
 
 
+#: ``aggregate="auto"`` aims at about this many points per run.
+AUTO_POINTS = 250
+
+
+def aggregation_window(n_points: int, aggregate) -> int:
+    """Window length (in logged points) for ``aggregate``: an int, ``"auto"`` or None (1 = none).
+
+    ``"auto"`` averages runs of more than ``2 * AUTO_POINTS`` points down to
+    about :data:`AUTO_POINTS` (per-step training logs), and leaves sparser
+    logs alone.
+    """
+    if aggregate is None:
+        return 1
+    if aggregate == "auto":
+        return int(np.ceil(n_points / AUTO_POINTS)) if n_points > 2 * AUTO_POINTS else 1
+    try:
+        window = int(aggregate)
+    except (TypeError, ValueError):
+        raise DataError(f"aggregate must be a window length (int), 'auto' or None, not {aggregate!r}") from None
+    if window < 1:
+        raise DataError(f"aggregate must be >= 1 logged points, not {window}")
+    return window
+
+
+def aggregate_points(steps, loss, window: int):
+    """Average consecutive logged points in windows of ``window``: ``(steps, loss)`` of the windows.
+
+    Noisy per-step training loss (~1 % step to step) is fitted better as
+    window means: the noise of a mean of ``k`` points is ``~1/sqrt(k)``
+    smaller (less for correlated noise), the log-loss objective sees the
+    curve instead of the noise, and the fit is ``k`` times cheaper. Each
+    window is placed at the mean of its steps (rounded), where a smooth
+    curve equals its window mean up to a curvature term of order
+    ``(k / s)^2``, negligible once the early transient is excluded. A last
+    partial window is kept (its own mean).
+    """
+    steps = np.asarray(steps, dtype=np.int64)
+    loss = np.asarray(loss, dtype=np.float64)
+    if window <= 1 or steps.size == 0:
+        return steps, loss
+    idx = np.arange(steps.size) // int(window)
+    counts = np.bincount(idx)
+    centre = np.rint(np.bincount(idx, weights=steps.astype(np.float64)) / counts).astype(np.int64)
+    return centre, np.bincount(idx, weights=loss) / counts
+
+
 def describe(selection: Mapping[str, Any]) -> str:
     """One line for reports: the rule and how many points it excluded."""
     rule = selection.get("rule", {})
@@ -217,5 +263,5 @@ def describe(selection: Mapping[str, Any]) -> str:
     return f"{n_keep} of {n_log} points: {what}" + (f" (excluded: {dropped})" if dropped else "")
 
 
-__all__ = ["MIN_AREA_FRACTION", "as_rule", "describe", "detect_warmup", "fit_mask", "keep_all_rule", "point_reasons",
+__all__ = ["AUTO_POINTS", "MIN_AREA_FRACTION", "aggregate_points", "aggregation_window", "as_rule", "describe", "detect_warmup", "fit_mask", "keep_all_rule", "point_reasons",
            "select_run", "selection_rule"]
