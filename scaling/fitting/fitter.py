@@ -245,7 +245,8 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
     if bootstrap and bootstrap > 0:
         scheme = _boot.resolve_scheme(dataset, bootstrap_by)
         rng = np.random.default_rng(seed)
-        weights = _boot.resampling_weights(dataset, int(bootstrap), scheme, rng, block_size=block_size)
+        weights = _boot.resampling_weights(dataset, int(bootstrap), scheme, rng, block_size=block_size,
+                                           residuals=r)
         weights = expand_weights(weights, index, n_padded)
         bar = _Progress(f"bootstrap ({scheme})", int(bootstrap), progress if isinstance(progress, bool) else None)
         callback = progress if callable(progress) else None
