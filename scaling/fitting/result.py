@@ -124,6 +124,15 @@ class FitResult:
         Package version that made the fit.
     seed : int or None
         Seed of the bootstrap resampling.
+    diagnostics : tuple of mapping
+        What the fit cannot vouch for (:mod:`scaling.fitting.diagnostics`):
+        each ``{"code", "severity": "warning" | "note", "message"}`` plus
+        ``"param"`` when it concerns one parameter.
+    calibration : mapping
+        Calibration of the predictive band (:mod:`scaling.fitting.calibration`):
+        ``sigma_log`` (log-scale predictive sigma to use at ``level``),
+        ``method`` and the held-out residual statistics; empty when not
+        calibrated.
     """
 
     law: str
@@ -154,6 +163,8 @@ class FitResult:
     data_info: Mapping[str, Any]
     version: str
     seed: int | None
+    diagnostics: tuple = ()
+    calibration: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -179,6 +190,8 @@ class FitResult:
         for name in ("n_starts", "n_starts_at_best", "nfev"):
             put(self, name, int(getattr(self, name)))
         put(self, "seed", None if self.seed is None else int(self.seed))
+        put(self, "diagnostics", tuple(_frozen_map(d) for d in (self.diagnostics or ())))
+        put(self, "calibration", _frozen_map(self.calibration))
 
     # ------------------------------------------------------------------ views
     def param(self, name: str) -> float:
@@ -230,7 +243,8 @@ class FitResult:
         from scaling.fitting.schema import validate_fit_dict
 
         validate_fit_dict(d, source=source)
-        kw = {f.name: d[f.name] for f in dataclasses.fields(cls)}
+        # fields added later (diagnostics, calibration) have defaults: older files still load
+        kw = {f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d}
         p = len(kw["param_names"])
         kw["params"] = np.asarray(kw["params"], dtype=np.float64).reshape(p)
         kw["stderr"] = np.asarray(kw["stderr"], dtype=np.float64).reshape(p)
