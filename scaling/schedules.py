@@ -44,8 +44,11 @@ DECAY_SHAPES = ("linear", "cosine", "1-sqrt", "exp")
 MAX_STEPS = 100_000_000
 
 
-def _check_lr(name: str, value: float, *, positive: bool = False) -> float:
-    """A learning rate: a finite number >= 0 (> 0 when `positive`), or a ScalingError."""
+def check_lr(name: str, value: float, *, positive: bool = False) -> float:
+    """A learning rate: a finite number >= 0 (> 0 when `positive`), or a ScalingError.
+
+    ``name`` starts the message (e.g. ``"--peak-lr"``), so the CLI can use it to check flags.
+    """
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -56,8 +59,12 @@ def _check_lr(name: str, value: float, *, positive: bool = False) -> float:
     return v
 
 
-def _check_steps(name: str, value, *, minimum: int = 0) -> int:
-    """A step count: a whole number in [minimum, MAX_STEPS], or a ScalingError."""
+def check_steps(name: str, value, *, minimum: int = 0) -> int:
+    """A step count: a whole number in [minimum, MAX_STEPS], or a ScalingError.
+
+    Accepts ints, floats and numeric text (``"24000"``, ``"inf"`` is refused);
+    ``name`` starts the message (e.g. ``"--steps"``), so the CLI can check flags with it.
+    """
     try:
         v = float(value)
     except (TypeError, ValueError):
@@ -110,7 +117,7 @@ def _check_shape(shape: str, final: float) -> None:
 
 def constant(value: float) -> Schedule:
     """Constant LR: ``lr(s) = value`` for every step (``value > 0``)."""
-    value = _check_lr("constant LR", value, positive=True)
+    value = check_lr("constant LR", value, positive=True)
 
     def schedule(step):
         jnp = _jnp()
@@ -124,8 +131,8 @@ def linear(init: float, end: float, steps: int) -> Schedule:
 
     .. math:: \\eta(s) = \\eta_0 + (\\eta_1 - \\eta_0)\\,\\min(s / S, 1)
     """
-    init, end = _check_lr("linear init", init), _check_lr("linear end", end)
-    steps = _check_steps("linear schedule steps", steps, minimum=1)
+    init, end = check_lr("linear init", init), check_lr("linear end", end)
+    steps = check_steps("linear schedule steps", steps, minimum=1)
 
     def schedule(step):
         jnp = _jnp()
@@ -141,8 +148,8 @@ def cosine(peak: float, steps: int, *, final: float = 0.0) -> Schedule:
 
     Same formula as the cosine runs of Luo et al. (2025) after their warmup.
     """
-    peak, final = _check_lr("cosine peak", peak, positive=True), _check_lr("cosine final", final)
-    steps = _check_steps("cosine schedule steps", steps, minimum=1)
+    peak, final = check_lr("cosine peak", peak, positive=True), check_lr("cosine final", final)
+    steps = check_steps("cosine schedule steps", steps, minimum=1)
 
     def schedule(step):
         return _decay(peak, final, _steps(step) / steps, "cosine")
@@ -157,9 +164,9 @@ def wsd(peak: float, steps: int, *, decay_steps: int, final: float = 0.0, shape:
     ``shape`` (``linear``, ``cosine``, ``1-sqrt``, ``exp``) reaching ``final``
     at ``steps``; ``final`` afterwards. Wrap with :func:`warmup` for the "W".
     """
-    peak, final = _check_lr("wsd peak", peak, positive=True), _check_lr("wsd final", final)
-    steps = _check_steps("wsd steps", steps, minimum=1)
-    decay_steps = _check_steps("wsd decay_steps", decay_steps, minimum=1)
+    peak, final = check_lr("wsd peak", peak, positive=True), check_lr("wsd final", final)
+    steps = check_steps("wsd steps", steps, minimum=1)
+    decay_steps = check_steps("wsd decay_steps", decay_steps, minimum=1)
     _check_shape(shape, final)
     if not 0 < decay_steps <= steps:
         raise ScalingError(f"wsd needs 0 < decay_steps <= steps, got decay_steps={decay_steps}, steps={steps}")
@@ -177,8 +184,8 @@ def multi_step(values: Sequence[float], boundaries: Sequence[int]) -> Schedule:
     ``len(values) == len(boundaries) + 1``. E.g. the 80/10/10 schedule of
     DeepSeek LLM: ``multi_step([p, 0.316 p, 0.1 p], [0.8 T, 0.9 T])``.
     """
-    values = [_check_lr(f"multi_step value {i + 1}", v) for i, v in enumerate(values)]
-    bounds = [_check_steps(f"multi_step boundary {i + 1}", b) for i, b in enumerate(boundaries)]
+    values = [check_lr(f"multi_step value {i + 1}", v) for i, v in enumerate(values)]
+    bounds = [check_steps(f"multi_step boundary {i + 1}", b) for i, b in enumerate(boundaries)]
     if len(values) != len(bounds) + 1:
         raise ScalingError("multi_step needs one more value than boundaries")
     if any(b2 <= b1 for b1, b2 in zip(bounds, bounds[1:])):
@@ -203,8 +210,8 @@ def inverse_sqrt(peak: float, timescale: int) -> Schedule:
     With :func:`warmup` of ``W`` steps and ``timescale=W`` this is the
     Transformer (Vaswani et al. 2017) schedule ``peak * sqrt(W / s)`` after warmup.
     """
-    peak = _check_lr("inverse_sqrt peak", peak, positive=True)
-    timescale = _check_steps("inverse_sqrt timescale", timescale, minimum=1)
+    peak = check_lr("inverse_sqrt peak", peak, positive=True)
+    timescale = check_steps("inverse_sqrt timescale", timescale, minimum=1)
 
     def schedule(step):
         jnp = _jnp()
@@ -221,9 +228,9 @@ def cyclic(peak: float, period: int, *, final: float = 0.0, rewarmup: int = 0, s
     to ``peak`` over ``rewarmup`` steps (``rewarmup=0``: a jump). The LR rises
     at each restart, which makes the annealing area ``S2`` shrink.
     """
-    peak, final = _check_lr("cyclic peak", peak, positive=True), _check_lr("cyclic final", final)
-    period = _check_steps("cyclic period", period, minimum=1)
-    rewarmup = _check_steps("cyclic rewarmup", rewarmup)
+    peak, final = check_lr("cyclic peak", peak, positive=True), check_lr("cyclic final", final)
+    period = check_steps("cyclic period", period, minimum=1)
+    rewarmup = check_steps("cyclic rewarmup", rewarmup)
     _check_shape(shape, final)
     if not 0 <= rewarmup < period:
         raise ScalingError(f"cyclic needs 0 <= rewarmup < period, got rewarmup={rewarmup}, period={period}")
@@ -246,8 +253,8 @@ def warmup(schedule: Schedule, steps: int, *, init: float = 0.0) -> Schedule:
     ``schedule(s - steps)``: the wrapped schedule sees steps counted from the
     end of warmup.
     """
-    steps = _check_steps("warmup steps", steps)
-    init = _check_lr("warmup init", init)
+    steps = check_steps("warmup steps", steps)
+    init = check_lr("warmup init", init)
     if steps == 0:
         return schedule
 
@@ -268,7 +275,7 @@ def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
     the step minus that boundary.
     """
     schedules = list(schedules)
-    bounds = [_check_steps(f"join boundary {i + 1}", b) for i, b in enumerate(boundaries)]
+    bounds = [check_steps(f"join boundary {i + 1}", b) for i, b in enumerate(boundaries)]
     if len(schedules) != len(bounds) + 1:
         raise ScalingError("join needs one more schedule than boundaries")
 
@@ -316,7 +323,7 @@ def schedule_array(schedule, total_steps: int | None = None) -> np.ndarray:
     from scaling._x64 import float64
 
     if total_steps is not None:
-        total_steps = _check_steps("total_steps", total_steps)
+        total_steps = check_steps("total_steps", total_steps)
     if not callable(schedule):
         arr = np.asarray(schedule, dtype=np.float64).reshape(-1)
         if arr.size == 0:
@@ -519,6 +526,8 @@ def parse_schedule(spec: str) -> tuple[Schedule, int | None]:
 __all__ = [
     "DECAY_SHAPES",
     "MAX_STEPS",
+    "check_lr",
+    "check_steps",
     "SPEC_GRAMMAR",
     "Schedule",
     "constant",
