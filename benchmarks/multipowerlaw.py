@@ -1,13 +1,14 @@
 """Multi-power-law benchmark: fit 3 loss curves per model size, predict 6 unseen schedules.
 
 Protocol of Luo et al. (ICLR 2025, arXiv:2503.12811, Table 1 / repo
-``src/config.py``) on their public curves (``../shared/data/external/
-multipowerlaw-luo2025/loss_curve_repo/csv_{25,100,400}``): per model size
+``src/config.py``) on their public curves (shipped as the datasets
+``luo2025-{25M,100M,400M}``, see ``scaling/datasets/data/luo2025/PROVENANCE.md``): per model size
 (25M, 100M, 400M) fit on ``constant_24000``, ``cosine_24000``, ``wsdcon_9``;
 predict ``constant_72000``, ``cosine_72000``, ``wsd_20000_24000``,
 ``wsdld_20000_24000``, ``wsdcon_3``, ``wsdcon_18``. The per-step LR is
-rebuilt from each file name exactly as the authors' code does (linear warmup
-``linspace(0, 3e-4, 2160)``, then the schedule; see PROVENANCE.md). Metrics
+rebuilt from each file name exactly as the authors' code does
+(:func:`scaling.datasets.luo2025.lr_schedule`: linear warmup
+``linspace(0, 3e-4, 2160)``, then the schedule). Metrics
 per test curve (R2 on raw loss, MAE, RMSE, PredE = mean |y - yhat| / y,
 WorstE = max |y - yhat| / y, and the share of points inside the predicted
 90 % band: ``coverage`` for the predictive band, ``cov_par`` for the
@@ -36,11 +37,13 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "external" / "multipowerlaw-luo2025" / "loss_curve_repo"
-TRAIN = ("constant_24000", "cosine_24000", "wsdcon_9")
-TEST = ("constant_72000", "cosine_72000", "wsd_20000_24000", "wsdld_20000_24000", "wsdcon_3", "wsdcon_18")
+sys.path.insert(0, str(ROOT))  # run from a checkout without installing
+
+from scaling.datasets import DATASETS  # noqa: E402
+from scaling.datasets.luo2025 import TEST, TRAIN, read_curve as _read_curve  # noqa: E402
+
+DATA = DATASETS["luo2025-25M"].path
 SIZES = ("25", "100", "400")
-PEAK, FINAL, WARMUP = 3e-4, 3e-5, 2160
 
 #: name -> (law, options, bootstrap resamples)
 LAW_SETUPS = {
@@ -64,38 +67,9 @@ PUBLISHED = {  # (PredE, WorstE) from PROVENANCE.md
 }
 
 
-def lr_from_name(name: str) -> np.ndarray:
-    """Per-step LR (index = global step) for a file name, as the authors' data loader builds it."""
-    kind, *nums = name.split("_")
-    if kind == "constant":
-        total = int(nums[0])
-        post = np.full(total - WARMUP, PEAK)
-    elif kind == "cosine":
-        total = int(nums[0])
-        s = np.arange(WARMUP, total)
-        post = FINAL + 0.5 * (PEAK - FINAL) * (1 + np.cos(np.pi * (s - WARMUP) / (total - WARMUP)))
-    elif kind in ("wsd", "wsdld"):
-        decay_at, total = int(nums[0]), int(nums[1])
-        s = np.arange(WARMUP, total)
-        p = np.clip((s - decay_at) / (total - decay_at), 0.0, 1.0)
-        post = PEAK ** (1 - p) * FINAL**p if kind == "wsd" else PEAK + (FINAL - PEAK) * p
-    elif kind == "wsdcon":
-        total = 16000
-        s = np.arange(WARMUP, total)
-        post = np.where(s < 8000, PEAK, int(nums[0]) * 1e-5)
-    else:
-        raise ValueError(f"unknown schedule file {name!r}")
-    return np.concatenate([np.linspace(0.0, PEAK, WARMUP), post])
-
-
 def read_curve(size: str, name: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """``(lr (T+1,), step (n,), loss (n,))`` of one file; the LR array covers the last logged step."""
-    df = pd.read_csv(DATA / f"csv_{size}" / f"{name}.csv")
-    step = df["step"].to_numpy(np.int64)
-    lr = lr_from_name(name)
-    if step.max() >= lr.size:  # hold the last LR (never needed for these files)
-        lr = np.concatenate([lr, np.full(step.max() + 1 - lr.size, lr[-1])])
-    return lr, step, df["loss"].to_numpy(np.float64)
+    """``(lr (T,), step (n,), loss (n,))`` of one shipped curve; the LR is the authors' per-step schedule."""
+    return _read_curve(DATA, f"{size}M", name)
 
 
 def run_size(size: str, setup: str, *, bootstrap: int, mpl_stride: int, seed: int):
@@ -103,7 +77,7 @@ def run_size(size: str, setup: str, *, bootstrap: int, mpl_stride: int, seed: in
     from scaling.fitting import fit
     from scaling.fitting.dataset import Dataset, Group
     from scaling.laws import get_law
-    from scaling.predict import curve_metrics, predict
+    from scaling.prediction import curve_metrics, predict
 
     law_name, options = LAW_SETUPS[setup]
     law = get_law(law_name, **options)

@@ -37,7 +37,7 @@ FIT_RUNS = ("cosine", "constant")
 def save(fig, path: Path) -> None:
     import io
 
-    from scaling.report.document import write_atomic
+    from scaling.outputs import write_atomic
 
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=130, bbox_inches="tight", facecolor="white")
@@ -47,7 +47,7 @@ def save(fig, path: Path) -> None:
 
 def curve_figures(out: Path, bootstrap: int) -> None:
     import scaling
-    from scaling import budget
+    from scaling import plan as planning
     from scaling.fitting import dataset_from_curves, fit
     from scaling.report import figures as F
     from scaling.report.build import schedule_defaults
@@ -69,12 +69,12 @@ def curve_figures(out: Path, bootstrap: int) -> None:
     save(fig, out / "curves_fit.png")
 
     plan = schedule_defaults(everything)
-    cands = budget.candidate_schedules(plan["steps"], plan["peak"], warmup=plan["warmup"])
-    ranking = budget.compare_schedules(res, cands, steps=plan["steps"])
-    scan = budget.best_wsd_decay(res, steps=plan["steps"], peak=plan["peak"], warmup=plan["warmup"])
+    cands = planning.candidate_schedules(plan["steps"], plan["peak"], warmup=plan["warmup"])
+    ranking = planning.compare_schedules(res, cands, steps=plan["steps"])
+    scan = planning.best_wsd_decay(res, steps=plan["steps"], peak=plan["peak"], warmup=plan["warmup"])
     top = ranking.iloc[0]["schedule"]
     show = list(dict.fromkeys([top, "cosine", "wsd 20% 1-sqrt", "multistep 80/10/10", "constant"]))
-    sc = budget.schedule_curves(res, {k: cands[k] for k in show}, steps=plan["steps"])
+    sc = planning.schedule_curves(res, {k: cands[k] for k in show}, steps=plan["steps"])
     fig, axes = F.new_axes(1, 2, size=(11.5, 4.2), gridspec_kw={"width_ratios": [2, 1]})
     F.plot_schedules(axes[0], sc, lr_ax=axes[1], highlight=top)
     save(fig, out / "schedules.png")

@@ -107,21 +107,13 @@ def _split_runs(dataset, holdout: Sequence[str]):
 
 
 def _predict(law, theta, dataset) -> list[np.ndarray]:
-    import jax.numpy as jnp
+    from scaling.evaluate import values
 
-    from scaling.fitting.objective import log_fn_of
-
-    log_fn = log_fn_of(law)
-    out = []
-    for g in dataset:
-        inputs = {k: (jnp.asarray(v) if np.asarray(v).dtype.kind in "iu" else jnp.asarray(v, dtype=jnp.float64))
-                  for k, v in g.inputs.items()}
-        out.append(np.exp(np.asarray(log_fn(jnp.asarray(theta, dtype=jnp.float64), inputs), dtype=np.float64)))
-    return out
+    return [values(law, theta, g.inputs)[0] for g in dataset]
 
 
 def _metrics(observed: Sequence[np.ndarray], predicted: Sequence[np.ndarray], per_run: bool) -> dict[str, float]:
-    from scaling.predict import curve_metrics
+    from scaling.prediction import curve_metrics
 
     if per_run:
         rows = [curve_metrics(y, p) for y, p in zip(observed, predicted)]
@@ -284,6 +276,18 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
     return (table, fits) if return_fits else table
 
 
+def read_comparison(path: str):
+    """A comparison table written by ``scaling compare ... --out TABLE.csv``, or a one-line error."""
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file; write it with 'scaling compare FILE... --laws A,B --out {path}'") from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not a comparison table CSV ({exc}); write it with 'scaling compare ... --out'") from None
+
+
 def format_table(table) -> str:
     """The comparison table as plain text (what ``scaling compare`` prints)."""
     out = table.drop(columns=["options", "kind", "params"]).copy()
@@ -301,4 +305,4 @@ def format_table(table) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["METRICS", "compare", "format_table"]
+__all__ = ["METRICS", "compare", "format_table", "read_comparison"]

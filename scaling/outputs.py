@@ -27,8 +27,13 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def check_output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (), *, flag: str = "--out") -> Path:
+def check_output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (), *, flag: str = "--out",
+                      folder: bool = False) -> Path:
     """The output path, checked to be writable and not one of the inputs.
+
+    With ``folder=True`` the path is an output *folder* (a report, the demo):
+    it may not exist yet (it is created, with its parents, once the check
+    passes) but must not be a file or lie under one.
 
     Parameters
     ----------
@@ -56,6 +61,8 @@ def check_output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLik
     for inp in inputs:
         if _same_file(out, Path(inp).expanduser()):
             raise DataError(f"{flag} {out} is also an input file; writing it would destroy the input: choose another name")
+    if folder:
+        return _check_folder(out, flag)
     if out.is_dir():
         raise DataError(f"{flag} {out} is a folder; give a file name inside it, e.g. {out / 'fit.json'}")
     # Walk up to the first part of the path that exists: a file there means "under a file".
@@ -73,16 +80,43 @@ def check_output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLik
     return out
 
 
-def write_atomic(path: str | os.PathLike, data: str | bytes, *, encoding: str = "utf-8") -> None:
+def _check_folder(out: Path, flag: str) -> Path:
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{flag} {out} is a file; give a folder for the output")
+    probe = out
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise DataError(f"{flag} {out}: {probe} is a file, not a folder; choose a path in a folder")
+    if not os.access(probe, os.W_OK | os.X_OK):
+        raise DataError(f"{flag} {out}: folder {probe} is not writable; choose another folder or fix its permissions")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _remove_stale_temporaries(path: Path) -> None:
+    # a kill -9 during an earlier write of this path can leave its temporary file behind
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            stale.unlink()
+        except OSError:
+            pass
+
+
+def write_atomic(path: str | os.PathLike, data: str | bytes, *, encoding: str = "utf-8") -> Path:
     """Write `data` to `path` through a temporary file in the same folder and ``os.replace``.
 
     The temporary file is created with mode 0o666 filtered by the umask (like
     ``open(path, "w")``); an existing file's mode is kept. On any exception,
     KeyboardInterrupt included, the temporary file is removed and `path` is
-    left as it was.
+    left as it was. A missing folder is created (a report writes
+    ``figures/`` inside its folder); temporary files left by an earlier killed
+    write of the same path are removed.
     """
     path = Path(path)
     folder = path.parent if str(path.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(path)
     payload = data.encode(encoding) if isinstance(data, str) else bytes(data)
     tmp = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
@@ -102,3 +136,4 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, *, encoding: str = 
         except OSError:
             pass
         raise
+    return path

@@ -133,43 +133,95 @@ def written_report(tmp_path_factory, chinchilla_case, curve_case):
 
 
 def test_figure_helpers_draw_on_the_axes_they_are_given(chinchilla_case):
+    from scaling import plan
     from scaling.report import figures as F
+    from scaling.report import frames
 
     fit, points = chinchilla_case
-    for draw in (lambda ax: F.plot_points_fit(ax, fit, points),
-                 lambda ax: F.plot_points_residuals(ax, fit, points),
-                 lambda ax: F.plot_isoflop(ax, fit, [1e20, 1e21]),
-                 lambda ax: F.plot_frontier(ax, fit, (1e18, 1e22), published=True)):
+    for draw in (lambda ax: F.plot_points_fit(ax, frames.points_fit(fit, points), law_name=fit.law),
+                 lambda ax: F.plot_points_residuals(ax, frames.points_residuals(fit, points)),
+                 lambda ax: F.plot_isoflop(ax, plan.isoflop_curves(fit, [1e20, 1e21])),
+                 lambda ax: F.plot_frontier(ax, frames.frontier(fit, (1e18, 1e22), published=True))):
         fig, ax = F.new_axes()
         assert draw(ax) is ax
         assert ax.has_data()
 
 
-def test_frontier_uses_log_axes(chinchilla_case):
+def test_figure_helpers_only_draw():
+    """figures.py computes nothing: it imports neither the planner nor the evaluator."""
+    import ast
+    from pathlib import Path
+
+    import scaling.report.figures as F
+
+    tree = ast.parse(Path(F.__file__).read_text())
+    imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)} | \
+        {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
+    assert not {m for m in imported if m and m.split(".")[0] == "scaling"}, imported
+
+
+def test_colours_stay_distinct_past_the_palette():
     from scaling.report import figures as F
 
+    for n in (3, 8, 9, 12, 30):
+        cols = [tuple(round(c, 3) for c in __import__("matplotlib").colors.to_rgb(x)) for x in F.colors(n)]
+        assert len(set(cols)) == n
+
+
+def test_frontier_uses_log_axes(chinchilla_case):
+    from scaling.report import figures as F
+    from scaling.report import frames
+
     fig, ax = F.new_axes()
-    F.plot_frontier(ax, chinchilla_case[0], (1e18, 1e22))
+    F.plot_frontier(ax, frames.frontier(chinchilla_case[0], (1e18, 1e22)))
     assert ax.get_xscale() == "log" and ax.get_yscale() == "log"
 
 
 def test_published_frontiers_are_drawn_when_asked(chinchilla_case):
     from scaling.report import figures as F
+    from scaling.report import frames
 
     fig, ax = F.new_axes()
-    F.plot_frontier(ax, chinchilla_case[0], (1e18, 1e22), published=True)
+    F.plot_frontier(ax, frames.frontier(chinchilla_case[0], (1e18, 1e22), published=True))
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert any("Hoffmann" in t for t in labels) and any("Epoch" in t for t in labels)
+
+
+def test_legends_sit_outside_the_data(chinchilla_case):
+    from scaling.report import figures as F
+    from scaling.report import frames
+
+    fig, ax = F.new_axes()
+    F.plot_frontier(ax, frames.frontier(chinchilla_case[0], (1e18, 1e22), published=True))
+    fig.canvas.draw()
+    leg = ax.get_legend().get_window_extent()
+    assert leg.x0 >= ax.get_window_extent().x1
+
+
+def test_overtraining_draws_every_promised_optimum_marker(chinchilla_case):
+    from scaling import plan
+    from scaling.report import figures as F
+    from scaling.report import frames
+
+    fit = chinchilla_case[0]
+    n0 = float(plan.compute_optimal(fit, [1e21]).loc[0, "N"])
+    frame = frames.overtraining(fit, [n0, n0 / 4, n0 / 16])
+    assert len(frame["optima"]) == 3
+    fig, ax = F.new_axes()
+    F.plot_overtraining(ax, frame)
+    markers = [ln for ln in ax.get_lines() if ln.get_marker() == "o"]
+    assert len(markers) == 3 and "circle" in ax.get_title()
 
 
 def test_curve_figure_marks_held_out_runs(curve_case):
     from scaling.fitting.dataset import dataset_from_curves
     from scaling.report import figures as F
+    from scaling.report import frames
 
     fit, curves = curve_case
     ds = dataset_from_curves(fit.law_object(), curves, warmup_steps=50)
     fig, ax = F.new_axes()
-    F.plot_curves_fit(ax, fit, ds)
+    F.plot_curves_fit(ax, frames.curves_fit(fit, ds))
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert "wsd (held out)" in labels and "cosine (fitted)" in labels
 
@@ -227,7 +279,7 @@ def test_every_png_decodes_and_is_not_blank(written_report):
 
 
 def test_write_atomic_replaces_and_leaves_no_temporary_files(tmp_path):
-    from scaling.report.document import write_atomic
+    from scaling.outputs import write_atomic
 
     target = tmp_path / "a.txt"
     target.write_text("old")
@@ -270,7 +322,7 @@ def test_progress_draws_when_enabled():
     buf = io.StringIO()
     with Progress(2, "boot", stream=buf, enabled=True) as bar:
         bar.update(2)
-    assert "boot [" in buf.getvalue() and "2/2" in buf.getvalue()
+    assert "boot" in buf.getvalue() and "/2" in buf.getvalue()
 
 
 # --------------------------------------------------------------------------- CLI
@@ -398,3 +450,26 @@ def test_cli_report_missing_comparison_file_is_a_one_line_error(tmp_path, chinch
     assert main(["report", str(path), "--compare", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nope.csv: no such file" in err and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- hostile names
+
+
+def test_a_dollar_sign_in_a_run_name_is_drawn_not_parsed_as_mathtext():
+    from scaling.report import figures as F
+
+    fig, ax = F.new_axes()
+    ax.plot([0, 1], [0, 1], label="run $a")
+    F.legend_outside(ax)
+    fig.canvas.draw()  # an unbalanced $ raised a mathtext ParseException here
+    assert ax.get_legend().get_texts()[0].get_text() == r"run \$a"
+
+
+def test_markdown_escapes_raw_html_from_run_names():
+    from scaling.report.document import Report, Section, Table
+    from scaling.report.markdown import render_markdown
+
+    rep = Report("t", ("<script>alert(1)</script>",),
+                 (Section("s", (Table(("run",), (("<img src=x onerror=alert(1)>",),)),)),), "")
+    md = render_markdown(rep)
+    assert "<script>" not in md and "<img" not in md and "&lt;script&gt;" in md

@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-import tempfile
 import types
 from pathlib import Path
 from typing import Any, Mapping
@@ -56,23 +55,6 @@ def _jsonable(x: Any) -> Any:
     if isinstance(x, (list, tuple)):
         return [_jsonable(v) for v in x]
     return str(x)
-
-
-def write_text_atomic(path: str | os.PathLike, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file and ``os.replace``."""
-    path = Path(path)
-    directory = path.parent if str(path.parent) else Path(".")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
 
 
 @dataclasses.dataclass(frozen=True, eq=False)
@@ -142,6 +124,15 @@ class FitResult:
         Package version that made the fit.
     seed : int or None
         Seed of the bootstrap resampling.
+    diagnostics : tuple of mapping
+        What the fit cannot vouch for (:mod:`scaling.fitting.diagnostics`):
+        each ``{"code", "severity": "warning" | "note", "message"}`` plus
+        ``"param"`` when it concerns one parameter.
+    calibration : mapping
+        Calibration of the predictive band (:mod:`scaling.fitting.calibration`):
+        ``sigma_log`` (log-scale predictive sigma to use at ``level``),
+        ``method`` and the held-out residual statistics; empty when not
+        calibrated.
     """
 
     law: str
@@ -172,6 +163,8 @@ class FitResult:
     data_info: Mapping[str, Any]
     version: str
     seed: int | None
+    diagnostics: tuple = ()
+    calibration: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -197,6 +190,8 @@ class FitResult:
         for name in ("n_starts", "n_starts_at_best", "nfev"):
             put(self, name, int(getattr(self, name)))
         put(self, "seed", None if self.seed is None else int(self.seed))
+        put(self, "diagnostics", tuple(_frozen_map(d) for d in (self.diagnostics or ())))
+        put(self, "calibration", _frozen_map(self.calibration))
 
     # ------------------------------------------------------------------ views
     def param(self, name: str) -> float:
@@ -232,7 +227,9 @@ class FitResult:
 
     def save(self, path: str | os.PathLike) -> None:
         """Write the result as JSON to ``path`` atomically."""
-        write_text_atomic(path, self.to_json() + "\n")
+        from scaling.outputs import write_atomic
+
+        write_atomic(path, self.to_json() + "\n")
 
     @classmethod
     def from_dict(cls, d: Mapping[str, Any], *, source: str = "fit result") -> "FitResult":
@@ -246,7 +243,8 @@ class FitResult:
         from scaling.fitting.schema import validate_fit_dict
 
         validate_fit_dict(d, source=source)
-        kw = {f.name: d[f.name] for f in dataclasses.fields(cls)}
+        # fields added later (diagnostics, calibration) have defaults: older files still load
+        kw = {f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d}
         p = len(kw["param_names"])
         kw["params"] = np.asarray(kw["params"], dtype=np.float64).reshape(p)
         kw["stderr"] = np.asarray(kw["stderr"], dtype=np.float64).reshape(p)
@@ -316,4 +314,4 @@ class FitResult:
         return f"FitResult(law={self.law!r}, {vals}, objective={self.objective:.6g}, n_points={self.n_points})"
 
 
-__all__ = ["FORMAT", "FitResult", "write_text_atomic"]
+__all__ = ["FORMAT", "FitResult"]

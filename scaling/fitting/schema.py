@@ -299,6 +299,18 @@ def check_fit_dict(d: Any, *, source: str = "fit result") -> list[str]:
             c.bad(key, f"must be text, got {_kind(d[key])}")
     if not isinstance(d["data_info"], dict):
         c.bad("data_info", f"must be an object, got {_kind(d['data_info'])}")
+    # optional fields (newer files): diagnostics and the band calibration
+    diags = d.get("diagnostics", [])
+    if not isinstance(diags, list) or not all(isinstance(x, dict) and isinstance(x.get("message", ""), str)
+                                              for x in diags):
+        c.bad("diagnostics", "must be a list of objects with a text 'message'")
+    cal = d.get("calibration", {})
+    if cal is None:
+        cal = {}
+    if not isinstance(cal, dict):
+        c.bad("calibration", f"must be an object, got {_kind(cal)}")
+    elif "sigma_log" in cal and cal["sigma_log"] is not None:
+        c.number("calibration", cal["sigma_log"], finite=True, nonneg=True)
     return c.problems
 
 

@@ -192,7 +192,9 @@ def load(
     Parameters
     ----------
     paths : str, Path or list of them
-        Files, folders or glob patterns (see module docstring).
+        Files, folders or glob patterns (see module docstring), or shipped
+        datasets as ``"dataset:NAME"`` / ``"dataset:NAME/RUN"``
+        (:mod:`scaling.datasets`; the column options apply to files only).
     format : str, optional
         Force a format: one of :data:`FORMATS` (``csv``, ``tsv``, ``jsonl``,
         ``wandb``, ``wandb-panel``, ``huggingface``, ``lightning``,
@@ -228,6 +230,13 @@ def load(
 
     if split is not None and split not in ("train", "val"):
         raise DataError(f"unknown split {split!r}; use 'train' or 'val'")
+    from scaling.datasets import load_sources, split_sources
+
+    sources, rest = split_sources(paths)
+    if sources:  # shipped datasets ("dataset:NAME[/RUN]"); the other inputs are read as files
+        table = load(rest, format=format, step_col=step_col, loss_col=loss_col, lr_col=lr_col, run_col=run_col,
+                     split=split) if rest else None
+        return load_sources(sources, kind="curves", split=split, with_table=table)
     fmt = normalize_format(format) if format else None
     choice = ColumnChoice(step=step_col, loss=loss_col, lr=lr_col, run=run_col, split=split)
     files = expand_paths(paths)
@@ -266,7 +275,8 @@ def load_points(
     Parameters
     ----------
     paths : str, Path or list of them
-        CSV/TSV/JSONL files, folders or glob patterns.
+        CSV/TSV/JSONL files, folders or glob patterns, or shipped datasets
+        as ``"dataset:NAME"`` / ``"dataset:NAME/RUN"`` (:mod:`scaling.datasets`).
     format : {"csv", "tsv", "jsonl"}, optional
     n_col, d_col, c_col, loss_col, run_col : str, optional
         Column names to use instead of the aliases.
@@ -285,8 +295,14 @@ def load_points(
     """
     import pandas as pd
 
+    from scaling.datasets import load_sources, split_sources
     from scaling.loaders import csv, jsonl
 
+    sources, rest = split_sources(paths)
+    if sources:  # shipped datasets ("dataset:NAME[/RUN]"); the other inputs are read as files
+        table = load_points(rest, format=format, n_col=n_col, d_col=d_col, c_col=c_col, loss_col=loss_col,
+                            run_col=run_col) if rest else None
+        return load_sources(sources, kind="points", with_table=table)
     choice = PointColumns(N=n_col, D=d_col, C=c_col, loss=loss_col, run=run_col)
     fmt = normalize_format(format) if format else None
     tables = []

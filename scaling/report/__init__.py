@@ -7,7 +7,7 @@
 Submodules: :mod:`~scaling.report.figures` (plot helpers that take and return
 ``ax``), :mod:`~scaling.report.build` (composition), :mod:`~scaling.report.html`
 and :mod:`~scaling.report.markdown` (renderers), :mod:`~scaling.report.document`
-(the report value and atomic writing). Imports are deferred so that importing
+(the report value), :mod:`~scaling.report.write` (writing it atomically). Imports are deferred so that importing
 this package does not load matplotlib.
 """
 
@@ -24,8 +24,8 @@ def build_report(*args: Any, **kwargs: Any):
 
 
 def write_report(*args: Any, **kwargs: Any):
-    """See :func:`scaling.report.document.write_report`."""
-    from scaling.report.document import write_report as _write
+    """See :func:`scaling.report.write.write_report`."""
+    from scaling.report.write import write_report as _write
 
     return _write(*args, **kwargs)
 

@@ -11,7 +11,7 @@ cosine, then the fit summary, fitted vs held-out curves, prediction errors,
 bootstrap histograms, predicted curves of the candidate schedules, their
 ranking and the WSD decay-fraction scan.
 
-All numbers come from :mod:`scaling.budget`; all drawing from
+All numbers come from :mod:`scaling.plan` and :mod:`scaling.evaluate`; all drawing from
 :mod:`scaling.report.figures`.
 """
 
@@ -23,10 +23,11 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from scaling import budget
+from scaling import plan as planning
 from scaling.errors import ScalingError
 from scaling.progress import Progress
 from scaling.report import figures as F
+from scaling.report import frames
 from scaling.report.document import FigureItem, Report, Section, Table, fmt, interval, render_figure
 
 
@@ -45,9 +46,50 @@ def load_data(paths: Sequence[str | Path]) -> tuple[Any, Any]:
     return curves, points
 
 
-def _data_from_fit(fit) -> list[str]:
-    files = (getattr(fit, "data_info", {}) or {}).get("files", []) or []
-    return [f for f in files if Path(f).exists()]
+def data_notes(fit, files: Sequence[str]) -> list[str]:
+    """Lines comparing the data files a fit records with the files given to the report.
+
+    A report reads only the files the user names (``--data``); a fit file's
+    recorded paths are never opened, so a fit from someone else cannot make a
+    report embed local files. A named file whose sha256 differs from the one
+    the fit recorded is flagged (the data changed since the fit).
+    """
+    import hashlib
+    import os
+
+    info = getattr(fit, "data_info", {}) or {}
+    recorded = {os.path.basename(str(f)): h for f, h in (info.get("file_sha256") or {}).items()}
+    notes = []
+    for f in files:
+        want = recorded.get(os.path.basename(str(f)))
+        if not want or not Path(f).is_file():
+            continue
+        h = hashlib.sha256(Path(f).read_bytes()).hexdigest()
+        if h != want:
+            notes.append(f"{f} differs from the file the fit used (sha256 changed): the figures show new data")
+    if not files and info.get("files"):
+        notes.append("no --data given: the data are not drawn (the fit records "
+                      f"{len(info['files'])} file(s); pass them with --data to draw them)")
+    return notes
+
+
+def warnings_of(fit) -> list[str]:
+    """The fit's diagnostics of severity "warning", as text."""
+    out = []
+    for d in getattr(fit, "diagnostics", None) or ():
+        if isinstance(d, Mapping):
+            if d.get("severity", "warning") == "warning":
+                out.append(str(d.get("message", d.get("code", ""))))
+        else:
+            out.append(str(d))
+    return out
+
+
+def _caveat_block(fit, extra: Sequence[str] = ()) -> str | None:
+    lines = warnings_of(fit) + list(extra)
+    if not lines:
+        return None
+    return "**Caveats:** " + "; ".join(lines) + "."
 
 
 def _label(tag: str) -> str:
@@ -101,54 +143,79 @@ def fit_metrics_line(fit) -> str:
 # --------------------------------------------------------------------------- final-loss fits
 
 
-def _default_budgets(points) -> list[float]:
-    if points is not None and len(points):
+def _default_budgets(fit, points) -> list[float]:
+    """Budgets inside what the fit saw: the largest fitted compute and 3x it."""
+    ranges = (getattr(fit, "data_info", {}) or {}).get("ranges") or {}
+    if "C" in ranges:
+        cmax = float(ranges["C"][1])
+    elif points is not None and len(points):
         cmax = float(np.nanmax(6.0 * points["N"].to_numpy(float) * points["D"].to_numpy(float)))
-        return [cmax * 10, cmax * 100, cmax * 1000]
-    return [1e20, 1e21, 1e22]
+    else:
+        return []
+    return [cmax, 3.0 * cmax]
 
 
 def final_sections(fit, *, points=None, budgets: Sequence[float] = (), published: bool = False,
                    bar: Progress | None = None, tag: str = "") -> tuple[list, Section]:
-    """(answer blocks, evidence section) for a final-loss fit of N and D."""
+    """(answer blocks, evidence section) for a final-loss fit.
+
+    The Answer states a compute-optimal allocation only when the fit supports
+    it: with warning diagnostics (a parameter at a bound, no convergence,
+    an unidentifiable term, ...) or budgets far outside the fitted compute
+    range, it says so and why instead of recommending.
+    """
     law = fit.law_object()
     answer: list = []
     blocks: list = [fit_metrics_line(fit), fit_summary_table(fit)]
-    can_allocate = law.kind == "final" and ({"N", "D"} <= set(law.inputs) or {"N", "M"} <= set(law.inputs))
-    budgets = list(budgets) or _default_budgets(points)
+    can_allocate = frames.is_nd_law(law)
+    budgets = list(budgets) or _default_budgets(fit, points)
     level = float(getattr(fit, "level", 0.9) or 0.9)
     figs: list[FigureItem] = []
+    caveat = _caveat_block(fit)
+    if caveat:
+        blocks.insert(0, caveat)
 
     def step(desc):
         if bar is not None:
-            bar.update(desc=desc)
+            bar.set_description(desc)
+            bar.update(1)
 
-    if can_allocate:
-        plan = budget.compute_optimal(fit, budgets)
+    plan = None
+    if can_allocate and budgets:
+        plan = planning.compute_optimal(fit, budgets)
         rows = []
         for r in plan.itertuples(index=False):
             rows.append((fmt(r.flops, ".3g"), interval(r.N, r.N_lo, r.N_hi), interval(r.D, r.D_lo, r.D_hi),
                          interval(r.tokens_per_param, r.tokens_per_param_lo, r.tokens_per_param_hi),
                          interval(r.loss, r.loss_lo, r.loss_hi, ".4g")))
+        reasons = warnings_of(fit) + planning.range_warnings(fit, flops=plan["flops"].to_numpy(),
+                                                             N=plan["N"].to_numpy(), D=plan["D"].to_numpy())
         best = plan.iloc[0]
-        answer.append(
-            f"**Compute-optimal plan from `{fit.law}`{_label(tag)}.** With **{fmt(best['flops'], '.3g')} FLOPs**, train a "
-            f"**{fmt(best['N'], '.3g')}-parameter** model on **{fmt(best['D'], '.3g')} tokens** "
-            f"({fmt(best['tokens_per_param'], '.3g')} tokens per parameter); predicted final loss "
-            f"**{interval(best['loss'], best['loss_lo'], best['loss_hi'], '.4g')}** nats/token "
-            f"(brackets: {level:.0%} bootstrap interval)."
-        )
+        if reasons:
+            answer.append(
+                f"**No compute-optimal recommendation from `{fit.law}`{_label(tag)}.** The fit does not support "
+                "one: " + "; ".join(reasons) + ". The table below is what the fitted law implies, shown as "
+                "evidence only."
+            )
+        else:
+            answer.append(
+                f"**Compute-optimal plan from `{fit.law}`{_label(tag)}.** With **{fmt(best['flops'], '.3g')} FLOPs**, "
+                f"train a **{fmt(best['N'], '.3g')}-parameter** model on **{fmt(best['D'], '.3g')} tokens** "
+                f"({fmt(best['tokens_per_param'], '.3g')} tokens per parameter); predicted final loss "
+                f"**{interval(best['loss'], best['loss_lo'], best['loss_hi'], '.4g')}** nats/token "
+                f"(brackets: {level:.0%} bootstrap interval)."
+            )
         answer.append(Table(("FLOPs", "N (params)", "D (tokens)", "D/N", "loss"), tuple(rows),
                             caption=f"Compute-optimal allocation with C = 6ND ({level:.0%} intervals)"))
-    else:
+    elif not can_allocate:
         answer.append(f"`{fit.law}` reads only {', '.join(law.inputs)}: no N/D allocation; see the fitted law below.")
     if points is not None:
         fig, ax = F.new_axes(size=(7.0, 4.4))
-        F.plot_points_fit(ax, fit, points)
+        F.plot_points_fit(ax, frames.points_fit(fit, points), law_name=fit.law, level=level)
         figs.append(render_figure(fig, f"{tag}data-and-fit", "Final-loss data and the fitted law"))
         step("data and fit")
         fig, ax = F.new_axes(size=(7.0, 3.2))
-        F.plot_points_residuals(ax, fit, points)
+        F.plot_points_residuals(ax, frames.points_residuals(fit, points))
         figs.append(render_figure(fig, f"{tag}residuals", "Relative residuals of the fit"))
         step("residuals")
     if getattr(fit, "samples", None) is not None:
@@ -161,27 +228,32 @@ def final_sections(fit, *, points=None, budgets: Sequence[float] = (), published
         figs.append(render_figure(fig, f"{tag}parameter-intervals",
                                   f"Bootstrap distributions; line = point estimate, shaded = {level:.0%} interval"))
         step("parameter intervals")
-    if can_allocate:
+    if plan is not None:
         fig, ax = F.new_axes(size=(7.0, 4.4))
-        F.plot_isoflop(ax, fit, budgets[:5])
+        F.plot_isoflop(ax, planning.isoflop_curves(fit, budgets[:5]))
         figs.append(render_figure(fig, f"{tag}isoflop", "Predicted loss along iso-FLOP lines; star = optimum"))
         step("iso-FLOP curves")
-        lo = min(min(budgets) / 1e3, 1e18)
+        ranges = (getattr(fit, "data_info", {}) or {}).get("ranges") or {}
+        fitted_c = tuple(ranges["C"]) if "C" in ranges else None
+        lo = min(min(budgets) / 1e3, fitted_c[0] if fitted_c else np.inf)
         hi = max(max(budgets) * 10, lo * 1e4)
-        fig, axes = F.new_axes(1, 2, size=(11.0, 4.2))
-        F.plot_frontier(axes[0], fit, (lo, hi), quantity="N", published=published, budgets=budgets)
-        F.plot_frontier(axes[1], fit, (lo, hi), quantity="D", published=published, budgets=budgets)
-        cap = "Compute-optimal frontier N_opt(C), D_opt(C) with bootstrap bands"
+        fr = frames.frontier(fit, (lo, hi), budgets=budgets, published=published)
+        fig, axes = F.new_axes(1, 2, size=(12.0, 4.2))
+        F.plot_frontier(axes[0], fr, quantity="N", law_name=fit.law, level=level, fitted_range=fitted_c)
+        F.plot_frontier(axes[1], fr, quantity="D", law_name=fit.law, level=level, fitted_range=fitted_c)
+        cap = "Compute-optimal frontier N_opt(C), D_opt(C) with bootstrap bands; grey = fitted compute range"
         if published:
             cap += "; dashed: Hoffmann et al. 2022 and Besiroglu et al. 2024 (Epoch)"
         figs.append(render_figure(fig, f"{tag}frontier", cap))
         step("frontier")
         n0 = float(plan.loc[0, "N"])
         if np.isfinite(n0):
-            fig, ax = F.new_axes(size=(7.0, 4.4))
-            F.plot_overtraining(ax, fit, [n0, n0 / 4, n0 / 16])
+            ot = frames.overtraining(fit, [n0, n0 / 4, n0 / 16])
+            fig, ax = F.new_axes(size=(7.5, 4.4))
+            F.plot_overtraining(ax, ot)
+            what = "; circle = compute-optimal D for that N" if len(ot["optima"]) else ""
             figs.append(render_figure(fig, f"{tag}overtraining",
-                                      "Loss vs tokens for the first budget's optimal N and smaller models"))
+                                      "Loss vs tokens for the first budget's optimal N and smaller models" + what))
     return answer, Section(f"Evidence: {fit.law} fit{_label(tag)}", tuple(blocks + figs))
 
 
@@ -211,31 +283,36 @@ def curve_sections(fit, *, curves=None, plan: Mapping[str, Any] | None = None, b
 
     def step(desc):
         if bar is not None:
-            bar.update(desc=desc)
+            bar.set_description(desc)
+            bar.update(1)
 
+    caveat = _caveat_block(fit)
+    if caveat:
+        blocks.insert(0, caveat)
     dataset = None
     if curves is not None:
         dataset = dataset_from_curves(law, curves, split=info.get("split"), warmup_steps=int(info.get("warmup_steps") or 0))
         fitted = info.get("runs") or []
         held = [g.name for g in dataset if g.name not in fitted]
-        fig, ax = F.new_axes(size=(8.0, 4.6))
-        F.plot_curves_fit(ax, fit, dataset)
+        cf = frames.curves_fit(fit, dataset)
+        fig, ax = F.new_axes(size=(9.5, 4.6))
+        F.plot_curves_fit(ax, cf, law_name=fit.law)
         figs.append(render_figure(fig, f"{tag}curves-fit",
-                                  f"Fitted on {', '.join(fitted) or '?'}; held out: {', '.join(held) or 'none'}"))
+                                  f"Fitted on {', '.join(fitted) or '?'}; held out: {', '.join(held) or 'none'}; "
+                                  f"bands: predictive {level:.0%}; hollow dots: points outside the fit's "
+                                  "point-selection rule (warmup, early transient), not scored"))
         step("curves")
-        fig, ax = F.new_axes(size=(8.0, 3.4))
-        F.plot_curve_residuals(ax, fit, dataset)
-        figs.append(render_figure(fig, f"{tag}curve-errors", "Relative prediction error along each run"))
+        fig, ax = F.new_axes(size=(9.5, 3.4))
+        F.plot_curve_residuals(ax, cf)
+        figs.append(render_figure(fig, f"{tag}curve-errors", "Relative prediction error along each run (scored points)"))
         step("errors")
-        rows = []
-        for g in dataset:
-            pred = budget.law_band(fit, dict(g.inputs))["loss"]
-            rel = np.abs(pred - g.loss) / g.loss
-            rows.append((g.name, "fitted" if g.name in fitted else "held out", str(len(g.loss)),
-                         f"{100 * rel.mean():.3f} %", f"{100 * rel.max():.3f} %",
-                         fmt(float(g.loss[-1]), ".4f"), fmt(float(pred[-1]), ".4f")))
-        blocks.append(Table(("run", "role", "points", "PredE (mean |err|/y)", "WorstE (max)", "final observed",
-                             "final predicted"), tuple(rows), caption="Prediction error per run"))
+        err = frames.curve_errors(cf)
+        rows = tuple((r.run, r.role, f"{r.scored}/{r.points}", f"{100 * r.PredE:.3f} %", f"{100 * r.WorstE:.3f} %",
+                      f"{100 * r.band:.0f} %", fmt(r.final_observed, ".4f"), fmt(r.final_predicted, ".4f"))
+                     for r in err.itertuples(index=False))
+        blocks.append(Table(("run", "role", "scored points", "PredE (mean |err|/y)", "WorstE (max)",
+                             f"in {level:.0%} band", "final observed", "final predicted"), rows,
+                            caption="Prediction error per run, on the points the fit's selection rule keeps"))
     if getattr(fit, "samples", None) is not None:
         names = [n for n in fit.param_names if n in (fit.derived_samples or {})] or None
         n = len(names or fit.param_names)
@@ -250,40 +327,31 @@ def curve_sections(fit, *, curves=None, plan: Mapping[str, Any] | None = None, b
     if plan.get("steps") and plan.get("peak"):
         steps, peak, warm = int(plan["steps"]), float(plan["peak"]), int(plan.get("warmup") or 0)
         final = plan.get("final")
-        cands = budget.candidate_schedules(steps, peak, final=final, warmup=warm)
-        ranking = budget.compare_schedules(fit, cands, steps=steps)
+        cands = planning.candidate_schedules(steps, peak, final=final, warmup=warm)
+        ranking = planning.compare_schedules(fit, cands, steps=steps)
         step("schedule ranking")
-        scan = budget.best_wsd_decay(fit, steps=steps, peak=peak, final=final, warmup=warm)
+        scan = planning.best_wsd_decay(fit, steps=steps, peak=peak, final=final, warmup=warm)
         step("WSD scan")
         top = ranking.iloc[0]
-        cos = ranking.set_index("schedule").loc["cosine"]
         best_decay = scan.loc[scan["rank"] == 1].iloc[0]
+        verdict = planning.recommendation(ranking, fit=fit, steps=steps)
         answer.append(
             f"**Schedule plan from `{fit.law}`{_label(tag)}** for **{steps} steps** at peak LR {peak:g} "
-            f"(warmup {warm}): use **{top['schedule']}** (`{top['spec']}`); predicted final loss "
-            f"**{interval(top['final_loss'], top['final_loss_lo'], top['final_loss_hi'], '.4f')}** nats/token"
-            + (f" vs cosine {interval(cos['final_loss'], cos['final_loss_lo'], cos['final_loss_hi'], '.4f')}; gain "
-               f"over cosine {interval(cos['delta'], cos['delta_lo'], cos['delta_hi'], '.3g')} nats (paired "
-               f"{level:.0%} interval)." if top["schedule"] != "cosine" else " (cosine is the best candidate).")
-            + f" Best WSD decay fraction ({scan['spec'].iloc[0].rsplit('shape=', 1)[1].split(',')[0]} decay): "
-            f"**{best_decay['decay']:.2g}**."
+            f"(warmup {warm}): {verdict} Predicted final loss of the top candidate "
+            f"{interval(top['final_loss'], top['final_loss_lo'], top['final_loss_hi'], '.4f')} nats/token; "
+            f"best WSD decay fraction ({scan['spec'].iloc[0].rsplit('shape=', 1)[1].split(',')[0]} decay) "
+            f"{best_decay['decay']:.2g}."
         )
-        ties = ranking.iloc[1:][ranking.iloc[1:]["delta_lo"] <= 0]["schedule"].tolist()
-        if ties:
-            answer.append(
-                f"Caution: the paired {level:.0%} interval of {', '.join(ties[:4])}{' ...' if len(ties) > 4 else ''} "
-                f"includes no difference from {top['schedule']}; the data do not separate these schedules."
-            )
         show = ranking.head(8)
         answer.append(Table(("rank", "schedule", "final loss", "above best", "P(best)"), tuple(
             (str(r.rank), r.schedule, interval(r.final_loss, r.final_loss_lo, r.final_loss_hi, ".4f"),
              interval(r.delta, r.delta_lo, r.delta_hi, ".3g"), fmt(r.p_best, ".2f"))
             for r in show.itertuples(index=False)), caption="Top candidate schedules by predicted final loss"))
         names = list(dict.fromkeys([top["schedule"], "cosine", "multistep 80/10/10", "constant"]))
-        sc = budget.schedule_curves(fit, {k: cands[k] for k in names}, steps=steps)
+        sc = planning.schedule_curves(fit, {k: cands[k] for k in names}, steps=steps)
         fig, axes = F.new_axes(1, 2, size=(11.5, 4.2), gridspec_kw={"width_ratios": [2, 1]})
         F.plot_schedules(axes[0], sc, lr_ax=axes[1], highlight=top["schedule"])
-        figs.append(render_figure(fig, f"{tag}schedules", "Predicted loss for candidate schedules (bands: bootstrap)"))
+        figs.append(render_figure(fig, f"{tag}schedules", f"Predicted loss for candidate schedules (bands: predictive {level:.0%})"))
         fig, axes = F.new_axes(1, 2, size=(11.5, 4.0))
         F.plot_schedule_ranking(axes[0], ranking)
         F.plot_wsd_scan(axes[1], scan)
@@ -332,18 +400,20 @@ def comparison_section(table) -> tuple[list, Section]:
 
 def build_report(fits: Sequence[Any], *, curves=None, points=None, budgets: Sequence[float] = (),
                  schedule_plan: Mapping[str, Any] | None = None, published: bool = False,
-                 title: str = "Scaling plan", progress: bool | None = None, comparison=None) -> Report:
+                 title: str = "Scaling plan", progress: bool | None = None, comparison=None,
+                 data_files: Sequence[str] = ()) -> Report:
     """Compose a :class:`~scaling.report.document.Report` from one or more fit results.
 
     Parameters
     ----------
     fits : sequence of FitResult
     curves, points : pandas.DataFrame, optional
-        Canonical curve / points tables to draw against the fits (default:
-        the fit's own data files when they still exist).
+        Canonical curve / points tables to draw against the fits. Only these
+        are drawn: the files a fit records are never opened (a fit file from
+        someone else must not make a report embed local files).
     budgets : sequence of float
-        FLOP budgets for final-loss fits (default: 10x, 100x, 1000x the
-        largest compute in the data).
+        FLOP budgets for final-loss fits (default: the largest fitted compute
+        and 3x it, inside what the data can check).
     schedule_plan : mapping, optional
         ``steps``, ``peak``, ``final``, ``warmup`` for loss-curve fits
         (default: read off the longest run in the data).
@@ -354,6 +424,9 @@ def build_report(fits: Sequence[Any], *, curves=None, points=None, budgets: Sequ
     comparison : pandas.DataFrame, optional
         A law-comparison table (:func:`scaling.compare.compare`, or the CSV
         of ``scaling compare --out``) drawn as its own section.
+    data_files : sequence of str
+        The files ``curves``/``points`` were read from, to check them against
+        the sha256 each fit recorded.
     """
     if not fits:
         raise ScalingError("no fit results to report on; pass FIT.json files")
@@ -365,12 +438,8 @@ def build_report(fits: Sequence[Any], *, curves=None, points=None, budgets: Sequ
             tag = f"fit{k + 1}-" if len(fits) > 1 else ""  # figure-name prefix
             law = fit.law_object()
             c, p = curves, points
-            if (law.kind == "curve" and c is None) or (law.kind == "final" and p is None):
-                files = _data_from_fit(fit)
-                if files:
-                    c2, p2 = load_data(files)
-                    c = c if c is not None else c2
-                    p = p if p is not None else p2
+            for note in data_notes(fit, data_files):
+                answer.append(f"Note{_label(tag)}: {note}.")
             if law.kind == "final":
                 a, s = final_sections(fit, points=p, budgets=budgets, published=published, bar=bar, tag=tag)
             else:

@@ -2,7 +2,7 @@
 
 :func:`scaling.report.build.build_report` composes a :class:`Report` from fit
 results; :mod:`scaling.report.html` and :mod:`scaling.report.markdown` render
-it; :func:`write_report` writes both plus every figure as PNG and SVG,
+it; :func:`scaling.report.write.write_report` writes both plus every figure as PNG and SVG,
 atomically (temporary file + ``os.replace``), so a reader never sees half a
 report.
 """
@@ -11,10 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import io
-import os
 import re
-import tempfile
-from pathlib import Path
 from typing import Any, Sequence, Union
 
 
@@ -120,57 +117,6 @@ def slug(text: str) -> str:
     """A safe file stem: lower case letters, digits and dashes."""
     s = re.sub(r"[^a-z0-9]+", "-", str(text).lower()).strip("-")
     return s or "figure"
-
-
-def write_atomic(path: Path | str, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` via a temporary file in the same folder and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(raw)
-        # mkstemp makes the file 0600; give it the permissions a plain open() would
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        with _suppress():
-            os.unlink(tmp)
-        raise
-    return path
-
-
-class _suppress:
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return True
-
-
-def write_report(report: Report, out_dir: Path | str, *, stem: str = "report") -> dict[str, Any]:
-    """Write ``<out_dir>/<stem>.html`` (self-contained), ``<stem>.md`` and ``figures/*.png|svg``.
-
-    Returns
-    -------
-    dict
-        ``html``, ``markdown`` (paths) and ``figures`` (list of paths).
-    """
-    from scaling.report.html import render_html
-    from scaling.report.markdown import render_markdown
-
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    fig_paths = []
-    for item in report.figures():
-        fig_paths.append(write_atomic(out / "figures" / f"{item.name}.png", item.png))
-        fig_paths.append(write_atomic(out / "figures" / f"{item.name}.svg", item.svg))
-    md = write_atomic(out / f"{stem}.md", render_markdown(report, figure_dir="figures"))
-    html = write_atomic(out / f"{stem}.html", render_html(report))
-    return {"html": html, "markdown": md, "figures": fig_paths}
 
 
 def text_table(table: Table) -> str:

@@ -2,8 +2,11 @@
 
 Each ``plot_*`` helper draws on an axes the caller owns (``ax``) and returns
 it, so figures compose (a notebook cell, a report panel, a README image all
-use the same helpers). Nothing here fits or saves: the numbers come from
-:mod:`scaling.budget` and the fit result; :mod:`scaling.report` writes files.
+use the same helpers). Helpers only draw: the tables they draw are computed
+by :mod:`scaling.report.frames` (from :mod:`scaling.plan` and
+:mod:`scaling.evaluate`); :mod:`scaling.report.write` writes files.
+Legends sit outside the data, and :func:`colors` gives distinct colours for
+any number of runs.
 
 Axes follow the field's habits: model size, data and compute on log axes;
 loss on a log axis for final-loss plots (power laws look straight there) and
@@ -14,7 +17,8 @@ Examples
 --------
 >>> from scaling.report import figures as F                   # doctest: +SKIP
 >>> fig, ax = F.new_axes()                                      # doctest: +SKIP
->>> F.plot_frontier(ax, fit, (1e18, 1e24), published=True)     # doctest: +SKIP
+>>> from scaling.report import frames                          # doctest: +SKIP
+>>> F.plot_frontier(ax, frames.frontier(fit, (1e18, 1e24)))     # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ import matplotlib
 import numpy as np
 from cycler import cycler
 
-from scaling import budget
 
 #: A colour-blind-friendly cycle (Okabe & Ito 2008), used everywhere.
 PALETTE = ("#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#F0E442", "#000000")
@@ -94,75 +97,73 @@ def _band(ax, x, lo, hi, color, label=None):
     ax.fill_between(x, lo, hi, color=color, alpha=BAND_ALPHA, linewidth=0, label=label)
 
 
-def _level_text(fit) -> str:
-    level = float(getattr(fit, "level", 0.9) or 0.9)
-    return f"{level:.0%} band"
+def _level_text(level: float) -> str:
+    return f"{float(level):.0%} band"
+
+
+def colors(n: int) -> list:
+    """``n`` distinct colours: :data:`PALETTE` up to 8, then evenly spaced hues of a cyclic map.
+
+    Past 8 runs the Okabe-Ito palette would repeat, so two runs would share a
+    colour; instead hues of ``turbo`` are spread by the golden ratio, which
+    keeps neighbours in the legend apart.
+    """
+    if n <= len(PALETTE):
+        return list(PALETTE[:n])
+    cmap = matplotlib.colormaps["turbo"]
+    return [cmap(0.05 + 0.9 * ((k * 0.6180339887) % 1.0)) for k in range(n)]
+
+
+def label(text) -> str:
+    """Text from user data (run names, schedule names) made safe for matplotlib: a ``$`` would
+    start mathtext and an unbalanced one raises; escaped, it is drawn as a dollar sign."""
+    return str(text).replace("$", r"\$")
+
+
+def legend_outside(ax, **kwargs):
+    """A legend to the right of the axes, never over the data."""
+    handles, labels = ax.get_legend_handles_labels()
+    if handles:
+        ax.legend(handles, [label(t) for t in labels], loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  borderaxespad=0.0, **kwargs)
+    return ax
 
 
 # --------------------------------------------------------------------------- final-loss fits
 
 
-def _points_inputs(law, points) -> dict[str, np.ndarray]:
-    cols = {}
-    for name in law.inputs:
-        if name == "M":
-            cols["M"] = points["D"].to_numpy(float) / points["N"].to_numpy(float)
-        elif name == "C" and "C" not in points.columns:
-            cols["C"] = 6.0 * points["N"].to_numpy(float) * points["D"].to_numpy(float)
-        else:
-            cols[name] = points[name].to_numpy(float)
-    return cols
+def plot_points_fit(ax, frame, *, law_name: str, level: float = 0.9):
+    """Final-loss data and the fitted law (from :func:`scaling.report.frames.points_fit`).
 
-
-def plot_points_fit(ax, fit, points):
-    """Final-loss data and the fitted law: loss against compute, one colour per model size.
-
-    For a law of ``N`` and ``D`` (``chinchilla``) each model size gets its
-    observed points and the law's line over its range of D, plotted against
-    C = 6ND. For a law of one input (``power-law``) the points and the law
-    (with its band) are plotted against that input.
-
-    Parameters
-    ----------
-    ax : matplotlib Axes
-    fit : FitResult
-    points : pandas.DataFrame
-        Canonical points table (``N``, ``D``, ``C``, ``loss``).
+    ``kind == "nd"``: points and one line per model size against C = 6ND,
+    coloured by N; ``kind == "one"``: points and the law with its band
+    against the law's single input.
     """
     from matplotlib.colors import LogNorm
 
-    law = fit.law_object()
-    ins = list(law.inputs)
-    if set(ins) >= {"N", "D"} or set(ins) >= {"N", "M"}:
-        sizes = np.sort(points["N"].unique())
+    pts, lines = frame["points"], frame["lines"]
+    if frame["kind"] == "nd":
+        sizes = np.sort(pts["N"].unique())
         cmap = matplotlib.colormaps["viridis"]
         norm = LogNorm(sizes.min(), sizes.max() if sizes.max() > sizes.min() else sizes.min() * 10)
-        C = 6.0 * points["N"].to_numpy(float) * points["D"].to_numpy(float)
-        ax.scatter(C, points["loss"], c=cmap(norm(points["N"].to_numpy(float))), s=18, zorder=3,
+        ax.scatter(pts["x"], pts["loss"], c=cmap(norm(pts["N"].to_numpy(float))), s=18, zorder=3,
                    edgecolors="white", linewidths=0.4)
-        for n in sizes:
-            d = points.loc[points["N"] == n, "D"].to_numpy(float)
-            D = np.geomspace(d.min() / 1.5, d.max() * 1.5, 60)
-            N = np.full_like(D, n)
-            pred = budget.law_band(fit, _points_inputs(law, _frame(N=N, D=D)))
-            ax.plot(6 * N * D, pred["loss"], color=cmap(norm(n)), lw=1.2)
+        for n, g in lines.groupby("N", sort=True):
+            ax.plot(g["x"], g["loss"], color=cmap(norm(n)), lw=1.2)
         sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=cmap)
         ax.figure.colorbar(sm, ax=ax, label="model size N (parameters)", pad=0.01)
         ax.set_xlabel("training compute C = 6ND (FLOPs)")
     else:
-        x_name = ins[0]
-        x = points[x_name].to_numpy(float) if x_name in points.columns else _points_inputs(law, points)[x_name]
-        ax.scatter(x, points["loss"], s=18, color=PALETTE[0], zorder=3, label="data")
-        grid = np.geomspace(x.min() / 1.5, x.max() * 1.5, 100)
-        pred = budget.law_band(fit, {x_name: grid})
-        ax.plot(grid, pred["loss"], color=PALETTE[1], label=f"fit: {fit.law}")
-        _band(ax, grid, pred["loss_lo"], pred["loss_hi"], PALETTE[1], _level_text(fit))
+        ax.scatter(pts["x"], pts["loss"], s=18, color=PALETTE[0], zorder=3, label="data")
+        ax.plot(lines["x"], lines["loss"], color=PALETTE[1], label=f"fit: {law_name}")
+        _band(ax, lines["x"], lines["loss_lo"], lines["loss_hi"], PALETTE[1], _level_text(level))
+        x_name = frame["x_name"]
         ax.set_xlabel({"N": "model size N (parameters)", "D": "tokens D", "C": "compute C (FLOPs)"}.get(x_name, x_name))
-        ax.legend()
+        legend_outside(ax)
     ax.set_xscale("log")
     _log_loss_axis(ax)
     ax.set_ylabel("final loss (nats/token)")
-    ax.set_title(f"Data and fitted {fit.law} law")
+    ax.set_title(f"Data and fitted {law_name} law")
     return ax
 
 
@@ -176,31 +177,20 @@ def _log_loss_axis(ax):
     ax.yaxis.set_minor_formatter(plain)
 
 
-def _frame(**cols):
-    import pandas as pd
-
-    return pd.DataFrame(cols)
-
-
-def plot_points_residuals(ax, fit, points):
-    """Relative residuals (data - fit) / fit of a final-loss fit, against compute, in percent."""
-    law = fit.law_object()
-    pred = budget.law_band(fit, _points_inputs(law, points))["loss"]
-    y = points["loss"].to_numpy(float)
-    C = 6.0 * points["N"].to_numpy(float) * points["D"].to_numpy(float) if "N" in points and "D" in points else points["C"].to_numpy(float)
-    r = 100.0 * (y - pred) / pred
+def plot_points_residuals(ax, frame):
+    """Relative residuals (from :func:`scaling.report.frames.points_residuals`) against compute, in percent."""
+    r = frame["residual_pct"].to_numpy(float)
     ax.axhline(0.0, color="0.3", lw=0.8)
-    ax.scatter(C, r, s=14, color=PALETTE[0], zorder=3)
+    ax.scatter(frame["C"], r, s=14, color=PALETTE[0], zorder=3)
     ax.set_xscale("log")
     ax.set_xlabel("training compute C (FLOPs)")
     ax.set_ylabel("residual (data - fit) / fit  [%]")
-    rmse = float(np.sqrt(np.mean(r**2)))
-    ax.set_title(f"Residuals (RMS {rmse:.2f} %)")
+    ax.set_title(f"Residuals (RMS {float(np.sqrt(np.mean(r**2))):.2f} %)")
     return ax
 
 
 def plot_param_intervals(axes, fit, *, names: Sequence[str] | None = None):
-    """Bootstrap histograms of the natural-unit parameters, point estimate and interval marked.
+    """Bootstrap histograms of the natural-unit parameters stored in the fit, estimate and interval marked.
 
     Parameters
     ----------
@@ -219,8 +209,7 @@ def plot_param_intervals(axes, fit, *, names: Sequence[str] | None = None):
         dsamp = {n: np.asarray(fit.samples)[:, i] for i, n in enumerate(fit.param_names)}
         derived = {n: float(v) for n, v in zip(fit.param_names, fit.params)}
     names = list(names) if names is not None else [n for n in dsamp if np.ndim(dsamp[n]) == 1][: len(axes)]
-    level = float(getattr(fit, "level", 0.9) or 0.9)
-    q = (1 - level) / 2
+    recorded = {**dict(getattr(fit, "intervals", {}) or {}), **dict(getattr(fit, "derived_intervals", {}) or {})}
     for ax, name in zip(axes, names):
         s = np.asarray(dsamp[name], float)
         s = s[np.isfinite(s)]
@@ -230,8 +219,9 @@ def plot_param_intervals(axes, fit, *, names: Sequence[str] | None = None):
         log = bool(np.all(s > 0) and s.max() / max(s.min(), 1e-300) > 30)
         bins = np.geomspace(s.min(), s.max(), 30) if log else 30
         ax.hist(s, bins=bins, color=PALETTE[0], alpha=0.75)
-        lo, hi = np.quantile(s, [q, 1 - q])
-        ax.axvspan(lo, hi, color=PALETTE[1], alpha=0.12)
+        lo, hi = recorded.get(name, (np.nan, np.nan))  # the fit's own interval, not recomputed here
+        if np.isfinite(lo) and np.isfinite(hi):
+            ax.axvspan(lo, hi, color=PALETTE[1], alpha=0.12)
         if name in derived:
             ax.axvline(float(derived[name]), color=PALETTE[1], lw=1.5)
         if log:
@@ -243,11 +233,11 @@ def plot_param_intervals(axes, fit, *, names: Sequence[str] | None = None):
     return axes
 
 
-def plot_isoflop(ax, fit, flops: Sequence[float], *, decades: float = 1.0):
-    """Predicted loss along iso-FLOP lines against N, compute-optimal point starred."""
-    curves = budget.isoflop_curves(fit, flops, decades=decades)
-    for k, (C, g) in enumerate(curves.groupby("flops", sort=True)):
-        color = PALETTE[k % len(PALETTE)]
+def plot_isoflop(ax, curves):
+    """Predicted loss along iso-FLOP lines against N, compute-optimal point starred
+    (``curves`` from :func:`scaling.plan.isoflop_curves`)."""
+    groups = list(curves.groupby("flops", sort=True))
+    for color, (C, g) in zip(colors(len(groups)), groups):
         line = g.loc[~g["is_optimum"]].sort_values("N")
         ax.plot(line["N"], line["loss"], color=color, label=f"C = {_sci(C)} FLOPs")
         _band(ax, line["N"], line["loss_lo"], line["loss_hi"], color)
@@ -257,140 +247,120 @@ def plot_isoflop(ax, fit, flops: Sequence[float], *, decades: float = 1.0):
     ax.set_xlabel("model size N (parameters)")
     ax.set_ylabel("predicted final loss (nats/token)")
     ax.set_title("IsoFLOP curves (star = compute-optimal)")
-    ax.legend()
+    legend_outside(ax)
     return ax
 
 
-def plot_frontier(ax, fit, flops_span: tuple[float, float] = (1e18, 1e25), *, quantity: str = "N",
-                  published: bool = False, budgets: Sequence[float] = (), n: int = 40):
-    """Compute-optimal frontier N_opt(C) (or D_opt(C)) with its band, optionally with published laws.
+def plot_frontier(ax, frame, *, quantity: str = "N", law_name: str = "", level: float = 0.9,
+                  fitted_range: tuple[float, float] | None = None):
+    """Compute-optimal frontier N_opt(C) (or D_opt(C)) with its band (from :func:`scaling.report.frames.frontier`).
 
     Parameters
     ----------
     quantity : {"N", "D", "tokens_per_param"}
-    published : bool
-        Also draw Hoffmann et al. 2022 and Besiroglu et al. 2024 (Epoch),
-        from :data:`scaling.budget.PUBLISHED_CHINCHILLA`.
-    budgets : sequence of float
-        Budgets to mark with their value.
+    fitted_range : (float, float), optional
+        The compute range of the fitted data, shaded so extrapolation is visible.
     """
-    C = np.geomspace(flops_span[0], flops_span[1], n)
-    plan = budget.compute_optimal(fit, C)
-    ax.plot(C, plan[quantity], color=PALETTE[0], label=f"this fit ({fit.law})")
-    _band(ax, C, plan[f"{quantity}_lo"], plan[f"{quantity}_hi"], PALETTE[0], _level_text(fit))
-    if published:
-        for k, (name, p) in enumerate(budget.PUBLISHED_CHINCHILLA.items()):
-            out = budget.chinchilla_allocation(**p, flops=C)
-            ax.plot(C, out[quantity], color=PALETTE[k + 1], ls="--", lw=1.2, label=name)
-    for b in budgets:
-        row = budget.compute_optimal(fit, [b]).iloc[0]
-        ax.plot([b], [row[quantity]], "o", color=PALETTE[0], mec="black", mew=0.6, zorder=4)
-        ax.annotate(_sci(row[quantity]), (b, row[quantity]), textcoords="offset points", xytext=(6, -10), fontsize=8)
+    fr = frame["frontier"]
+    if fitted_range is not None:
+        ax.axvspan(*fitted_range, color="0.85", alpha=0.5, lw=0, label="fitted compute range")
+    ax.plot(fr["flops"], fr[quantity], color=PALETTE[0], label=f"this fit ({law_name})")
+    _band(ax, fr["flops"], fr[f"{quantity}_lo"], fr[f"{quantity}_hi"], PALETTE[0], _level_text(level))
+    for k, (name, df) in enumerate(frame["published"].items()):
+        ax.plot(df["flops"], df[quantity], color=PALETTE[k + 1], ls="--", lw=1.2, label=name)
+    marks = frame.get("marks")
+    if marks is not None:
+        for r in marks.itertuples(index=False):
+            v = getattr(r, quantity)
+            ax.plot([r.flops], [v], "o", color=PALETTE[0], mec="black", mew=0.6, zorder=4)
+            ax.annotate(_sci(v), (r.flops, v), textcoords="offset points", xytext=(6, -10), fontsize=8)
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xlabel("training compute C (FLOPs)")
-    label = {"N": "compute-optimal N (parameters)", "D": "compute-optimal D (tokens)",
-             "tokens_per_param": "tokens per parameter D/N"}[quantity]
-    ax.set_ylabel(label)
+    ax.set_ylabel({"N": "compute-optimal N (parameters)", "D": "compute-optimal D (tokens)",
+                   "tokens_per_param": "tokens per parameter D/N"}[quantity])
     ax.set_title({"N": "Compute-optimal model size", "D": "Compute-optimal data",
                   "tokens_per_param": "Tokens per parameter at the optimum"}[quantity])
-    ax.legend()
+    legend_outside(ax)
     return ax
 
 
-def plot_overtraining(ax, fit, sizes: Sequence[float], *, tokens_per_param: tuple[float, float] = (1.0, 1e4),
-                      n: int = 60):
-    """Predicted loss against tokens for fixed model sizes (over-training), bands from the bootstrap.
-
-    Each line is one N trained on more and more tokens; the circle marks the
-    compute-optimal point on that line (the D for which N is optimal). Left
-    of it the model is under-trained for its size, right of it over-trained
-    (cheaper to serve; Gadre et al. 2024, arXiv:2403.08540).
-    """
-    for k, N in enumerate(sizes):
-        color = PALETTE[k % len(PALETTE)]
-        D = np.geomspace(N * tokens_per_param[0], N * tokens_per_param[1], n)
-        df = budget.loss_at(fit, N, D)
+def plot_overtraining(ax, frame):
+    """Predicted loss against tokens for fixed model sizes; circle = each size's compute-optimal point
+    (from :func:`scaling.report.frames.overtraining`)."""
+    groups = list(frame["lines"].groupby("size", sort=False))
+    for color, (N, df) in zip(colors(len(groups)), groups):
         ax.plot(df["D"], df["loss"], color=color, label=f"N = {_sci(N)}")
         _band(ax, df["D"], df["loss_lo"], df["loss_hi"], color)
-        d_opt = float(budget.optimal_tokens(fit, [N]).loc[0, "D"])
-        if D[0] <= d_opt <= D[-1]:
-            l_opt = budget.loss_at(fit, N, d_opt).loc[0, "loss"]
-            ax.plot([d_opt], [l_opt], "o", color=color, mec="black", mew=0.6, zorder=4)
+        opt = frame["optima"].loc[frame["optima"]["size"] == N]
+        if len(opt):
+            ax.plot(opt["D"], opt["loss"], "o", ms=7, color=color, mec="black", mew=0.8, zorder=4)
     ax.set_xscale("log")
     ax.set_xlabel("training tokens D")
     ax.set_ylabel("predicted final loss (nats/token)")
-    ax.set_title("Over-training: loss vs tokens at fixed N (circle = compute-optimal)")
-    ax.legend()
+    circle = " (circle = compute-optimal)" if len(frame["optima"]) else ""
+    ax.set_title("Over-training: loss vs tokens at fixed N" + circle)
+    legend_outside(ax)
     return ax
 
 
 # --------------------------------------------------------------------------- loss-curve fits
 
 
-def plot_curves_fit(ax, fit, dataset, *, fitted_runs: Sequence[str] | None = None, max_points: int = 400):
-    """Observed loss curves and the law's predictions; runs not used in the fit are held out.
-
-    Parameters
-    ----------
-    ax : Axes
-    fit : FitResult
-        A loss-curve fit.
-    dataset : scaling.fitting.dataset.Dataset
-        Groups (one per run) built with ``dataset_from_curves`` from the
-        curves to show.
-    fitted_runs : sequence of str, optional
-        Runs the fit used (default ``fit.data_info["runs"]``); others are
-        drawn dashed as held-out predictions.
-    """
-    fitted = set(fitted_runs if fitted_runs is not None else (getattr(fit, "data_info", {}) or {}).get("runs", []))
-    for k, g in enumerate(dataset):
-        color = PALETTE[k % len(PALETTE)]
-        step, y = np.asarray(g.inputs["step"]), np.asarray(g.loss)
-        keep = np.unique(np.linspace(0, len(step) - 1, min(max_points, len(step))).round().astype(int))
-        pred = budget.law_band(fit, {**g.inputs})
-        held = g.name not in fitted
-        ax.plot(step[keep], y[keep], ".", ms=2.5 if len(keep) > 150 else 5, color=color, alpha=0.6)
-        ax.plot(step, pred["loss"], color=color, ls="--" if held else "-",
-                label=f"{g.name} ({'held out' if held else 'fitted'})")
-        _band(ax, step, pred["loss_lo"], pred["loss_hi"], color)
+def plot_curves_fit(ax, curves, *, law_name: str = "", max_points: int = 400):
+    """Observed loss curves (dots) and the law's predictions with bands
+    (``curves`` from :func:`scaling.report.frames.curves_fit`; dashed = held out;
+    hollow dots = points outside the fit's point-selection rule)."""
+    runs = list(curves.groupby("run", sort=False))
+    for color, (run, g) in zip(colors(len(runs)), runs):
+        keep = np.unique(np.linspace(0, len(g) - 1, min(max_points, len(g))).round().astype(int))
+        sub = g.iloc[keep]
+        held = g["role"].iloc[0] != "fitted"
+        ms = 2.5 if len(keep) > 150 else 5
+        used = sub[sub["scored"]]
+        ax.plot(used["step"], used["observed"], ".", ms=ms, color=color, alpha=0.6)
+        out = sub[~sub["scored"]]
+        if len(out):
+            ax.plot(out["step"], out["observed"], "o", ms=ms, mfc="none", color=color, alpha=0.6)
+        ax.plot(g["step"], g["loss"], color=color, ls="--" if held else "-", label=f"{run} ({g['role'].iloc[0]})")
+        _band(ax, g["step"], g["loss_lo"], g["loss_hi"], color)
     ax.set_xlabel("step")
     ax.set_ylabel("loss (nats/token)")
-    ax.set_title(f"Loss curves: data (dots) and {fit.law} (lines; dashed = held out)")
-    _tight_ylim(ax, dataset)
-    ax.legend(ncol=2)
+    ax.set_title(label(f"Loss curves: data (dots) and {law_name} (lines; dashed = held out)"))
+    _tight_ylim(ax, curves)
+    legend_outside(ax)
     return ax
 
 
-def _tight_ylim(ax, dataset):
-    """Clip the y range to the later 90 % of every curve (the first steps dwarf the rest)."""
-    tails = [np.asarray(g.loss)[len(g.loss) // 10:] for g in dataset if len(g.loss)]
-    if tails:
-        t = np.concatenate(tails)
-        lo, hi = float(np.min(t)), float(np.max(t))
-        pad = 0.08 * (hi - lo if hi > lo else 1.0)
-        ax.set_ylim(lo - pad, hi + pad)
+def _tight_ylim(ax, curves):
+    """Clip the y range to the scored points (the warmup's first losses dwarf the rest)."""
+    s = curves[curves["scored"]] if curves["scored"].any() else curves
+    lo, hi = float(s["observed"].min()), float(s["observed"].max())
+    pad = 0.08 * (hi - lo if hi > lo else 1.0)
+    ax.set_ylim(lo - pad, hi + pad)
 
 
-def plot_curve_residuals(ax, fit, dataset, *, fitted_runs: Sequence[str] | None = None):
-    """Relative error (prediction - data) / data in percent along each run."""
-    fitted = set(fitted_runs if fitted_runs is not None else (getattr(fit, "data_info", {}) or {}).get("runs", []))
+def plot_curve_residuals(ax, curves):
+    """Relative error (prediction - data) / data in percent along each run, on the scored points."""
     ax.axhline(0.0, color="0.3", lw=0.8)
-    for k, g in enumerate(dataset):
-        pred = budget.law_band(fit, {**g.inputs})["loss"]
-        r = 100.0 * (pred - np.asarray(g.loss)) / np.asarray(g.loss)
-        held = g.name not in fitted
-        ax.plot(g.inputs["step"], r, color=PALETTE[k % len(PALETTE)], lw=1.0, ls="--" if held else "-",
-                label=f"{g.name}: mean |err| {np.mean(np.abs(r)):.2f} %")
+    runs = list(curves.groupby("run", sort=False))
+    for color, (run, g) in zip(colors(len(runs)), runs):
+        g = g[g["scored"]]
+        if not len(g):
+            continue
+        r = 100.0 * (g["loss"] - g["observed"]) / g["observed"]
+        held = g["role"].iloc[0] != "fitted"
+        ax.plot(g["step"], r, color=color, lw=1.0, ls="--" if held else "-",
+                label=f"{run}: mean |err| {np.mean(np.abs(r)):.2f} %")
     ax.set_xlabel("step")
     ax.set_ylabel("(prediction - data) / data  [%]")
     ax.set_title("Prediction error along each run")
-    ax.legend(ncol=2)
+    legend_outside(ax)
     return ax
 
 
 def plot_schedules(ax, curves, *, lr_ax=None, highlight: str | None = None):
-    """Predicted loss curves of candidate schedules with bands (from :func:`scaling.budget.schedule_curves`).
+    """Predicted loss curves of candidate schedules with bands (from :func:`scaling.plan.schedule_curves`).
 
     Parameters
     ----------
@@ -403,8 +373,8 @@ def plot_schedules(ax, curves, *, lr_ax=None, highlight: str | None = None):
     highlight : str, optional
         Schedule drawn thicker (e.g. the recommended one).
     """
-    for k, (name, g) in enumerate(curves.groupby("schedule", sort=False)):
-        color = PALETTE[k % len(PALETTE)]
+    groups = list(curves.groupby("schedule", sort=False))
+    for color, (name, g) in zip(colors(len(groups)), groups):
         lw = 2.6 if name == highlight else 1.3
         ax.plot(g["step"], g["loss"], color=color, lw=lw, label=name)
         _band(ax, g["step"], g["loss_lo"], g["loss_hi"], color)
@@ -417,11 +387,13 @@ def plot_schedules(ax, curves, *, lr_ax=None, highlight: str | None = None):
     ax.set_xlabel("step")
     ax.set_ylabel("predicted loss (nats/token)")
     ax.set_title("Predicted loss for candidate schedules")
-    ax.legend(ncol=2)
     if lr_ax is not None:
         lr_ax.set_xlabel("step")
         lr_ax.set_ylabel("learning rate")
         lr_ax.set_title("Schedules")
+        legend_outside(lr_ax)
+    else:
+        legend_outside(ax)
     return ax
 
 
@@ -435,7 +407,7 @@ def plot_schedule_ranking(ax, ranking, *, top: int = 12):
     ax.barh(y, d, xerr=err if np.any(err > 0) else None, color=PALETTE[0], alpha=0.85,
             error_kw={"lw": 0.8, "capsize": 2})
     ax.text(0, y[-1], "  best", va="center", ha="left", color=PALETTE[1], fontweight="bold", fontsize=9)
-    ax.set_yticks(y, r["schedule"])
+    ax.set_yticks(y, [label(v) for v in r["schedule"]])
     ax.set_xlabel("final loss above the best  [millinats]")
     ax.set_title("Schedule ranking (paired bootstrap intervals)")
     ax.grid(axis="y", visible=False)
@@ -443,7 +415,7 @@ def plot_schedule_ranking(ax, ranking, *, top: int = 12):
 
 
 def plot_wsd_scan(ax, scan):
-    """Predicted final loss against the WSD decay fraction (from :func:`scaling.budget.best_wsd_decay`)."""
+    """Predicted final loss against the WSD decay fraction (from :func:`scaling.plan.best_wsd_decay`)."""
     x = scan["decay"].to_numpy(float)
     ax.plot(x, scan["final_loss"], marker="o", color=PALETTE[0])
     _band(ax, x, scan["final_loss_lo"], scan["final_loss_hi"], PALETTE[0])
@@ -458,7 +430,10 @@ def plot_wsd_scan(ax, scan):
 __all__ = [
     "PALETTE",
     "STYLE",
+    "colors",
+    "legend_outside",
     "new_axes",
+    "plot_law_comparison",
     "plot_curve_residuals",
     "plot_curves_fit",
     "plot_frontier",
@@ -486,7 +461,7 @@ def plot_law_comparison(axes, table):
     """
     t = table.iloc[::-1]
     y = np.arange(len(t))
-    labels = [str(v) for v in t["law"]]
+    labels = [label(v) for v in t["law"]]
     pred = 100 * t["PredE"].to_numpy(float)
     worst = 100 * t["WorstE"].to_numpy(float)
     ax = axes[0]

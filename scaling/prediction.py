@@ -57,11 +57,17 @@ def parse_steps(text: str) -> np.ndarray:
             start, stop, stride = parts
             if stride <= 0 or stop < start:
                 raise ValueError
+            if (stop - start) // stride + 1 > 10_000_000:
+                raise ScalingError(f"--steps {text!r} asks for {(stop - start) // stride + 1:,} steps; at most "
+                                   "10,000,000 (use a larger stride)")
             out = np.arange(start, stop + 1, stride)
         else:
             out = np.array([int(float(p)) for p in t.split(",") if p.strip()])
-    except ValueError:
-        raise ScalingError(f"--steps {text!r}: write START:STOP:STRIDE (e.g. 1000:72000:500) or a comma list") from None
+    except (ValueError, OverflowError):  # OverflowError: int(float("inf"))
+        raise ScalingError(f"--steps {text!r}: write START:STOP:STRIDE (e.g. 1000:72000:500) or a comma list "
+                           "of whole finite step numbers") from None
+    if out.size > 10_000_000:
+        raise ScalingError(f"--steps {text!r} asks for {out.size:,} steps; at most 10,000,000 (use a stride)")
     if out.size == 0 or np.any(out < 0):
         raise ScalingError(f"--steps {text!r}: needs at least one step, all >= 0")
     return out.astype(np.int64)
@@ -92,41 +98,52 @@ def _lr_and_total(schedule, steps, total_steps):
     return lr
 
 
-def _law_and_params(fit):
+def _curve_law(fit):
     law = fit.law_object() if hasattr(fit, "law_object") else None
     if law is None:
         raise ScalingError("predict: expected a FitResult (from scaling.fit or FitResult.load)")
     if law.kind != "curve":
         raise ScalingError(f"predict: law {law.name!r} predicts final losses, not curves; use a curve law such as lr-annealing")
-    return law, np.asarray(fit.params, dtype=np.float64)
+    return law
 
 
-_EVALUATORS: dict = {}
+def extrapolation(fit, steps, lr) -> dict[str, float]:
+    """How far a prediction reaches beyond the fitted runs.
+
+    Returns ``steps_factor`` (last predicted step / last fitted step) and
+    ``lr_factor`` (largest predicted LR / largest fitted LR; below 1 is
+    inside) and ``min_lr_factor`` (smallest fitted LR > 0 / smallest predicted
+    LR > 0: above 1 means the prediction anneals lower than any fitted run),
+    NaN where the fit does not record its range.
+    """
+    info = getattr(fit, "data_info", None) or {}
+    out = {"steps_factor": float("nan"), "lr_factor": float("nan"), "min_lr_factor": float("nan")}
+    steps = np.asarray(steps)
+    lr = np.asarray(lr, np.float64)
+    if info.get("max_step"):
+        out["steps_factor"] = float(steps.max()) / float(info["max_step"])
+    lr_range = info.get("lr_range")
+    if lr_range and lr_range[1] > 0:
+        used = lr[: int(steps.max()) + 1]
+        out["lr_factor"] = float(used.max()) / float(lr_range[1])
+        pos = used[used > 0]
+        if pos.size and lr_range[0] > 0:
+            out["min_lr_factor"] = float(lr_range[0]) / float(pos.min())
+    return out
 
 
-def _evaluators_for(key, law):
-    import jax
-
-    if key in _EVALUATORS:
-        return _EVALUATORS[key]
-
-    f = law.fn
-    ns = type("Evaluators", (), {})()
-    ns.point = jax.jit(f)
-    ns.many = jax.jit(lambda ss, inputs, b: jax.lax.map(lambda th: f(th, inputs), ss, batch_size=b),
-                      static_argnums=2)
-    ns.jac = jax.jit(jax.jacfwd(f))
-    if len(_EVALUATORS) > 32:
-        _EVALUATORS.clear()
-    _EVALUATORS[key] = ns
-    return ns
-
-
-def _evaluators(law):
-    """Jitted evaluations of a law, cached by (name, options, equation): inputs are arguments,
-    not constants, so a new schedule of the same length reuses the compiled code."""
-    key = (law.name, repr(sorted(dict(law.options).items())), law.equation)
-    return _evaluators_for(key, law)
+def extrapolation_warnings(fit, steps, lr, *, steps_limit: float = 1.5, lr_limit: float = 1.5) -> list[str]:
+    """Warning lines for a prediction far beyond the fitted runs (see :func:`extrapolation`)."""
+    x = extrapolation(fit, steps, lr)
+    out = []
+    if np.isfinite(x["steps_factor"]) and x["steps_factor"] > steps_limit:
+        out.append(f"extrapolation: predicting to step {int(np.max(steps))}, {x['steps_factor']:.1f}x the longest "
+                   "fitted run; the band does not cover errors of the law's form that far out")
+    if np.isfinite(x["lr_factor"]) and x["lr_factor"] > lr_limit:
+        out.append(f"extrapolation: peak LR {x['lr_factor']:.1f}x the largest fitted LR")
+    if np.isfinite(x["min_lr_factor"]) and x["min_lr_factor"] > 10.0:
+        out.append(f"extrapolation: the schedule anneals to an LR {x['min_lr_factor']:.3g}x below any fitted LR")
+    return out
 
 
 @in_float64
@@ -186,13 +203,14 @@ def predict(fit, schedule_or_lr_array, *, steps=None, level: float = 0.9, total_
     >>> pred = predict(fit, "cosine:peak=3e-4,final=3e-5,warmup=2160,total=72000",
     ...                steps=np.arange(2200, 72001, 100))                       # doctest: +SKIP
     """
-    import jax.numpy as jnp
     import pandas as pd
-    from scipy.stats import norm
+
+    from scaling.evaluate import band as law_band
+    from scaling.inputs import curve_inputs
 
     if not 0.0 < level < 1.0:
         raise ScalingError(f"predict: level must be in (0, 1), got {level}")
-    law, theta = _law_and_params(fit)
+    law = _curve_law(fit)
     if steps is not None:
         steps = np.asarray(steps, dtype=np.int64).reshape(-1)
     lr = _lr_and_total(schedule_or_lr_array, steps, total_steps)
@@ -201,44 +219,62 @@ def predict(fit, schedule_or_lr_array, *, steps=None, level: float = 0.9, total_
         steps = default_steps(T)
     if steps.size == 0:
         raise ScalingError("predict: no steps requested")
-    if steps.min() < 0 or steps.max() > T:
-        raise ScalingError(f"predict: steps must lie in 0..{T} (the schedule's last step); got {steps.min()}..{steps.max()}")
-    inputs = {"lr": jnp.asarray(lr), "step": jnp.asarray(steps)}
-    if "N" in law.inputs:
-        if N is None:
-            raise ScalingError(f"predict: law {law.name!r} needs the model size; pass N= (parameter count)")
-        inputs["N"] = jnp.asarray(float(N))
-    if "B" in law.inputs:
-        if B is None:
-            raise ScalingError(f"predict: law {law.name!r} needs the batch size; pass B= (tokens per step)")
-        inputs["B"] = jnp.asarray(float(B))
-    ev = _evaluators(law)
-    point = np.asarray(ev.point(jnp.asarray(theta), inputs), dtype=np.float64)
-    samples = getattr(fit, "samples", None)
-    lo = hi = point
-    q = ((1.0 - level) / 2.0, (1.0 + level) / 2.0)
-    z = float(norm.ppf(q[1]))
-    if samples is not None and np.asarray(samples).ndim == 2 and len(samples) > 1:
-        s = jnp.asarray(np.asarray(samples, dtype=np.float64))
-        preds = np.asarray(ev.many(s, inputs, max(1, int(batch))))
-        preds = preds[np.all(np.isfinite(preds), axis=1)]
-        if len(preds) > 1:
-            lo, hi = np.quantile(preds, q[0], axis=0), np.quantile(preds, q[1], axis=0)
-    elif getattr(fit, "covar", None) is not None:
-        cov = np.asarray(fit.covar, dtype=np.float64)
-        if cov.shape == (theta.size, theta.size) and np.all(np.isfinite(cov)):
-            jac = np.asarray(ev.jac(jnp.asarray(theta), inputs))  # (n, P)
-            sd = np.sqrt(np.maximum(np.einsum("np,pq,nq->n", jac, cov, jac), 0.0))
-            lo, hi = point - z * sd, point + z * sd
-    if band == "predictive":
-        resid = np.asarray(getattr(fit, "residuals", None) if getattr(fit, "residuals", None) is not None else [])
-        resid = resid[np.isfinite(resid)]
-        if resid.size > 1:
-            sigma = float(np.sqrt(np.mean(resid**2)))  # RMS log residual of the fit
-            lo, hi = lo * np.exp(-z * sigma), hi * np.exp(z * sigma)
-    elif band != "parameters":
-        raise ScalingError(f"predict: band must be 'predictive' or 'parameters', not {band!r}")
-    return pd.DataFrame({"step": steps, "lr": lr[steps], "loss": point, "loss_lo": lo, "loss_hi": hi})
+    inputs = curve_inputs(law, lr, steps, N=N, B=B)
+    out = law_band(fit, inputs, level=level, kind=band, batch=batch)
+    frame = pd.DataFrame({"step": steps, "lr": lr[steps], **out})
+    frame.attrs["warnings"] = extrapolation_warnings(fit, steps, lr)
+    return frame
+
+
+def scoring_mask(fit, steps, lr) -> tuple[np.ndarray, str]:
+    """Which observed points a prediction is scored on, by the fit's own point-selection rule.
+
+    Returns ``(mask, rule)``: the points a fit of these data would have used
+    (warmup and early transient excluded, as recorded in the fit), so
+    "vs observed" compares like with like; ``rule`` describes it.
+    """
+    steps = np.asarray(steps, dtype=np.int64)
+    try:
+        from scaling.fitting.selection import fit_mask
+    except ImportError:  # point selection not available: fall back to excluding the warmup only
+        fit_mask = None
+    info = getattr(fit, "data_info", None) or {}
+    if fit_mask is not None:
+        return fit_mask(steps, np.asarray(lr, np.float64), info.get("selection"))
+    from scaling.areas import warmup_end
+
+    w = int(info.get("warmup_steps") or 0) or int(warmup_end(np.asarray(lr, np.float64)))
+    return steps > w, f"steps > {w} (after warmup)"
+
+
+def compare_observed(fit, pred, *, observed=None, lr=None) -> dict[str, float]:
+    """Error metrics of a prediction (``pred`` from :func:`predict`) against observed losses.
+
+    ``lr`` is the per-step LR of the observed run (``0..T``; default: held
+    between the predicted steps). Scored on the points :func:`scoring_mask` keeps; returns
+    :func:`curve_metrics` plus ``n_scored``, ``n_points`` and ``rule``.
+    """
+    y = np.asarray(pred["observed"] if observed is None else observed, np.float64)
+    steps = pred["step"].to_numpy()
+    if lr is None:
+        lr_full = np.zeros(int(steps.max()) + 1)
+        lr_full[steps] = pred["lr"].to_numpy()
+        lr = _filled(lr_full, steps)
+    mask, rule = scoring_mask(fit, steps, lr)
+    mask = np.asarray(mask, bool) & np.isfinite(y)
+    if not mask.any():
+        raise ScalingError("no observed point is left to score after the fit's point-selection rule "
+                           f"({rule}); pass --steps to choose points")
+    m = curve_metrics(y[mask], pred["loss"].to_numpy()[mask], lo=pred["loss_lo"].to_numpy()[mask],
+                      hi=pred["loss_hi"].to_numpy()[mask])
+    m.update(n_scored=int(mask.sum()), n_points=int(y.size), rule=rule)
+    return m
+
+
+def _filled(lr_full, steps):
+    # LR known only at the predicted steps: hold it between them (only used to find the warmup)
+    idx = np.searchsorted(steps, np.arange(lr_full.size), side="right") - 1
+    return lr_full[steps[np.clip(idx, 0, steps.size - 1)]]
 
 
 def curve_metrics(observed, predicted, *, lo=None, hi=None) -> dict[str, float]:
@@ -265,4 +301,5 @@ def curve_metrics(observed, predicted, *, lo=None, hi=None) -> dict[str, float]:
     return out
 
 
-__all__ = ["curve_metrics", "default_steps", "parse_steps", "predict"]
+__all__ = ["compare_observed", "curve_metrics", "default_steps", "extrapolation", "extrapolation_warnings",
+           "parse_steps", "predict", "scoring_mask"]

@@ -1,0 +1,135 @@
+"""Compile-once benchmark (issue 10): whole-process CLI cost against a bare JAX process.
+
+One command::
+
+    .venv/bin/python benchmarks/bench_speed.py [--repeats 3]
+
+Measured in the same run, medians over ``--repeats`` interleaved runs:
+
+- baseline: ``python -c "import jax, scipy, pandas"`` plus one jitted op, a
+  new process each time (what any JAX tool pays to start);
+- ``scaling fit`` of lr-annealing on two 25,000-step runs (constant and
+  cosine, loss every 200 steps: 251 points, 4 parameters), a new process, with
+  the persistent compilation cache warm (a previous fit ran once first; the
+  cold first run is printed too);
+- ``scaling predict`` of one 50,000-step run (WSD) from that fit, a new process;
+- in-process: a second fit by law *name* and by law *object* on the same data
+  (neither may recompile: the same law value is reused);
+- multi-power: if ``benchmarks/bench_multipower.py`` exists it is run and
+  its lines printed.
+
+Targets: fit <= 2.0x and predict <= 1.5x the baseline; name == object.
+The synthetic runs follow lr-annealing with 0.3 % noise, written to a
+temporary folder; the cache lives in a temporary folder too, so nothing of
+the user's is touched.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+BASELINE = "import jax, scipy, pandas, jax.numpy as jnp; jax.jit(lambda x: x * 2 + 1)(jnp.ones(3)).block_until_ready()"
+
+
+def _runs(folder: Path) -> tuple[list[Path], Path]:
+    from scaling import schedules as sch
+    from scaling.laws import get_law
+
+    law = get_law("lr-annealing")
+    theta = np.array([2.8, 0.45, 0.5, 0.35])
+    rng = np.random.default_rng(0)
+    paths = []
+    specs = {"constant": "constant:peak=3e-3,warmup=300,total=25000",
+             "cosine": "cosine:peak=3e-3,final=3e-4,warmup=300,total=25000",
+             "wsd50k": "wsd:peak=3e-3,final=3e-5,warmup=300,total=50000,decay=0.2,shape=1-sqrt"}
+    for name, spec in specs.items():
+        sched, total = sch.parse_schedule(spec)
+        lr = sch.schedule_array(sched, total)
+        steps = np.arange(0, total + 1, 200)
+        steps = steps[steps > 0]
+        loss = law(theta, {"lr": lr, "step": steps}) * np.exp(0.003 * rng.standard_normal(steps.size))
+        path = folder / f"{name}.csv"
+        lines = ["step,loss,lr"] + [f"{s},{v:.6f},{lr[s]:.6g}" for s, v in zip(steps, loss)]
+        path.write_text("\n".join(lines) + "\n")
+        paths.append(path)
+    return paths[:2], paths[2]
+
+
+def _time(cmd: list[str], env: dict) -> float:
+    t0 = time.perf_counter()
+    proc = subprocess.run(cmd, env=env, capture_output=True, text=True)
+    dt = time.perf_counter() - t0
+    if proc.returncode != 0:
+        raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{proc.stderr[-2000:]}")
+    return dt
+
+
+def _in_process(train: list[Path]) -> tuple[float, float]:
+    import scaling
+    from scaling.fitting import dataset_from_curves
+
+    table = scaling.load([str(p) for p in train])
+    law = scaling.get_law("lr-annealing")
+    data = dataset_from_curves(law, table)
+    scaling.fit(law, data)  # compiles once
+    t0 = time.perf_counter()
+    scaling.fit("lr-annealing", data)
+    by_name = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    scaling.fit(law, data)
+    by_object = time.perf_counter() - t0
+    return by_name, by_object
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--repeats", type=int, default=3)
+    args = ap.parse_args(argv)
+    py = sys.executable
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        train, held = _runs(tmp)
+        env = {**os.environ, "SCALING_CACHE_DIR": str(tmp / "cache"), "PYTHONPATH": str(ROOT)}
+        fit_cmd = [py, "-m", "scaling.cli", "fit", *map(str, train), "--law", "lr-annealing", "--warmup-steps",
+                   "300", "--out", str(tmp / "fit.json")]
+        pred_cmd = [py, "-m", "scaling.cli", "predict", str(tmp / "fit.json"), "--lr-from", str(held),
+                    "--out", str(tmp / "pred.csv")]
+        cold_fit = _time(fit_cmd, env)
+        cold_pred = _time(pred_cmd, env)
+        base, fits, preds = [], [], []
+        for _ in range(args.repeats):
+            base.append(_time([py, "-c", BASELINE], env))
+            fits.append(_time(fit_cmd, env))
+            preds.append(_time(pred_cmd, env))
+        b, f, p = (statistics.median(v) for v in (base, fits, preds))
+        by_name, by_object = _in_process(train)
+    print(f"{'what':<52} {'seconds':>8} {'x baseline':>10} {'target':>8}")
+    print(f"{'baseline: import jax, scipy, pandas + 1 jitted op':<52} {b:8.2f} {1.0:10.2f}")
+    print(f"{'scaling fit lr-annealing, 2 x 25k steps (cold cache)':<52} {cold_fit:8.2f} {cold_fit / b:10.2f}")
+    print(f"{'scaling fit lr-annealing, 2 x 25k steps (warm cache)':<52} {f:8.2f} {f / b:10.2f} {'<= 2.0':>8}")
+    print(f"{'scaling predict, one 50k-step run (cold cache)':<52} {cold_pred:8.2f} {cold_pred / b:10.2f}")
+    print(f"{'scaling predict, one 50k-step run (warm cache)':<52} {p:8.2f} {p / b:10.2f} {'<= 1.5':>8}")
+    print(f"{'in-process refit by law name':<52} {by_name:8.3f}")
+    print(f"{'in-process refit by law object':<52} {by_object:8.3f} {by_name / by_object:10.2f} {'~1':>8}")
+    mp = HERE / "bench_multipower.py"
+    if mp.exists():
+        print("\nmulti-power (benchmarks/bench_multipower.py):", flush=True)
+        subprocess.run([py, str(mp)], env={**os.environ, "PYTHONPATH": str(ROOT)})
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

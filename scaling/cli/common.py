@@ -1,0 +1,91 @@
+"""Parsing helpers shared by several subcommands (law options, fit files, number lists)."""
+
+from __future__ import annotations
+
+from scaling.errors import DataError, ScalingError
+
+
+def option_value(text: str):
+    """``"true"`` -> True, ``"3"`` -> 3, ``"1e-3"`` -> 0.001, anything else stays text."""
+    low = text.strip().lower()
+    if low in ("true", "yes", "on"):
+        return True
+    if low in ("false", "no", "off"):
+        return False
+    for cast in (int, float):
+        try:
+            return cast(text)
+        except ValueError:
+            pass
+    return text
+
+
+def law_options(pairs: list[str]) -> dict:
+    """``["x=D", "lam=0.999"]`` -> ``{"x": "D", "lam": 0.999}``, or a one-line error."""
+    options = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise ScalingError(f"--law-option {pair!r}: write KEY=VALUE, e.g. --law-option x=D")
+        options[key.strip()] = option_value(value)
+    return options
+
+
+def load_fit(path: str):
+    """FitResult from a JSON file, or a one-line error."""
+    from pathlib import Path
+
+    if not Path(path).is_file():
+        raise DataError(f"fit result {path} not found; make one with 'scaling fit ... --out {path}'")
+    from scaling.fitting.result import FitResult
+
+    return FitResult.load(path)
+
+
+def float_list(text: str, flag: str) -> list[float]:
+    """``"0.1,0.2"`` -> ``[0.1, 0.2]``, or a one-line error naming ``flag``."""
+    try:
+        return [float(x) for x in str(text).split(",") if x.strip()]
+    except ValueError:
+        raise ScalingError(f"{flag} {text!r}: write comma-separated numbers, e.g. {flag} 0.1,0.2,0.3") from None
+
+
+def level_value(text: str) -> float:
+    """argparse type for ``--level``: a number strictly between 0 and 1."""
+    import argparse
+    import math
+
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number; give a level such as 0.9") from None
+    if not (math.isfinite(v) and 0.0 < v < 1.0):
+        raise argparse.ArgumentTypeError(f"{text!r} must lie strictly between 0 and 1, e.g. 0.9")
+    return v
+
+
+def positive_int(text: str) -> int:
+    """argparse type for step counts: a finite integer >= 1."""
+    import argparse
+
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of steps, e.g. 10000") from None
+    if v < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} must be at least 1")
+    return v
+
+
+def print_warnings(result) -> None:
+    """Print a fit's diagnostics (if the result carries any) as ``warning:`` lines on stderr."""
+    import sys
+
+    for d in getattr(result, "diagnostics", None) or ():
+        sev = d.get("severity", "warning") if isinstance(d, dict) else "warning"
+        msg = d.get("message", str(d)) if isinstance(d, dict) else str(d)
+        print(f"{sev}: {msg}", file=sys.stderr)
+
+
+__all__ = ["float_list", "law_options", "level_value", "load_fit", "option_value", "positive_int",
+           "print_warnings"]
