@@ -151,14 +151,13 @@ def _derived_fns(derived_fn: Callable):
 
 
 def _fitted_ranges(dataset, kind: str) -> dict[str, Any]:
-    """What the fit saw, for extrapolation checks: ``ranges`` of N, D, C (final) or ``max_step``, ``lr_range`` (curves)."""
+    """What a final-loss fit saw, for extrapolation checks: ``ranges`` (min, max) of N, D and C.
+
+    (Curve fits record theirs as ``data_info["fitted_range"]``, see
+    :func:`scaling.fitting.diagnostics.fitted_range`.)
+    """
     if kind == "curve":
-        max_step = max(int(np.max(g.inputs["step"])) for g in dataset)
-        lrs = np.concatenate([np.asarray(g.inputs["lr"], np.float64)[: int(np.max(g.inputs["step"])) + 1]
-                              for g in dataset])
-        pos = lrs[lrs > 0]
-        return {"max_step": max_step,
-                "lr_range": [float(pos.min()) if pos.size else 0.0, float(lrs.max()) if lrs.size else 0.0]}
+        return {}
     ranges = {}
     cols = {k: np.concatenate([np.asarray(g.inputs[k], np.float64).reshape(-1) for g in dataset])
             for k in ("N", "D", "C") if all(k in g.inputs for g in dataset)}
