@@ -234,7 +234,7 @@ def _shared_step_notes(
       checkpoint at that step, or a log appended twice; the later value is kept;
     * the same values twice (a line written twice): one copy is kept;
     * rows at one step log different columns (Lightning writes one row per metric
-      group): merged into one row, nothing is lost.
+      group; Trainer and W&B log train and eval separately): merged, nothing lost.
     """
     dup = frame.duplicated(["_code", "step"], keep=False).to_numpy()
     if not dup.any():
@@ -268,8 +268,8 @@ def _shared_step_notes(
             )
         if n_merge:
             notes.append(
-                f"{source}: run '{run}': {n_merge} step{'s' * (n_merge != 1)} spread over several rows that log "
-                "different columns (one row per metric group, as Lightning writes) merged into one row each"
+                f"{source}: run '{run}': {n_merge} step{'s' * (n_merge != 1)} logged on several rows with different "
+                "columns (e.g. train and eval logged separately) merged into one row each; no value was lost"
             )
     return notes
 

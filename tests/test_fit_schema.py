@@ -182,6 +182,8 @@ def mutations(draw):
         try:
             for k in path[:-1]:
                 target = target[k]
+            if not isinstance(target, (dict, list)):
+                continue  # an earlier mutation replaced a container by a scalar
             action = draw(st.sampled_from(["replace", "delete", "wrap"]))
             if action == "replace":
                 target[path[-1]] = draw(JUNK)
@@ -191,7 +193,7 @@ def mutations(draw):
                 target.pop(path[-1])
             else:
                 target[path[-1]] = [target[path[-1]]]
-        except (KeyError, IndexError, TypeError):
+        except (KeyError, IndexError, TypeError):  # the path no longer exists
             pass  # an earlier mutation removed or retyped the path
     return d
 

@@ -247,3 +247,12 @@ def test_a_byte_order_mark_does_not_hide_the_step_column(tmp_path):
     p.write_bytes("\ufeffstep,loss,junk\n0,3.0,x\n10,nan,y\n".encode("utf-8"))
     t = load(p)
     assert t["step"].tolist() == [0] and "literal NaN loss in 1 row" in notes(t)
+
+
+def test_a_named_pipe_is_refused_instead_of_blocking(tmp_path):
+    fifo = tmp_path / "log.csv"
+    os.mkfifo(fifo)
+    with pytest.raises(DataError, match="is not a regular file"):
+        load(fifo)
+    write(tmp_path / "real.csv", "step,loss\n0,3.0\n")
+    assert load(tmp_path).attrs["files"] == [str(tmp_path / "real.csv")]  # a folder's pipe is skipped

@@ -355,3 +355,13 @@ def test_the_long_line_byte_check_agrees_with_counting_per_line(text, n_fields):
     data = text.encode()
     naive = any(line.count(b",") >= n_fields for line in data.split(b"\n"))
     assert _has_long_line(np.frombuffer(data, dtype=np.uint8), ord(","), n_fields) == naive
+
+
+@FAST
+@given(steps=st.integers(2, 10**6), warmup_frac=st.floats(0.0, 0.99))
+def test_every_planning_candidate_schedule_parses(steps, warmup_frac):
+    from scaling.plan.schedules import candidate_schedules
+
+    warmup = min(int(warmup_frac * steps), steps - 1)
+    for name, spec in candidate_schedules(steps, 3e-4, warmup=warmup).items():
+        assert parse_schedule(spec)[1] == steps, name

@@ -215,3 +215,12 @@ def test_builders_refuse_nonsense_before_allocating(build, match):
 def test_a_spec_that_is_not_text_is_an_error():
     with pytest.raises(ScalingError, match="schedule spec must be text"):
         sch.parse_schedule(None)
+
+
+@pytest.mark.parametrize("value, ok", [("24000", 24000), (100.0, 100), ("inf", None), ("1e12", None), ("2.5", None), ("-1", None), ("abc", None)])
+def test_check_steps_serves_flags(value, ok):
+    if ok is None:
+        with pytest.raises(ScalingError, match="^--steps must be"):
+            sch.check_steps("--steps", value)
+    else:
+        assert sch.check_steps("--steps", value) == ok

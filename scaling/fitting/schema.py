@@ -47,6 +47,8 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
+
 from scaling.errors import FitFileError
 
 __all__ = ["MAX_DEPTH", "check_fit_dict", "validate_fit_dict"]
@@ -150,6 +152,24 @@ class _Checker:
         if n is not None and len(value) != n:
             self.bad(key, f"has {len(value)} values but the fit has {n} parameters")
             return None
+        if all(type(v) is float or type(v) is int for v in value):
+            # Fast path for long vectors (residuals of a 1e6-point fit): numpy checks,
+            # and the element-wise check only for the first offending value.
+            try:
+                arr = np.asarray(value, dtype=np.float64)
+            except OverflowError:
+                arr = None
+            if arr is not None:
+                bad = np.zeros(len(arr), dtype=bool)
+                if rules.get("finite"):
+                    bad |= ~np.isfinite(arr)
+                if rules.get("nonneg"):
+                    bad |= arr < 0
+                if not bad.any():
+                    return list(arr)
+                i = int(np.argmax(bad))
+                self.number(f"{key}[{i}]", value[i], **rules)
+                return None
         out = []
         for i, v in enumerate(value):
             x = self.number(f"{key}[{i}]", v, **rules)

@@ -53,8 +53,11 @@ def expand_paths(paths: str | Path | Iterable[str | Path]) -> list[Path]:
         path = Path(text).expanduser()
         if path.is_dir():
             out.extend(_folder_files(path))
-        elif path.exists():
+        elif path.is_file():
             out.append(path)
+        elif path.exists():
+            # A pipe or a device: reading it could block forever or never end.
+            raise DataError(f"{text}: is not a regular file (a pipe, socket or device); save the log to a file first")
         elif path.is_symlink():
             raise DataError(f"{text}: is a symbolic link to nothing readable ({_link_problem(path)}); fix or remove the link")
         elif any(ch in text for ch in "*?["):

@@ -83,7 +83,8 @@ def candidate_schedules(
             if shape == "exp" and final <= 0:
                 continue
             out[f"wsd {frac:.0%} {shape}"] = f"wsd:{common},final={final:g},decay={frac:g},shape={shape}"
-    out["multistep 80/10/10"] = f"multistep:{common},at=0.8/0.9,factors=0.316/0.1"
+    if warmup < round(0.8 * steps) < round(0.9 * steps):  # two distinct drops after the warmup, as the spec parser needs
+        out["multistep 80/10/10"] = f"multistep:{common},at=0.8/0.9,factors=0.316/0.1"
     out["constant"] = f"constant:{common}"
     return out
 
