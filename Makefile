@@ -1,6 +1,6 @@
 # Two commands on a fresh clone (only Python 3.11 and make needed):
 #   make demo   set up .venv, then fit, predict, plan and report on the shipped published runs
-#   make test   set up .venv, then run the whole test suite
+#   make test   set up .venv, then run the fast test suite (make test-slow: the slow tier)
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -33,8 +33,15 @@ demo-small: $(STAMP)
 	$(BIN)/scaling schedule-plan $(OUT)/small/curve_fit.json --steps 1200 --peak 3e-3 --warmup 30
 	$(BIN)/scaling report $(OUT)/small/curve_fit.json --data data/curves --steps 1200 --out $(OUT)/small/report
 
-test: $(STAMP) browser
-	$(BIN)/python -m pytest -q
+# The fast tier (everything not marked slow), two workers: the CI machine has two cores.
+test: $(STAMP)
+	$(BIN)/python -m pytest -q -m "not slow" -n 2
+
+# The slow tier: published-number checks, notebook, headless browser, big property runs.
+test-slow: $(STAMP) browser
+	$(BIN)/python -m pytest -q -m slow -n 2
+
+test-all: test test-slow
 
 # Best effort: the report's browser test needs Chromium. Install the Debian package when we
 # are root with apt-get and it is missing; never fail here (the test then skips and says why).
@@ -48,6 +55,7 @@ browser:
 # The README's figures and the report screenshot, regenerated from the bundled data.
 figures: $(STAMP)
 	$(BIN)/python figures/make_figures.py
+	SCALING_UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/test_report_browser.py -k screenshot
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/run_all.py

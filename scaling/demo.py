@@ -55,9 +55,9 @@ def _clean(x: Any) -> Any:
 
 
 def _warnings(fit) -> list[str]:
-    return [str(d.get("message", d)) if isinstance(d, dict) else str(d)
-            for d in (getattr(fit, "diagnostics", None) or ())
-            if not isinstance(d, dict) or d.get("severity", "warning") == "warning"]
+    from scaling.report.build import warnings_of
+
+    return warnings_of(fit)
 
 
 def _natural(fit) -> dict[str, float]:

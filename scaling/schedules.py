@@ -14,8 +14,8 @@ a 2160-step warmup starts its decay at global step 2160.
 
 The loss-curve laws read a schedule as an array ``lr`` of shape ``(T + 1,)``
 (LR at global steps ``0..T``); :func:`schedule_array` makes that array, and
-:func:`parse_schedule` builds a schedule from the short text spec used by the
-command line (``scaling schedules --help`` prints the grammar,
+:func:`parse_schedule` (in :mod:`scaling.schedule_specs`, re-exported here)
+builds a schedule from the short text spec used by the command line (``scaling schedules --help`` prints the grammar,
 :data:`SPEC_GRAMMAR`).
 
 Examples
@@ -37,6 +37,43 @@ from scaling.errors import ScalingError
 Schedule = Callable[[Any], Any]
 
 DECAY_SHAPES = ("linear", "cosine", "1-sqrt", "exp")
+
+#: Longest schedule (in steps) that :func:`schedule_array` and the spec parser
+#: accept: an LR array of 1e8 float64 values is 0.8 GB, and the curve laws hold
+#: several arrays of that length. The longest published runs are ~1e6 steps.
+MAX_STEPS = 100_000_000
+
+
+def check_lr(name: str, value: float, *, positive: bool = False) -> float:
+    """A learning rate: a finite number >= 0 (> 0 when `positive`), or a ScalingError.
+
+    ``name`` starts the message (e.g. ``"--peak-lr"``), so the CLI can use it to check flags.
+    """
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ScalingError(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(v) or v < 0 or (positive and v == 0):
+        need = "> 0" if positive else ">= 0"
+        raise ScalingError(f"{name} must be a finite learning rate {need}, got {value!r}")
+    return v
+
+
+def check_steps(name: str, value, *, minimum: int = 0) -> int:
+    """A step count: a whole number in [minimum, MAX_STEPS], or a ScalingError.
+
+    Accepts ints, floats and numeric text (``"24000"``, ``"inf"`` is refused);
+    ``name`` starts the message (e.g. ``"--steps"``), so the CLI can check flags with it.
+    """
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ScalingError(f"{name} must be a whole number of steps, got {value!r}") from None
+    if not np.isfinite(v) or v != round(v):
+        raise ScalingError(f"{name} must be a whole number of steps, got {value!r}")
+    if not minimum <= v <= MAX_STEPS:
+        raise ScalingError(f"{name} must be between {minimum} and {MAX_STEPS:,} steps, got {value!r}")
+    return int(v)
 
 
 def _jnp():
@@ -79,7 +116,8 @@ def _check_shape(shape: str, final: float) -> None:
 
 
 def constant(value: float) -> Schedule:
-    """Constant LR: ``lr(s) = value`` for every step."""
+    """Constant LR: ``lr(s) = value`` for every step (``value > 0``)."""
+    value = check_lr("constant LR", value, positive=True)
 
     def schedule(step):
         jnp = _jnp()
@@ -93,8 +131,8 @@ def linear(init: float, end: float, steps: int) -> Schedule:
 
     .. math:: \\eta(s) = \\eta_0 + (\\eta_1 - \\eta_0)\\,\\min(s / S, 1)
     """
-    if steps <= 0:
-        raise ScalingError(f"linear schedule needs steps > 0, got {steps}")
+    init, end = check_lr("linear init", init), check_lr("linear end", end)
+    steps = check_steps("linear schedule steps", steps, minimum=1)
 
     def schedule(step):
         jnp = _jnp()
@@ -110,8 +148,8 @@ def cosine(peak: float, steps: int, *, final: float = 0.0) -> Schedule:
 
     Same formula as the cosine runs of Luo et al. (2025) after their warmup.
     """
-    if steps <= 0:
-        raise ScalingError(f"cosine schedule needs steps > 0, got {steps}")
+    peak, final = check_lr("cosine peak", peak, positive=True), check_lr("cosine final", final)
+    steps = check_steps("cosine schedule steps", steps, minimum=1)
 
     def schedule(step):
         return _decay(peak, final, _steps(step) / steps, "cosine")
@@ -126,6 +164,9 @@ def wsd(peak: float, steps: int, *, decay_steps: int, final: float = 0.0, shape:
     ``shape`` (``linear``, ``cosine``, ``1-sqrt``, ``exp``) reaching ``final``
     at ``steps``; ``final`` afterwards. Wrap with :func:`warmup` for the "W".
     """
+    peak, final = check_lr("wsd peak", peak, positive=True), check_lr("wsd final", final)
+    steps = check_steps("wsd steps", steps, minimum=1)
+    decay_steps = check_steps("wsd decay_steps", decay_steps, minimum=1)
     _check_shape(shape, final)
     if not 0 < decay_steps <= steps:
         raise ScalingError(f"wsd needs 0 < decay_steps <= steps, got decay_steps={decay_steps}, steps={steps}")
@@ -143,8 +184,8 @@ def multi_step(values: Sequence[float], boundaries: Sequence[int]) -> Schedule:
     ``len(values) == len(boundaries) + 1``. E.g. the 80/10/10 schedule of
     DeepSeek LLM: ``multi_step([p, 0.316 p, 0.1 p], [0.8 T, 0.9 T])``.
     """
-    values = [float(v) for v in values]
-    bounds = [int(b) for b in boundaries]
+    values = [check_lr(f"multi_step value {i + 1}", v) for i, v in enumerate(values)]
+    bounds = [check_steps(f"multi_step boundary {i + 1}", b) for i, b in enumerate(boundaries)]
     if len(values) != len(bounds) + 1:
         raise ScalingError("multi_step needs one more value than boundaries")
     if any(b2 <= b1 for b1, b2 in zip(bounds, bounds[1:])):
@@ -169,8 +210,8 @@ def inverse_sqrt(peak: float, timescale: int) -> Schedule:
     With :func:`warmup` of ``W`` steps and ``timescale=W`` this is the
     Transformer (Vaswani et al. 2017) schedule ``peak * sqrt(W / s)`` after warmup.
     """
-    if timescale <= 0:
-        raise ScalingError(f"inverse_sqrt needs timescale > 0, got {timescale}")
+    peak = check_lr("inverse_sqrt peak", peak, positive=True)
+    timescale = check_steps("inverse_sqrt timescale", timescale, minimum=1)
 
     def schedule(step):
         jnp = _jnp()
@@ -187,6 +228,9 @@ def cyclic(peak: float, period: int, *, final: float = 0.0, rewarmup: int = 0, s
     to ``peak`` over ``rewarmup`` steps (``rewarmup=0``: a jump). The LR rises
     at each restart, which makes the annealing area ``S2`` shrink.
     """
+    peak, final = check_lr("cyclic peak", peak, positive=True), check_lr("cyclic final", final)
+    period = check_steps("cyclic period", period, minimum=1)
+    rewarmup = check_steps("cyclic rewarmup", rewarmup)
     _check_shape(shape, final)
     if not 0 <= rewarmup < period:
         raise ScalingError(f"cyclic needs 0 <= rewarmup < period, got rewarmup={rewarmup}, period={period}")
@@ -209,8 +253,8 @@ def warmup(schedule: Schedule, steps: int, *, init: float = 0.0) -> Schedule:
     ``schedule(s - steps)``: the wrapped schedule sees steps counted from the
     end of warmup.
     """
-    if steps < 0:
-        raise ScalingError(f"warmup steps must be >= 0, got {steps}")
+    steps = check_steps("warmup steps", steps)
+    init = check_lr("warmup init", init)
     if steps == 0:
         return schedule
 
@@ -231,7 +275,7 @@ def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
     the step minus that boundary.
     """
     schedules = list(schedules)
-    bounds = [int(b) for b in boundaries]
+    bounds = [check_steps(f"join boundary {i + 1}", b) for i, b in enumerate(boundaries)]
     if len(schedules) != len(bounds) + 1:
         raise ScalingError("join needs one more schedule than boundaries")
 
@@ -278,6 +322,8 @@ def schedule_array(schedule, total_steps: int | None = None) -> np.ndarray:
     """
     from scaling._x64 import float64
 
+    if total_steps is not None:
+        total_steps = check_steps("total_steps", total_steps)
     if not callable(schedule):
         arr = np.asarray(schedule, dtype=np.float64).reshape(-1)
         if arr.size == 0:
@@ -292,8 +338,6 @@ def schedule_array(schedule, total_steps: int | None = None) -> np.ndarray:
         if given is None:
             raise ScalingError("schedule_array needs total_steps for a schedule callable")
         return np.array(given, dtype=np.float64)
-    if total_steps < 0:
-        raise ScalingError(f"total_steps must be >= 0, got {total_steps}")
     with float64():
         import jax.numpy as jnp
 
@@ -301,150 +345,22 @@ def schedule_array(schedule, total_steps: int | None = None) -> np.ndarray:
     return np.broadcast_to(out, (total_steps + 1,)).copy()
 
 
-# ----------------------------------------------------------------------------- text specs
+def __getattr__(name: str):
+    # The text-spec parser lives in scaling.schedule_specs (which imports the
+    # builders above); loaded on first use so that neither module imports the
+    # other at import time.
+    if name in ("SPEC_GRAMMAR", "parse_schedule"):
+        from scaling import schedule_specs
 
-SPEC_GRAMMAR = """\
-Schedule spec: NAME:key=value,key=value,...   (steps are global optimizer steps, warmup included)
-
-Keys shared by all kinds:
-  peak=LR        peak learning rate (required)
-  warmup=W       linear warmup from warmup_init (default 0) to peak over steps 0..W (default W=0)
-  total=T        last step of the schedule (required by cosine, linear, wsd, multistep, cyclic)
-
-Kinds:
-  constant:peak=3e-4,warmup=2160[,total=T]
-  cosine:peak=3e-4,final=3e-5,warmup=2160,total=24000           half cosine from peak at W to final at T
-  linear:peak=3e-4,final=0,warmup=2160,total=24000              linear decay from peak at W to final at T
-  wsd:peak=3e-4,final=3e-5,warmup=2160,total=24000,decay=0.2,shape=exp
-        stable at peak, then decay over the last decay*T steps (or decay_steps=4000);
-        shape = linear | cosine | 1-sqrt | exp (geometric; needs final > 0)
-  multistep:peak=3e-4,warmup=2000,total=100000,at=0.8/0.9,factors=0.316/0.1
-        LR = peak*factors[i] from step at[i]*T on (at < 1: fraction of T; else a step)
-  twostage:peak=3e-4,low=9e-5,switch=8000,warmup=2160[,total=T]  peak until step switch, then low
-  invsqrt:peak=3e-4,warmup=2000[,timescale=W]                   peak*sqrt(tau/(s-W+tau)) after warmup
-  cyclic:peak=3e-4,final=3e-5,period=5000,rewarmup=500,warmup=2160,total=24000[,shape=cosine]
-        decay over period-rewarmup steps, ramp back to peak over rewarmup steps, repeat
-
-Numbers accept 3e-4, 0.0003, 24000, 24k, 1.5M. Keys are case-sensitive; unknown keys are errors.
-Example: scaling predict fit.json --schedule wsd:peak=3e-4,final=3e-5,warmup=2160,total=24000,decay=0.2,shape=exp --out pred.csv
-"""
-
-_KINDS = {
-    "constant": ({"peak"}, {"warmup", "warmup_init", "total"}),
-    "cosine": ({"peak", "total"}, {"final", "warmup", "warmup_init"}),
-    "linear": ({"peak", "total"}, {"final", "warmup", "warmup_init"}),
-    "wsd": ({"peak", "total"}, {"final", "warmup", "warmup_init", "decay", "decay_steps", "shape"}),
-    "multistep": ({"peak", "total", "at", "factors"}, {"warmup", "warmup_init"}),
-    "twostage": ({"peak", "low", "switch"}, {"warmup", "warmup_init", "total"}),
-    "invsqrt": ({"peak"}, {"warmup", "warmup_init", "timescale", "total"}),
-    "cyclic": ({"peak", "period", "total"}, {"final", "rewarmup", "warmup", "warmup_init", "shape"}),
-}
-
-
-def _number(text: str, key: str, spec: str) -> float:
-    t = text.strip().lower()
-    mult = 1.0
-    if t and t[-1] in "km":
-        mult = 1e3 if t[-1] == "k" else 1e6
-        t = t[:-1]
-    try:
-        return float(t) * mult
-    except ValueError:
-        raise ScalingError(f"schedule spec {spec!r}: {key}={text!r} is not a number; write e.g. {key}=3e-4") from None
-
-
-def parse_schedule(spec: str) -> tuple[Schedule, int | None]:
-    """Build a schedule from a text spec; return ``(schedule, total_steps)``.
-
-    ``total_steps`` is the spec's ``total=`` (``None`` when the kind does not
-    need one). The grammar is :data:`SPEC_GRAMMAR` (also ``scaling schedules --help``).
-
-    Examples
-    --------
-    >>> sched, total = parse_schedule("cosine:peak=3e-4,final=3e-5,warmup=2160,total=24000")
-    >>> total
-    24000
-    """
-    spec = spec.strip()
-    kind, _, rest = spec.partition(":")
-    kind = kind.strip().lower()
-    if kind not in _KINDS:
-        raise ScalingError(
-            f"schedule spec {spec!r}: unknown kind {kind!r}; use one of {', '.join(_KINDS)} (see 'scaling schedules --help')"
-        )
-    required, optional = _KINDS[kind]
-    raw: dict[str, str] = {}
-    for item in filter(None, (p.strip() for p in rest.split(","))):
-        key, eq, value = item.partition("=")
-        key = key.strip()
-        if not eq:
-            raise ScalingError(f"schedule spec {spec!r}: {item!r} is not key=value")
-        if key not in required | optional:
-            raise ScalingError(
-                f"schedule spec {spec!r}: unknown key {key!r} for {kind}; allowed: {', '.join(sorted(required | optional))}"
-            )
-        raw[key] = value.strip()
-    missing = sorted(required - set(raw))
-    if missing:
-        raise ScalingError(f"schedule spec {spec!r}: {kind} needs {', '.join(k + '=' for k in missing)}")
-
-    def num(key, default=None):
-        return _number(raw[key], key, spec) if key in raw else default
-
-    def steps(key, default=None):
-        v = num(key, default)
-        return None if v is None else int(round(v))
-
-    peak = num("peak")
-    final = num("final", 0.0)
-    w = steps("warmup", 0)
-    init = num("warmup_init", 0.0)
-    total = steps("total")
-    if total is not None and total <= w:
-        raise ScalingError(f"schedule spec {spec!r}: total={total} must exceed warmup={w}")
-    shape = raw.get("shape", "cosine" if kind == "cyclic" else "linear")
-    if shape in ("exponential", "geometric"):
-        shape = "exp"
-
-    if kind == "constant":
-        body = constant(peak)
-    elif kind == "cosine":
-        body = cosine(peak, total - w, final=final)
-    elif kind == "linear":
-        body = wsd(peak, total - w, decay_steps=total - w, final=final, shape="linear")
-    elif kind == "wsd":
-        if "decay_steps" in raw:
-            dsteps = steps("decay_steps")
-        else:
-            frac = num("decay", 0.2)
-            if not 0 < frac <= 1:
-                raise ScalingError(f"schedule spec {spec!r}: decay={frac} must be a fraction in (0, 1]")
-            dsteps = int(round(frac * total))
-        dsteps = min(dsteps, total - w)
-        body = wsd(peak, total - w, decay_steps=dsteps, final=final, shape=shape)
-    elif kind == "multistep":
-        at = [_number(a, "at", spec) for a in raw["at"].split("/")]
-        factors = [_number(f, "factors", spec) for f in raw["factors"].split("/")]
-        if len(at) != len(factors):
-            raise ScalingError(f"schedule spec {spec!r}: at= and factors= need the same number of /-separated values")
-        bounds = [int(round(a * total)) if a < 1 else int(round(a)) for a in at]
-        body = multi_step([peak] + [peak * f for f in factors], [b - w for b in bounds])
-    elif kind == "twostage":
-        switch = steps("switch")
-        if switch <= w:
-            raise ScalingError(f"schedule spec {spec!r}: switch={switch} must come after warmup={w}")
-        body = two_stage(peak, num("low"), switch - w)
-    elif kind == "invsqrt":
-        tau = steps("timescale", max(w, 1))
-        body = inverse_sqrt(peak, tau)
-    else:  # cyclic
-        body = cyclic(peak, steps("period"), final=final, rewarmup=steps("rewarmup", 0), shape=shape)
-    return warmup(body, w, init=init), total
+        return getattr(schedule_specs, name)
+    raise AttributeError(f"module 'scaling.schedules' has no attribute {name!r}")
 
 
 __all__ = [
     "DECAY_SHAPES",
-    "SPEC_GRAMMAR",
+    "MAX_STEPS",
+    "check_lr",
+    "check_steps",
     "Schedule",
     "constant",
     "cosine",
@@ -454,7 +370,6 @@ __all__ = [
     "join",
     "linear",
     "multi_step",
-    "parse_schedule",
     "schedule_array",
     "two_stage",
     "warmup",

@@ -1,6 +1,7 @@
 """The objective: Huber(1e-3) on log loss, SUMMED over points, weighted by integer counts."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy.optimize import minimize
 from scipy.special import huber as scipy_huber
@@ -109,3 +110,63 @@ def test_mean_reduced_huber_stops_early_on_epoch_data_but_the_sum_reaches_the_op
 
 
 STARTS = [0, 25, 65, 76]
+
+
+# ---------------------------------------------------------------- objective option
+
+def test_unknown_objective_and_bad_delta_are_clear_errors():
+    from scaling.errors import FitError
+    from scaling.fitting.objective import resolve_objective
+
+    with pytest.raises(FitError, match="objective must be one of huber-log, lsq-log, lsq-raw"):
+        resolve_objective("l1")
+    with pytest.raises(FitError, match="positive number"):
+        resolve_objective("huber-log", delta=-1.0)
+
+
+def test_lsq_raw_objective_is_half_the_raw_sum_of_squares():
+    law = get_law("chinchilla")
+    df = chinchilla_points()
+    ds = dataset_from_points(law, df)
+    packed, index, n_padded = pack(ds, law.kind)
+    theta = CHINCHILLA_TRUE + 0.02
+    from scaling.fitting.objective import SQUARED_DELTA
+
+    with float64():
+        ns = compiled(law.fn, "raw")
+        got = float(ns.objective_jit(theta, packed, expand_weights(np.ones(len(df)), index, n_padded), SQUARED_DELTA))
+        pred = np.asarray(law(theta, {"N": df["N"].to_numpy(), "D": df["D"].to_numpy()}))
+    assert got == pytest.approx(0.5 * np.sum((pred - df["loss"].to_numpy()) ** 2), rel=1e-12)
+
+
+def test_lsq_raw_fit_equals_scipy_least_squares_on_raw_loss():
+    from scipy.optimize import least_squares
+
+    from scaling.fitting import fit
+
+    law = get_law("power-law", x="N")
+    n = np.geomspace(1e7, 1e10, 12)
+    y = (1.8 + 400.0 * n**-0.34) * np.exp(np.random.default_rng(0).normal(0, 0.01, n.size))
+    res = fit(law, dataset_from_points(law, pd.DataFrame({"N": n, "loss": y})), objective="lsq-raw")
+
+    def raw(p):  # law in natural units: E + A N^-alpha, fit space (log A, alpha, log E)
+        return np.exp(p[0]) * n ** -p[1] + np.exp(p[2]) - y
+
+    ref = least_squares(raw, res.params + 0.05, xtol=1e-15, ftol=1e-15, gtol=1e-15)
+    np.testing.assert_allclose(res.params, ref.x, rtol=1e-6)
+    assert res.objective == pytest.approx(0.5 * np.sum(raw(ref.x) ** 2), rel=1e-9)
+    assert res.data_info["objective"] == "lsq-raw" and res.data_info["delta"] is None
+
+
+def test_objectives_give_different_optima_and_are_reported():
+    from scaling.fitting import fit
+
+    law = get_law("chinchilla")
+    ds = dataset_from_points(law, chinchilla_points(seed=3, noise=0.02))
+    fits = {o: fit(law, ds, objective=o) for o in ("huber-log", "lsq-log", "lsq-raw")}
+    assert fits["huber-log"].data_info["delta"] == 1e-3
+    assert not np.allclose(fits["lsq-log"].params, fits["huber-log"].params, rtol=1e-4)
+    assert not np.allclose(fits["lsq-log"].params, fits["lsq-raw"].params, rtol=1e-4)
+    assert "lsq-raw, summed over points" in fits["lsq-raw"].report()
+    assert "huber-log, delta = 0.001" in fits["huber-log"].report()
+    assert fit(law, ds, delta=0.01).data_info["delta"] == 0.01

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 from scaling.fitting import dataset_from_points, fit
+from scaling.fitting.fitter import VARPRO_STARTS
 from scaling.laws import get_law
 
 from ._fit_data import CHINCHILLA_TRUE, chinchilla_points, power_law_points
@@ -21,9 +22,10 @@ def test_chinchilla_parameters_recovered_within_bootstrap_intervals(chinchilla_f
         assert lo <= true <= hi, (name, true, lo, hi)
 
 
-def test_chinchilla_full_grid_reports_starts_at_best(chinchilla_fit):
-    assert chinchilla_fit.n_starts == 4500
-    assert 1 <= chinchilla_fit.n_starts_at_best <= 4500
+def test_chinchilla_default_is_varpro_and_reports_starts_at_best(chinchilla_fit):
+    assert chinchilla_fit.data_info["strategy"] == "varpro"
+    assert chinchilla_fit.n_starts == VARPRO_STARTS
+    assert 1 <= chinchilla_fit.n_starts_at_best <= VARPRO_STARTS
     assert chinchilla_fit.success
 
 

@@ -14,7 +14,7 @@ def add(sub: argparse._SubParsersAction) -> None:
         help="fit a scaling law to loss curves or final-loss points; write FIT.json",
         description=(
             "Fit a law (see 'scaling laws') to training logs (loss-curve laws) or to a final-loss "
-            "table with N, D or C and loss (final-loss laws): Huber loss on log loss summed over "
+            "table with N, D or C and loss (final-loss laws): Huber loss on log loss (or --objective) summed over "
             "points, many starts at once, optional bootstrap. Prints an lmfit-style report and "
             "writes the result as JSON (atomically)."
         ),
@@ -32,9 +32,18 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--level", type=level_value, default=0.9, help="confidence level of intervals (default 0.9)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--split", choices=("train", "val"), help="curves: fit only the train or validation loss")
-    p.add_argument("--strategy", choices=("staged", "direct"), default="staged",
-                   help="multistart strategy (default staged; direct = Huber from every start)")
-    p.add_argument("--delta", type=float, default=1e-3, help="Huber threshold on log loss (default 1e-3)")
+    p.add_argument("--strategy", choices=("auto", "varpro", "staged", "direct"), default="auto",
+                   help="multistart strategy (default auto: varpro for laws with linear terms such as "
+                        "chinchilla, else staged; direct = the objective from every start)")
+    p.add_argument("--objective", choices=("huber-log", "lsq-raw", "lsq-log"), default="huber-log",
+                   help="huber-log: Huber on log loss (Hoffmann et al., default); lsq-raw: least squares "
+                        "on the raw loss (Gadre et al.); lsq-log: least squares on log loss")
+    p.add_argument("--delta", type=float, default=None, help="Huber threshold on log loss (default 1e-3)")
+    p.add_argument("--intervals", choices=("auto", "bootstrap", "laplace", "profile"), default="auto",
+                   help="parameter intervals: bootstrap percentiles, Laplace (smoothed sandwich) or profile "
+                        "likelihood (default: bootstrap with --bootstrap, else laplace)")
+    p.add_argument("--target", default="loss", metavar="COLUMN",
+                   help="points tables: the numeric column to fit (default loss; e.g. a downstream error)")
     p.add_argument("--format", metavar="F", help="force the input format (see 'scaling inspect --help')")
     p.set_defaults(func=run)
 
@@ -70,11 +79,17 @@ def run(args: argparse.Namespace) -> int:
     check_output_path(args.out, inputs=expand_paths(split_sources(args.files)[1]))
     table = table_for_law(law, args.files, fmt=args.format, split=args.split)
     if law.kind == "final":
-        data = dataset_from_points(law, table)
+        data = dataset_from_points(law, table, target=args.target)
+    elif args.target != "loss":
+        from scaling.errors import DataError
+
+        raise DataError(f"--target {args.target} applies to final-loss points tables; law {law.name!r} fits "
+                        "loss curves (drop --target)")
     else:
         data = dataset_from_curves(law, table, split=args.split, warmup_steps=args.warmup_steps)
     result = fit(law, data, bootstrap=args.bootstrap, bootstrap_by=args.bootstrap_by, level=args.level,
-                 seed=args.seed, delta=args.delta, strategy=args.strategy)
+                 seed=args.seed, objective=args.objective, delta=args.delta, intervals=args.intervals,
+                 strategy=args.strategy)
     print(result.report())
     print_warnings(result)
     result.save(args.out)

@@ -1,11 +1,15 @@
 """``fit``: many starts at once, keep the best, bootstrap it.
 
-See :mod:`scaling.fitting.objective` for the objective (summed Huber on log
-loss) and :mod:`scaling.fitting.optimize` for the batched damped Newton solver.
+See :mod:`scaling.fitting.objective` for the objectives (summed Huber on log
+loss by default), :mod:`scaling.fitting.varpro` for the start design of laws
+with linear terms, :mod:`scaling.fitting.solver` for the batched damped
+Newton solver and :mod:`scaling.fitting.intervals` for Laplace and profile
+intervals.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import os
 import sys
@@ -18,9 +22,12 @@ from scaling._x64 import in_float64
 from scaling.errors import FitError
 from scaling.fitting import bootstrap as _boot
 from scaling.fitting.dataset import Dataset
-from scaling.fitting.objective import DEFAULT_DELTA, expand_weights, pack
-from scaling.fitting.optimize import MAXITER, STATUS_TEXT, compiled, solve_batch
+from scaling.fitting.intervals import profile_intervals, residuals_and_jacobian, sandwich_covariance
+from scaling.fitting.objective import SQUARED_DELTA, expand_weights, pack, resolve_objective
+from scaling.fitting.optimize import MAXITER, STATUS_TEXT, compiled
 from scaling.fitting.result import FitResult
+from scaling.fitting.solver import DampedNewton
+from scaling.fitting.varpro import has_linear_terms, varpro_starts
 
 #: Relative tolerance for "this start reached the best objective".
 AT_BEST_RTOL = 1e-9
@@ -73,61 +80,84 @@ class _Progress:
             sys.stderr.flush()
 
 
-def _multistart(law, packed, ones, starts, delta, strategy):
-    """Local solves from every start; returns (theta, f, n_iter, status) per start and iterations."""
+#: Newton starts taken from the VarPro scan of ``strategy="varpro"``.
+VARPRO_STARTS = 6
+
+STRATEGIES = ("auto", "varpro", "staged", "direct")
+INTERVALS = ("auto", "bootstrap", "laplace", "profile")
+
+
+def _multistart(law, dataset, packed, ones, starts, objective, strategy):
+    """Local solves from every start; returns (theta, f, status, n_iter summed, starts used)."""
+    solver = DampedNewton()
+    delta, space = objective.threshold, objective.space
+    if strategy == "varpro":
+        # coarse exponent grid with the coefficients projected out, then the
+        # true objective by Newton from the best few; starts that cannot
+        # reach the best are dropped between rounds
+        starts, _ = varpro_starts(law, dataset, space=space, delta=delta, n_starts=VARPRO_STARTS)
+        res = solver.solve(law, packed, starts, weights=ones, delta=delta, space=space, prune=True)
+        return res.theta, res.f, res.status, int(res.n_iter.sum()), starts
     if strategy == "direct":
-        res = solve_batch(law, packed, starts, weights=ones, delta=delta)
-        return res.theta, res.f, res.status, int(res.n_iter.sum())
+        res = solver.solve(law, packed, starts, weights=ones, delta=delta, space=space)
+        return res.theta, res.f, res.status, int(res.n_iter.sum()), starts
     # staged: least squares from every start (smooth: Newton converges in a
-    # few steps), then the Huber objective from each distinct least-squares
+    # few steps), then the true objective from each distinct least-squares
     # solution. Starts whose least-squares solutions agree to 1e-7 share
     # one refinement (they are the same point up to the solver's tolerance).
-    lsq = solve_batch(law, packed, starts, weights=ones, delta=LSQ_DELTA, maxiter=100, ftol=1e-12, gauss_newton=True)
+    first_delta = LSQ_DELTA if space == "log" else SQUARED_DELTA
+    lsq = DampedNewton(maxiter=100, ftol=1e-12, gauss_newton=True).solve(
+        law, packed, starts, weights=ones, delta=first_delta, space=space)
     ok = np.isfinite(lsq.f)
     key = np.round(lsq.theta / 1e-7)
     key[~ok] = -1e12 * (np.flatnonzero(~ok)[:, None] + 1.0)  # failed starts stay apart
     _, first, inverse = np.unique(key, axis=0, return_index=True, return_inverse=True)
     inverse = inverse.reshape(-1)
-    reps = lsq.theta[first]
-    res = solve_batch(law, packed, reps, weights=ones, delta=delta)
+    res = solver.solve(law, packed, lsq.theta[first], weights=ones, delta=delta, space=space)
     theta = res.theta[inverse]
     f = np.where(ok, res.f[inverse], np.inf)
     status = res.status[inverse]
-    return theta, f, status, int(lsq.n_iter.sum() + res.n_iter.sum())
+    return theta, f, status, int(lsq.n_iter.sum() + res.n_iter.sum()), starts
 
 
-def _laplace_covar(ns, theta, packed, weights, index, delta):
-    """Sandwich covariance ``H^-1 M H^-1`` of the Huber M-estimator.
+def _check_options(law, dataset, level, strategy, intervals, bootstrap):
+    if dataset.n_points <= law.n_params:
+        raise FitError(f"law {law.name!r} has {law.n_params} parameters but the data have only "
+                       f"{dataset.n_points} points; add data or pick a smaller law")
+    if not 0.0 < level < 1.0:
+        raise FitError(f"level must be between 0 and 1, not {level!r}")
+    if strategy not in STRATEGIES:
+        raise FitError(f"strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
+    if strategy == "varpro" and not has_linear_terms(law):
+        raise FitError(f"strategy='varpro' needs a law that declares linear terms; {law.name!r} does not "
+                       "(use strategy='staged')")
+    if intervals not in INTERVALS:
+        raise FitError(f"intervals must be one of {', '.join(INTERVALS)}, not {intervals!r}")
+    if intervals == "bootstrap" and not bootstrap:
+        raise FitError("intervals='bootstrap' needs bootstrap > 0 resamples (e.g. bootstrap=1000)")
 
-    ``H`` is the exact Hessian of the summed objective and
-    ``M = n/(n-P) * sum_i psi(r_i)^2 grad r_i grad r_i^T`` the spread of the
-    per-point gradients (``psi`` = Huber derivative). For independent points
-    this is the classical robust covariance (Huber 1967); for points of a
-    loss curve it is far too narrow: use the block bootstrap there.
-    """
+
+@functools.lru_cache(maxsize=64)
+def _derived_fns(derived_fn: Callable):
+    """Jitted ``derived`` over samples and the Jacobian of its values (cached: compiled once per law)."""
     import jax
     import jax.numpy as jnp
 
-    _, _, H = ns.fgh_jit(jnp.asarray(theta), packed, jnp.asarray(weights), jnp.float64(delta))
-    r = np.asarray(ns.residuals_jit(jnp.asarray(theta), packed))[index]
-    J = np.asarray(jax.jit(jax.jacfwd(ns.residuals))(jnp.asarray(theta), packed))[index]
-    psi = np.clip(r, -delta, delta)
-    n, p = J.shape
-    G = psi[:, None] * J
-    M = G.T @ G * (n / max(n - p, 1))
-    Hinv = np.linalg.pinv(np.asarray(H))
-    return Hinv @ M @ Hinv
+    def stacked(t, keys):
+        d = derived_fn(t)
+        return jnp.stack([jnp.asarray(d[k]) for k in keys])
+
+    return jax.jit(jax.vmap(derived_fn)), jax.jit(jax.jacfwd(stacked), static_argnums=1)
 
 
 def _fitted_ranges(dataset, kind: str) -> dict[str, Any]:
-    """What the fit saw, for extrapolation checks: ``ranges`` of N, D, C (final) or ``max_step``, ``lr_range`` (curves)."""
+    """What a final-loss fit saw, for extrapolation checks: ``ranges`` (min, max) of N, D and C.
+
+    (Curve fits record theirs as ``data_info["fitted_range"]``, see
+    :func:`scaling.fitting.diagnostics.fitted_range`.)
+    """
     if kind == "curve":
-        max_step = max(int(np.max(g.inputs["step"])) for g in dataset)
-        lrs = np.concatenate([np.asarray(g.inputs["lr"], np.float64)[: int(np.max(g.inputs["step"])) + 1]
-                              for g in dataset])
-        pos = lrs[lrs > 0]
-        return {"max_step": max_step,
-                "lr_range": [float(pos.min()) if pos.size else 0.0, float(lrs.max()) if lrs.size else 0.0]}
+        return {}
     ranges = {}
     cols = {k: np.concatenate([np.asarray(g.inputs[k], np.float64).reshape(-1) for g in dataset])
             for k in ("N", "D", "C") if all(k in g.inputs for g in dataset)}
@@ -146,23 +176,65 @@ def _fitted_ranges(dataset, kind: str) -> dict[str, Any]:
 
 
 def _derived_fn(law) -> Callable | None:
-    if law.derived is None:
-        return None
-    import jax
+    return None if law.derived is None else _derived_fns(law.derived)[0]
 
-    return jax.jit(jax.vmap(law.derived))
+
+def _bootstrap(law, dataset, packed, index, n_padded, theta, objective, n_boot, by, seed, block_size,
+               progress, *, residuals=None):
+    """Refits from the best fit on resampled weights; returns (samples, info, n_iter, failed mask)."""
+    scheme = _boot.resolve_scheme(dataset, by)
+    rng = np.random.default_rng(seed)
+    # residuals of the fit size the blocks of a block bootstrap (autocorrelation)
+    weights = _boot.resampling_weights(dataset, n_boot, scheme, rng, block_size=block_size, residuals=residuals)
+    weights = expand_weights(weights, index, n_padded)
+    bar = _Progress(f"bootstrap ({scheme})", n_boot, progress if isinstance(progress, bool) else None)
+    callback = progress if callable(progress) else None
+
+    def report_progress(done, total):
+        bar(done)
+        if callback is not None:
+            callback(done, total)
+
+    # warm starts: every refit begins at the best fit, with the compiled
+    # solver of the fit itself
+    res = DampedNewton().solve(law, packed, np.tile(theta, (n_boot, 1)), weights=weights,
+                               delta=objective.threshold, space=objective.space, progress=report_progress)
+    bar.close()
+    # a refit stopped by the iteration cap is kept (it is close to its
+    # optimum and dropping it would bias the intervals); only refits
+    # with a non-finite objective are left out
+    failed = ~np.isfinite(res.f) | ~np.all(np.isfinite(res.theta), axis=1)
+    samples = np.where(failed[:, None], np.nan, res.theta)
+    info = {"n": n_boot, "by": scheme, "failed": int(failed.sum()),
+            "at_iteration_cap": int(np.sum(res.status == MAXITER)), "block_size": block_size}
+    return samples, info, int(res.n_iter.sum()), failed
+
+
+def _fit_statistics(dataset, r, objective, n, p):
+    """Predicted values and the goodness-of-fit numbers from residuals in the objective's space."""
+    observed = np.concatenate([np.asarray(g.loss, dtype=np.float64) for g in dataset])
+    predicted = observed * np.exp(r) if objective.space == "log" else observed + r
+    rss = float(np.sum(r * r))
+    aic = n * np.log(rss / n) + 2 * p if rss > 0 else -np.inf
+    bic = n * np.log(rss / n) + p * np.log(n) if rss > 0 else -np.inf
+    ss_tot = float(np.sum((observed - observed.mean()) ** 2))
+    r2 = 1.0 - float(np.sum((observed - predicted) ** 2)) / ss_tot if ss_tot > 0 else float("nan")
+    rmse = float(np.sqrt(np.mean((observed - predicted) ** 2)))
+    return aic, bic, r2, rmse
 
 
 @in_float64
-def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int = 0,
-        bootstrap_by: str = "auto", level: float = 0.9, seed: int | None = 0,
-        progress: bool | Callable[[int, int], None] | None = None, strategy: str = "staged",
-        block_size: int | None = None) -> FitResult:
-    """Fit a law by multistart minimisation of the summed Huber objective; bootstrap it.
+def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | None = None,
+        bootstrap: int = 0, bootstrap_by: str = "auto", intervals: str = "auto", level: float = 0.9,
+        seed: int | None = 0, progress: bool | Callable[[int, int], None] | None = None,
+        strategy: str = "auto", block_size: int | None = None) -> FitResult:
+    """Fit a law by multistart minimisation of a summed objective; bootstrap it.
 
     .. math::
 
         \\hat\\theta = \\arg\\min_\\theta \\sum_i h_\\delta(\\log \\hat L_i(\\theta) - \\log L_i)
+
+    (default; see :class:`~scaling.fitting.objective.Objective` for the others).
 
     Parameters
     ----------
@@ -174,14 +246,27 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
         converted with the builder matching ``law.kind``.
     starts : array (K, P), optional
         Start points in fit space; default the law's start grid
-        (``law.starts()``, e.g. Hoffmann's 4,500 for ``chinchilla``).
-    delta : float
-        Huber threshold on log loss (1e-3 as in Hoffmann et al. 2022).
+        (``law.starts()``, e.g. Hoffmann's 4,500 for ``chinchilla``), for
+        lr-annealing and multi-power starts derived from the data
+        (:func:`scaling.fitting.starts.default_starts`), or the VarPro scan
+        for a law with linear terms.
+    objective : {"huber-log", "lsq-raw", "lsq-log"}
+        Summed Huber on log loss (Hoffmann et al. 2022; default), least
+        squares on the raw loss (Gadre et al. 2024's recipe), or least
+        squares on log loss. Saved in ``data_info["objective"]``.
+    delta : float, optional
+        Huber threshold on log loss (default 1e-3, as in Hoffmann et al.);
+        only for ``"huber-log"``.
     bootstrap : int
-        Number of bootstrap refits (0: no bootstrap; Laplace errors only).
+        Number of bootstrap refits (0: no bootstrap).
     bootstrap_by : {"auto", "points", "groups", "blocks"} or column name
         Resampling scheme (see :mod:`scaling.fitting.bootstrap`); ``"auto"`` is
         ``"points"`` for points tables and ``"blocks"`` for curves.
+    intervals : {"auto", "bootstrap", "laplace", "profile"}
+        How ``intervals`` are made: bootstrap percentiles, normal intervals
+        from the smoothed sandwich covariance, or profile likelihood (see
+        :mod:`scaling.fitting.intervals`); ``"auto"`` is ``"bootstrap"``
+        when ``bootstrap > 0`` else ``"laplace"``.
     level : float
         Confidence level of the reported intervals.
     seed : int or None
@@ -189,11 +274,15 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
     progress : bool or callable, optional
         ``True``/``False`` force the stderr progress line on/off (default:
         only on a terminal); a callable gets ``(done, total)``.
-    strategy : {"staged", "direct"}
-        ``"direct"`` runs the Huber objective from every start (Hoffmann's
-        protocol). ``"staged"`` (default, faster) first takes every start to
-        a least-squares optimum, then refines each distinct one on the Huber
-        objective; on the Epoch data both reach the same optimum.
+    strategy : {"auto", "varpro", "staged", "direct"}
+        ``"direct"`` runs the objective from every start (Hoffmann's
+        protocol). ``"staged"`` first takes every start to a least-squares
+        optimum, then refines each distinct one. ``"varpro"`` (laws that
+        declare linear terms, e.g. ``chinchilla``) scans an exponent grid
+        with the coefficients solved by non-negative least squares and
+        refines the best few (:mod:`scaling.fitting.varpro`). ``"auto"``:
+        ``"varpro"`` where possible and no ``starts`` are given, else
+        ``"staged"``. On the Epoch data all reach the same optimum.
     block_size : int, optional
         Block length of the block bootstrap.
 
@@ -215,22 +304,26 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
     t0 = time.perf_counter()
     law = get_law(law)
     dataset = _as_dataset(law, data)
-    if dataset.n_points <= law.n_params:
-        raise FitError(f"law {law.name!r} has {law.n_params} parameters but the data have only "
-                       f"{dataset.n_points} points; add data or pick a smaller law")
-    if not 0.0 < level < 1.0:
-        raise FitError(f"level must be between 0 and 1, not {level!r}")
-    if strategy not in ("staged", "direct"):
-        raise FitError(f"strategy must be 'staged' or 'direct', not {strategy!r}")
+    obj = resolve_objective(objective, delta)
+    if strategy == "auto":
+        strategy = "varpro" if starts is None and has_linear_terms(law) else "staged"
+    if intervals == "auto":
+        intervals = "bootstrap" if bootstrap and bootstrap > 0 else "laplace"
+    _check_options(law, dataset, level, strategy, intervals, bootstrap)
     packed, index, n_padded = pack(dataset, law.kind)
-    ns = compiled(law.fn)
+    ns = compiled(law.fn, obj.space)
     n, p = dataset.n_points, law.n_params
     ones = expand_weights(np.ones(n), index, n_padded)
 
-    starts = law.starts() if starts is None else np.atleast_2d(np.asarray(starts, dtype=np.float64))
-    if starts.shape[1] != p:
-        raise FitError(f"starts must have {p} columns ({', '.join(law.param_names)}), not {starts.shape[1]}")
-    theta_k, f_k, status_k, nfev = _multistart(law, packed, ones, starts, delta, strategy)
+    if strategy != "varpro":
+        if starts is None:  # data-derived for the curve laws (unit-free fits), else the law's grid
+            from scaling.fitting.starts import default_starts
+
+            starts = default_starts(law, dataset)
+        starts = np.atleast_2d(np.asarray(starts, dtype=np.float64))
+        if starts.shape[1] != p:
+            raise FitError(f"starts must have {p} columns ({', '.join(law.param_names)}), not {starts.shape[1]}")
+    theta_k, f_k, status_k, nfev, starts = _multistart(law, dataset, packed, ones, starts, obj, strategy)
     if not np.any(np.isfinite(f_k)):
         raise FitError(f"law {law.name!r}: the objective is not finite at any start; check the data "
                        "(positive inputs and losses) and the start grid")
@@ -241,15 +334,11 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
     success = bool(status_k[best] != MAXITER)
     message = STATUS_TEXT[int(status_k[best])]
 
-    r = np.asarray(ns.residuals_jit(jnp.asarray(theta), packed))[index]
-    observed = np.concatenate([np.asarray(g.loss, dtype=np.float64) for g in dataset])
-    predicted = observed * np.exp(r)
-    rss = float(np.sum(r * r))
-    aic = n * np.log(rss / n) + 2 * p if rss > 0 else -np.inf
-    bic = n * np.log(rss / n) + p * np.log(n) if rss > 0 else -np.inf
-    ss_tot = float(np.sum((observed - observed.mean()) ** 2))
-    r2 = 1.0 - float(np.sum((observed - predicted) ** 2)) / ss_tot if ss_tot > 0 else float("nan")
-    rmse = float(np.sqrt(np.mean((observed - predicted) ** 2)))
+    r, J = residuals_and_jacobian(ns, theta, packed, index)
+    aic, bic, r2, rmse = _fit_statistics(dataset, r, obj, n, p)
+    lo_b = np.array([b[0] for b in law.bounds])
+    hi_b = np.array([b[1] for b in law.bounds])
+    laplace = sandwich_covariance(r, J, obj, free=(theta > lo_b) & (theta < hi_b))
 
     derived_fn = _derived_fn(law)
     derived = {}
@@ -259,36 +348,15 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
 
     samples = None
     derived_samples: dict[str, np.ndarray] = {}
-    intervals: dict[str, tuple] = {}
     derived_intervals: dict[str, tuple] = {}
     boot_info: dict[str, Any] = {}
+    covar = laplace
+    stderr = np.sqrt(np.clip(np.diag(covar), 0.0, None))
     if bootstrap and bootstrap > 0:
-        scheme = _boot.resolve_scheme(dataset, bootstrap_by)
-        rng = np.random.default_rng(seed)
-        weights = _boot.resampling_weights(dataset, int(bootstrap), scheme, rng, block_size=block_size)
-        weights = expand_weights(weights, index, n_padded)
-        bar = _Progress(f"bootstrap ({scheme})", int(bootstrap), progress if isinstance(progress, bool) else None)
-        callback = progress if callable(progress) else None
-
-        def report_progress(done, total):
-            bar(done)
-            if callback is not None:
-                callback(done, total)
-
-        res = solve_batch(law, packed, np.tile(theta, (int(bootstrap), 1)), weights=weights,
-                          delta=delta, progress=report_progress)
-        bar.close()
-        nfev += int(res.n_iter.sum())
-        # a refit stopped by the iteration cap is kept (it is close to its
-        # optimum and dropping it would bias the intervals); only refits
-        # with a non-finite objective are left out
-        failed = ~np.isfinite(res.f) | ~np.all(np.isfinite(res.theta), axis=1)
-        capped = int(np.sum(res.status == MAXITER))
-        samples = np.where(failed[:, None], np.nan, res.theta)
-        boot_info = {"n": int(bootstrap), "by": scheme, "failed": int(failed.sum()), "at_iteration_cap": capped,
-                     "block_size": block_size}
-        lo, hi = _boot.percentile_interval(samples, level)
-        intervals = {name: (float(lo[i]), float(hi[i])) for i, name in enumerate(law.param_names)}
+        samples, boot_info, n_iter, failed = _bootstrap(law, dataset, packed, index, n_padded, theta, obj,
+                                                        int(bootstrap), bootstrap_by, seed, block_size, progress,
+                                                        residuals=r)
+        nfev += n_iter
         stderr = np.nanstd(samples, axis=0, ddof=1)
         good = samples[~failed]
         covar = np.cov(good, rowvar=False) if good.shape[0] > 1 else None
@@ -301,24 +369,20 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
                 derived_intervals[k] = (float(dlo), float(dhi))
         if failed.any():
             message += f"; {int(failed.sum())} of {int(bootstrap)} bootstrap refits failed (left out)"
+    stderr = np.where(np.isfinite(stderr), stderr, np.nan)
+
+    if intervals == "bootstrap":
+        lo, hi = _boot.percentile_interval(samples, level)
+        param_intervals = {name: (float(lo[i]), float(hi[i])) for i, name in enumerate(law.param_names)}
+    elif intervals == "profile":
+        param_intervals = profile_intervals(law, packed, ones, theta, f_best, laplace, r, obj, level)
     else:
-        from scipy.special import ndtri  # the normal quantile; scipy.stats costs ~0.9 s to import
-
-        covar = _laplace_covar(ns, theta, packed, ones, index, delta)
-        stderr = np.sqrt(np.clip(np.diag(covar), 0.0, None))
-        stderr = np.where(np.isfinite(stderr), stderr, np.nan)
-        z = float(ndtri(0.5 + level / 2.0))
-        intervals = {name: (float(theta[i] - z * stderr[i]), float(theta[i] + z * stderr[i]))
-                     for i, name in enumerate(law.param_names)}
-        if law.derived is not None:
-            import jax
-
-            keys = list(derived)
-            jac = jax.jacfwd(lambda t: jnp.stack([jnp.asarray(law.derived(t)[k]) for k in keys]))
-            Jd = np.asarray(jax.jit(jac)(jnp.asarray(theta)))
-            sd = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", Jd, covar, Jd), 0.0, None))
-            for i, (k, v) in enumerate(derived.items()):  # same order as keys
-                derived_intervals[k] = (v - z * sd[i], v + z * sd[i])
+        z = _normal_quantile(level, n - p)
+        se = np.sqrt(np.clip(np.diag(laplace), 0.0, None))
+        param_intervals = {name: (float(theta[i] - z * se[i]), float(theta[i] + z * se[i]))
+                           for i, name in enumerate(law.param_names)}
+    if law.derived is not None and not derived_intervals:
+        derived_intervals = _delta_method(law, theta, derived, laplace, _normal_quantile(level, n - p))
 
     files = [str(f) for f in dataset.info.get("files", [])]
     data_info = {
@@ -328,23 +392,44 @@ def fit(law, data, *, starts=None, delta: float = DEFAULT_DELTA, bootstrap: int 
         "n_points": n,
         "runs": list(dataset.info.get("runs", [g.name for g in dataset])),
         "kind": dataset.info.get("kind"),
-        "delta": float(delta),
+        "objective": obj.name,
+        "delta": None if obj.squared else float(obj.delta),
         "strategy": strategy,
+        "intervals": intervals,
         "bootstrap": boot_info,
     }
     data_info.update(_fitted_ranges(dataset, law.kind))
-    for key in ("split", "warmup_steps", "D_from_C", "target"):
+    for key in ("split", "warmup_steps", "D_from_C", "target", "selection", "aggregate"):
         if key in dataset.info:
             data_info[key] = dataset.info[key]
 
-    return FitResult(
+    result = FitResult(
         law=law.name, law_options=dict(law.options), param_names=law.param_names, params=theta,
-        stderr=stderr, covar=covar, intervals=intervals, level=level, samples=samples, derived=derived,
+        stderr=stderr, covar=covar, intervals=param_intervals, level=level, samples=samples, derived=derived,
         derived_samples=derived_samples, derived_intervals=derived_intervals, objective=f_best, n_points=n,
         residuals=r, aic=aic, bic=bic, r2=r2, rmse=rmse, success=success, message=message,
         n_starts=len(starts), n_starts_at_best=n_at_best, nfev=nfev, seconds=time.perf_counter() - t0,
         data_info=data_info, version=__version__, seed=seed,
     )
+    from scaling.fitting.diagnostics import finish_fit  # fitted range, diagnostics, band calibration
+
+    return finish_fit(result, law, dataset, packed=packed, index=index, n_padded=n_padded)
+
+
+def _normal_quantile(level: float, dof: int) -> float:
+    """Two-sided quantile for Laplace intervals: Student's t on ``n - P`` degrees of freedom."""
+    from scipy.special import stdtrit  # Student's quantile; scipy.stats costs ~0.9 s to import
+
+    return float(stdtrit(max(dof, 1), 0.5 + level / 2.0))
+
+
+def _delta_method(law, theta, derived, covar, z):
+    """Normal intervals of the derived quantities from the Jacobian of ``law.derived``."""
+    import jax.numpy as jnp
+
+    Jd = np.asarray(_derived_fns(law.derived)[1](jnp.asarray(theta), tuple(derived)))
+    sd = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", Jd, covar, Jd), 0.0, None))
+    return {k: (v - z * sd[i], v + z * sd[i]) for i, (k, v) in enumerate(derived.items())}
 
 
 __all__ = ["fit"]

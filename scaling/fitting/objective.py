@@ -24,6 +24,7 @@ of the same law with data of the same shapes.
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Callable
 
 import numpy as np
@@ -120,18 +121,113 @@ def expand_weights(weights, index: np.ndarray, n_padded: int) -> np.ndarray:
     return out
 
 
-def make_objective(log_fn: Callable):
+#: Threshold that makes :func:`huber` plain least squares (``r^2/2``) for
+#: any residual a fit can have; finite, because ``jnp.where`` differentiates
+#: both branches and ``inf * 0`` would poison the gradient with NaN.
+SQUARED_DELTA = 1e100
+
+#: objective name -> (residual space, Huber or squared)
+OBJECTIVES = {
+    "huber-log": ("log", "huber"),
+    "lsq-log": ("log", "squared"),
+    "lsq-raw": ("raw", "squared"),
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class Objective:
+    """What is minimised: a loss on residuals in log or raw space.
+
+    .. math::
+
+        f(\\theta; w) = \\sum_i w_i\\, \\rho(r_i), \\qquad
+        r_i = \\log \\hat L_i - \\log L_i \\;(\\text{log}) \\text{ or }
+        \\hat L_i - L_i \\;(\\text{raw})
+
+    with :math:`\\rho = h_\\delta` (Huber) or :math:`r^2/2` (least squares).
+
+    ``"huber-log"`` (default) is Hoffmann et al.'s (2022) objective,
+    ``"lsq-raw"`` Gadre et al.'s (2024) recipe (``scipy.optimize.curve_fit``
+    on the loss itself), ``"lsq-log"`` least squares on log loss.
+
+    Attributes
+    ----------
+    name : {"huber-log", "lsq-log", "lsq-raw"}
+    delta : float or None
+        Huber threshold (only for ``"huber-log"``).
+    """
+
+    name: str = "huber-log"
+    delta: float | None = DEFAULT_DELTA
+
+    @property
+    def space(self) -> str:
+        """``"log"`` or ``"raw"``: where residuals are taken."""
+        return OBJECTIVES[self.name][0]
+
+    @property
+    def squared(self) -> bool:
+        """True for least squares (no Huber threshold)."""
+        return OBJECTIVES[self.name][1] == "squared"
+
+    @property
+    def threshold(self) -> float:
+        """The ``delta`` the compiled Huber function gets (huge for least squares)."""
+        return SQUARED_DELTA if self.squared else float(self.delta)
+
+    def describe(self) -> str:
+        """One line for reports, e.g. ``huber-log (delta = 0.001)``."""
+        return f"{self.name} (delta = {self.delta:g})" if not self.squared else self.name
+
+
+def resolve_objective(objective: "str | Objective" = "huber-log", delta: float | None = None) -> Objective:
+    """An :class:`Objective` from a name (and optional Huber ``delta``), checked.
+
+    Raises
+    ------
+    FitError
+        Unknown name, or a non-positive ``delta``.
+    """
+    from scaling.errors import FitError
+
+    if isinstance(objective, Objective):
+        return objective
+    if objective not in OBJECTIVES:
+        raise FitError(f"objective must be one of {', '.join(OBJECTIVES)}, not {objective!r}")
+    if OBJECTIVES[objective][1] == "squared":
+        return Objective(objective, None)
+    delta = DEFAULT_DELTA if delta is None else float(delta)
+    if not (np.isfinite(delta) and delta > 0):
+        raise FitError(f"the Huber delta must be a positive number, not {delta!r}")
+    return Objective(objective, delta)
+
+
+def make_objective(log_fn: Callable, space: str = "log", fn: Callable | None = None):
     """Build ``objective(theta, packed, weights, delta) -> scalar`` and ``residuals(theta, packed) -> (n,)``.
 
     ``weights`` is a flat ``(n,)`` array over all points in group order;
     ``delta`` is the Huber threshold (a traced scalar, so changing it does not
-    recompile). Residuals are ``log L_hat - log L`` (what the Huber function
-    sees).
+    recompile; :data:`SQUARED_DELTA` for least squares). Residuals are
+    ``log L_hat - log L`` for ``space="log"`` and ``L_hat - L`` for
+    ``space="raw"`` (``fn``, the law itself, gives ``L_hat`` there, so a
+    law whose prediction may be negative, like a downstream error, is fine;
+    default ``exp(log_fn)``).
     """
     import jax.numpy as jnp
 
-    def residuals(theta, packed):
-        return jnp.concatenate([jnp.atleast_1d(log_fn(theta, inputs)) - log_y for inputs, log_y in packed])
+    if space == "log":
+        def residuals(theta, packed):
+            return jnp.concatenate([jnp.atleast_1d(log_fn(theta, inputs)) - log_y for inputs, log_y in packed])
+    elif space == "raw":
+        def predict(theta, inputs):
+            return fn(theta, inputs) if fn is not None else jnp.exp(log_fn(theta, inputs))
+
+        def residuals(theta, packed):
+            # the packed data hold log L; exp(log L) is L to one rounding
+            return jnp.concatenate([jnp.atleast_1d(predict(theta, inputs)) - jnp.exp(log_y)
+                                    for inputs, log_y in packed])
+    else:
+        raise ValueError(f"space must be 'log' or 'raw', not {space!r}")
 
     def objective(theta, packed, weights, delta=DEFAULT_DELTA):
         return jnp.sum(weights * huber(residuals(theta, packed), delta))
@@ -139,4 +235,5 @@ def make_objective(log_fn: Callable):
     return objective, residuals
 
 
-__all__ = ["DEFAULT_DELTA", "expand_weights", "huber", "log_fn_of", "make_objective", "pack", "padded_size"]
+__all__ = ["DEFAULT_DELTA", "OBJECTIVES", "Objective", "SQUARED_DELTA", "expand_weights", "huber", "log_fn_of",
+           "make_objective", "pack", "padded_size", "resolve_objective"]

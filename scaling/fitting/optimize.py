@@ -47,11 +47,13 @@ CONVERGED_FTOL = 0
 CONVERGED_GTOL = 1
 MAXITER = 2
 STALLED = 3
+PRUNED = 4
 STATUS_TEXT = {
     CONVERGED_FTOL: "relative decrease below ftol",
     CONVERGED_GTOL: "projected gradient below gtol",
     MAXITER: "maximum number of iterations reached",
     STALLED: "no further decrease possible (stationary up to rounding)",
+    PRUNED: "dropped early: could not reach the best objective of the batch",
 }
 
 NU_MAX = 1e10
@@ -67,13 +69,30 @@ class BatchResult(NamedTuple):
     status: np.ndarray  # (K,) status codes above
 
 
+def _fixed_masked(g, H, lo, hi):
+    """Gradient and Hessian with the fixed coordinates (``lo == hi``) taken out.
+
+    A fixed coordinate gets a zero gradient and a decoupled unit-scale
+    diagonal entry, so the Newton step leaves it alone; with no fixed
+    coordinate both are returned unchanged (the numerics of a free fit).
+    """
+    import jax.numpy as jnp
+
+    free = lo < hi
+    both = free[:, None] & free[None, :]
+    diag = jnp.max(jnp.where(free, jnp.abs(jnp.diagonal(H)), 0.0))
+    H = jnp.where(both, H, jnp.where(jnp.eye(H.shape[0], dtype=bool), jnp.maximum(diag, 1e-300), 0.0))
+    return jnp.where(free, g, 0.0), H
+
+
 def _make_init(fgh):
-    """``init(theta, ...)``: the solver state at a start point."""
+    """``init(theta, ...)``: the solver state at a start point (``lo``, ``hi`` per lane)."""
     import jax.numpy as jnp
 
     def init(theta, packed, w, lo, hi, delta):
         theta = jnp.clip(theta, lo, hi)
         f, g, H = fgh(theta, packed, w, delta)
+        g, H = _fixed_masked(g, H, lo, hi)
         bad = ~(jnp.isfinite(f) & jnp.all(jnp.isfinite(g)))
         f = jnp.where(bad, jnp.inf, f)
         g = jnp.where(bad, 0.0, g)
@@ -122,6 +141,7 @@ def _make_solve(fgh, objective):
             ok = f2 < f
             trial = trial_point(nu_acc)
             f2b, g2, H2 = fgh(trial, packed, w, delta)
+            g2, H2 = _fixed_masked(g2, H2, lo, hi)
             ok = ok & jnp.all(jnp.isfinite(g2))
             new_theta = jnp.where(ok, trial, theta)
             new_f = jnp.where(ok, f2b, f)
@@ -150,8 +170,8 @@ def _make_solve(fgh, objective):
 
 
 @functools.lru_cache(maxsize=64)
-def compiled(law_fn):
-    """Compiled solver pieces for one law function (cached by function identity).
+def compiled(law_fn, space: str = "log"):
+    """Compiled solver pieces for one law function and residual space (cached by identity).
 
     Returns a namespace with ``objective(theta, packed, w, delta)``,
     ``residuals(theta, packed)``, ``fgh(theta, packed, w, delta) -> (f, g, H)``
@@ -165,7 +185,7 @@ def compiled(law_fn):
     class _Law:  # log_fn_of only reads .fn
         fn = law_fn
 
-    objective, residuals = make_objective(log_fn_of(_Law))
+    objective, residuals = make_objective(log_fn_of(_Law), space, fn=law_fn)
 
     def fgh(theta, packed, w, delta):
         def grad_aux(t):
@@ -188,9 +208,9 @@ def compiled(law_fn):
         return f, g, H
 
     def batched(fun):
-        # vmapped over a chunk of starts (state and weights per lane): one
-        # compiled shape per law, data shape and chunk size
-        return jax.jit(jax.vmap(fun, in_axes=(0, None, 0) + (None,) * (fun.__code__.co_argcount - 3)))
+        # vmapped over a chunk of starts (state, weights and bounds per
+        # lane): one compiled shape per law, data shape and chunk size
+        return jax.jit(jax.vmap(fun, in_axes=(0, None, 0, 0, 0) + (None,) * (fun.__code__.co_argcount - 5)))
 
     ns = type("Compiled", (), {})()
     ns.objective = objective
@@ -199,6 +219,7 @@ def compiled(law_fn):
     ns.objective_jit = jax.jit(objective)
     ns.residuals_jit = jax.jit(residuals)
     ns.fgh_jit = jax.jit(fgh)
+    ns.jacobian_jit = jax.jit(jax.jacfwd(residuals))
     ns.init = batched(_make_init(fgh))
     ns.run = batched(_make_solve(fgh, objective))
     ns.init_gn = batched(_make_init(fgh_gn))
@@ -206,92 +227,20 @@ def compiled(law_fn):
     return ns
 
 
-#: Lanes per compiled call: one shape compiles, whatever the number of starts.
-CHUNK = 64
+def solve_batch(law, packed, theta0, *, weights=None, delta: float = DEFAULT_DELTA, maxiter: int = 200,
+                ftol: float = 1e-13, gtol: float = 1e-14, round_iters: int = 10, progress=None,
+                gauss_newton: bool = False, space: str = "log", bounds=None, prune: bool = False) -> BatchResult:
+    """Run the damped Newton solver from every row of ``theta0`` (see :class:`~scaling.fitting.solver.DampedNewton`).
 
-
-def solve_batch(law, packed, theta0, *, weights=None,
-                delta: float = DEFAULT_DELTA, maxiter: int = 200, ftol: float = 1e-13,
-                gtol: float = 1e-14, round_iters: int = 10, progress=None,
-                gauss_newton: bool = False) -> BatchResult:
-    """Run the damped Newton solver from every row of ``theta0``.
-
-    Parameters
-    ----------
-    law : Law
-    packed : tuple
-        :func:`scaling.fitting.objective.pack` of the dataset.
-    theta0 : array, shape (K, P)
-        Start points (fit space); clipped onto the bounds.
-    weights : array, shape (n,) or (K, n), optional
-        Point weights (default all 1), shared by all starts, or ``(K, n)``:
-        each start its own weights (bootstrap refits).
-    delta : float
-        Huber threshold.
-    maxiter, ftol, gtol : stopping rules (see the module docstring).
-    round_iters : int
-        Iterations per round; stopped starts are dropped between rounds and
-        the rest re-packed into full chunks of :data:`CHUNK` lanes.
-    progress : callable, optional
-        Called as ``progress(n_finished, K)`` after each round.
-    gauss_newton : bool
-        Use the Gauss-Newton matrix instead of the exact Hessian (for
-        least-squares stages).
+    Kept as a function for callers that want one line; the options are
+    those of :class:`~scaling.fitting.solver.DampedNewton` and its
+    :meth:`~scaling.fitting.solver.DampedNewton.solve`.
     """
-    import jax.numpy as jnp
+    from scaling.fitting.solver import DampedNewton
 
-    ns = compiled(law.fn)
-    delta = jnp.float64(delta)
-    theta0 = np.atleast_2d(np.asarray(theta0, dtype=np.float64))
-    k, p = theta0.shape
-    n = int(sum(int(x[1].shape[0]) for x in packed))
-    lo = jnp.asarray([b[0] for b in law.bounds], dtype=jnp.float64)
-    hi = jnp.asarray([b[1] for b in law.bounds], dtype=jnp.float64)
-    weights = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
-    # few starts (a staged refinement, a curve law with a small grid): a
-    # smaller power-of-two chunk wastes fewer padded lanes
-    chunk = min(CHUNK, max(8, 1 << int(np.ceil(np.log2(max(k, 1))))))
-    if weights.ndim == 1:
-        shared = jnp.asarray(np.broadcast_to(weights, (chunk, n)))
-
-    def call(fun, idx, *state_and_rest, per_row_weights):
-        # run ``fun`` over rows ``idx`` of the state in chunks of ``chunk``
-        outs = []
-        for s0 in range(0, idx.size, chunk):
-            rows = idx[s0:s0 + chunk]
-            pad = np.concatenate([np.arange(rows.size), np.zeros(chunk - rows.size, dtype=np.int64)])
-            sel = s0 + pad
-            args = [jnp.asarray(x[sel]) for x in state_and_rest[0]] if isinstance(state_and_rest[0], list) \
-                else jnp.asarray(state_and_rest[0][sel])
-            w = jnp.asarray(weights[rows[pad]]) if per_row_weights else shared
-            out = fun(tuple(args) if isinstance(args, list) else args, packed, w, lo, hi, delta,
-                      *state_and_rest[1:])
-            outs.append([np.asarray(o)[: rows.size] for o in out])
-        return [np.concatenate(parts) for parts in zip(*outs)]
-
-    init, run = (ns.init_gn, ns.run_gn) if gauss_newton else (ns.init, ns.run)
-    active = np.arange(k)
-    state = call(init, active, theta0, per_row_weights=weights.ndim == 2)
-    theta_out = state[0].copy()
-    f_out = state[1].copy()
-    g_out = state[2].copy()
-    it_out = np.zeros(k, dtype=np.int64)
-    status_out = state[7].astype(np.int64)
-    keep = ~state[6]
-    active, state = active[keep], [x[keep] for x in state]
-    while active.size:
-        budget = int(max(1, min(round_iters, maxiter - int(state[5].min()))))
-        state = call(run, active, state, jnp.int32(budget), ftol, gtol, per_row_weights=weights.ndim == 2)
-        theta, f, g, _, _, it, done, status = state
-        finished = done | (it >= maxiter)
-        idx = active[finished]
-        theta_out[idx], f_out[idx], g_out[idx] = theta[finished], f[finished], g[finished]
-        it_out[idx], status_out[idx] = it[finished], status[finished]
-        active = active[~finished]
-        state = [x[~finished] for x in state]
-        if progress is not None:
-            progress(k - active.size, k)
-    return BatchResult(theta_out, f_out, g_out, it_out, status_out)
+    solver = DampedNewton(maxiter=maxiter, ftol=ftol, gtol=gtol, round_iters=round_iters, gauss_newton=gauss_newton)
+    return solver.solve(law, packed, theta0, weights=weights, delta=delta, space=space, bounds=bounds,
+                        progress=progress, prune=prune)
 
 
-__all__ = ["BatchResult", "STATUS_TEXT", "compiled", "solve_batch"]
+__all__ = ["BatchResult", "MAXITER", "PRUNED", "STATUS_TEXT", "compiled", "solve_batch"]

@@ -17,6 +17,13 @@ def _interval(iv) -> str:
     return f"[{_g(iv[0], 6)}, {_g(iv[1], 6)}]" if iv is not None else ""
 
 
+def _objective_text(info) -> str:
+    """``huber-log, delta = 0.001`` / ``lsq-raw`` (fits saved before the option read as huber-log)."""
+    name = info.get("objective", "huber-log")
+    delta = info.get("delta")
+    return f"{name}, delta = {_g(delta, 3)}" if name == "huber-log" and delta is not None else name
+
+
 def fit_report(result, *, min_correl: float = 0.1) -> str:
     """lmfit-style report: fit statistics, variables, derived quantities, correlations.
 
@@ -45,8 +52,7 @@ def fit_report(result, *, min_correl: float = 0.1) -> str:
         "[[Fit Statistics]]",
         f"    # data points      = {result.n_points}",
         f"    # variables        = {len(result.params)}",
-        f"    objective (Huber)  = {_g(result.objective, 10)}   (delta = {_g(info.get('delta', float('nan')), 3)},"
-        " summed over points)",
+        f"    objective          = {_g(result.objective, 10)}   ({_objective_text(info)}, summed over points)",
         f"    Akaike info crit   = {_g(result.aic)}",
         f"    Bayesian info crit = {_g(result.bic)}",
         f"    R-squared (loss)   = {_g(result.r2)}",
@@ -62,8 +68,18 @@ def fit_report(result, *, min_correl: float = 0.1) -> str:
     if boot:
         lines.append(f"    bootstrap          = {boot.get('n', 0)} resamples by {boot.get('by', '?')}"
                      f", seed {result.seed}, {boot.get('failed', 0)} failed")
-    se_kind = "bootstrap SD" if result.samples is not None else "Laplace (sandwich)"
-    ci_kind = "percentile" if result.samples is not None else "normal"
+    if info.get("selection"):
+        from scaling.fitting.selection import describe
+
+        lines.append(f"    points used        = {describe(info['selection'])}")
+    cal = dict(getattr(result, "calibration", {}) or {})
+    if "sigma_log" in cal:
+        lines.append(f"    predictive sigma   = {100 * cal['sigma_log']:.3f}% (log scale, {cal.get('method')} on "
+                     f"{cal.get('n_points', '?')} held-out points; calibrated at {pct})")
+    se_kind = "bootstrap SD" if result.samples is not None else "Laplace (smoothed sandwich)"
+    method = info.get("intervals") or ("bootstrap" if result.samples is not None else "laplace")
+    ci_kind = {"bootstrap": "bootstrap percentile", "laplace": "Laplace (t)",
+               "profile": "profile-likelihood"}.get(method, method)
     lines.append(f"[[Variables]]   (stderr: {se_kind}; {pct} {ci_kind} intervals)")
     width = max(len(n) for n in result.param_names)
     for i, name in enumerate(result.param_names):
@@ -92,6 +108,13 @@ def fit_report(result, *, min_correl: float = 0.1) -> str:
             width = max(len(x[1]) for x in pairs)
             for _, label, c in sorted(pairs, key=lambda x: -x[0]):
                 lines.append(f"{label:<{width}} = {c:+.4f}")
+    diagnostics = tuple(getattr(result, "diagnostics", ()) or ())
+    if diagnostics:
+        from scaling.fitting.diagnostics import format_diagnostics
+
+        n_warn = sum(d.get("severity") == "warning" for d in diagnostics)
+        lines.append(f"[[Diagnostics]] ({n_warn} warning{'s' if n_warn != 1 else ''})")
+        lines += [f"    {line}" for line in format_diagnostics(diagnostics)]
     return "\n".join(lines)
 
 

@@ -36,6 +36,38 @@ LawFn = Callable[[Any, Mapping[str, Any]], Any]
 
 
 @dataclasses.dataclass(frozen=True)
+class LinearTerms:
+    """A law that is linear in non-negative coefficients for fixed exponents.
+
+    .. math::
+
+        L(x) = \\sum_j c_j\\, \\phi_j(x; \\lambda_{q(j)}), \\qquad c_j \\ge 0,
+
+    where each basis column :math:`\\phi_j` depends on at most one nonlinear
+    parameter :math:`\\lambda_{q(j)}` (e.g. Chinchilla: ``1``, ``N**-alpha``,
+    ``D**-beta``). The fitter uses it for variable projection: on a coarse
+    grid of the nonlinear parameters the coefficients solve a small
+    non-negative least-squares problem (plain numpy, no JAX).
+
+    Attributes
+    ----------
+    terms : tuple of (coefficient name, nonlinear name or None, basis)
+        ``basis(value, inputs) -> ndarray (n,)`` (numpy; ``value`` is the
+        nonlinear parameter, ignored when the name is None). The coefficient
+        name is a fit-space parameter holding ``log c_j`` (``log_coefficients``)
+        or ``c_j``.
+    grid : mapping of str to tuple of float
+        Coarse grid of each nonlinear parameter.
+    log_coefficients : bool
+        Fit space holds ``log c_j`` (True) or ``c_j``.
+    """
+
+    terms: tuple
+    grid: Mapping[str, tuple[float, ...]]
+    log_coefficients: bool = True
+
+
+@dataclasses.dataclass(frozen=True)
 class Law:
     """A scaling law: a pure function and its metadata (frozen).
 
@@ -69,6 +101,9 @@ class Law:
         Fixed options the law was built with (e.g. ``{"x": "N"}``,
         ``{"lam": 0.999, "warmup": "real"}``); saved with fit results so the
         law can be rebuilt exactly with ``get_law(name, **options)``.
+    linear : LinearTerms or None
+        Declares the law linear in non-negative coefficients for fixed
+        exponents (enables the fitter's variable-projection start design).
     """
 
     name: str
@@ -82,6 +117,7 @@ class Law:
     citation: str
     derived: Callable[[Any], Mapping[str, Any]] | None = None
     options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    linear: LinearTerms | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("final", "curve"):

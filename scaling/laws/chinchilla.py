@@ -49,7 +49,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from scaling.laws.base import Law
+from scaling.laws.base import Law, LinearTerms
 
 PARAM_NAMES = ("a", "b", "e", "alpha", "beta")
 
@@ -139,6 +139,28 @@ def derived(theta) -> dict[str, Any]:
     }
 
 
+def _n_term(alpha, inputs):
+    return np.asarray(inputs["N"], dtype=np.float64) ** -alpha
+
+
+def _d_term(beta, inputs):
+    return np.asarray(inputs["D"], dtype=np.float64) ** -beta
+
+
+def _constant(_, inputs):
+    return np.ones(np.shape(inputs["N"]))
+
+
+#: For fixed (alpha, beta), L = A N^-alpha + B D^-beta + E is linear in
+#: (A, B, E) >= 0: the fitter's variable projection solves those on this
+#: exponent grid (40 x 40 values, step 0.05; Epoch's optimum is alpha, beta ~ 0.35).
+LINEAR = LinearTerms(
+    terms=(("a", "alpha", _n_term), ("b", "beta", _d_term), ("e", None, _constant)),
+    grid={"alpha": tuple(np.linspace(0.05, 2.0, 40).tolist()), "beta": tuple(np.linspace(0.05, 2.0, 40).tolist())},
+    log_coefficients=True,
+)
+
+
 def make() -> Law:
     """Build the ``chinchilla`` law (it takes no options)."""
     return _LAW
@@ -156,6 +178,7 @@ _LAW = Law(
     citation="Hoffmann et al. 2022, arXiv:2203.15556 (Eq. 2, App. D.2)",
     derived=derived,
     options={},
+    linear=LINEAR,
 )
 
 
