@@ -83,7 +83,7 @@ def first_order_residual(N, D, target, T, p=P):
 def test_fixed_size_tokens_solve_the_law_in_closed_form(N, target):
     df = plan.compute_for_loss(fit_like(), target, N=N)
     D = tokens_needed(N, target)
-    assert df.loc[0, "D"] == pytest.approx(D, rel=1e-6)
+    assert df.loc[0, "D"] == pytest.approx(D, rel=1e-12)
     assert df.loc[0, "N"] == N
     assert df.loc[0, "train_flops"] == pytest.approx(6.0 * N * D, rel=1e-6)
     assert df.loc[0, "inference_flops"] == 0.0

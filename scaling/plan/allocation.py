@@ -261,21 +261,22 @@ _TOKEN_RANGE, _SIZE_RANGE = (1.0, 1e22), (1e5, 1e14)
 def _tokens_for_loss(law, thetas: np.ndarray, N: np.ndarray, target: float, *, iters: int = 200) -> np.ndarray:
     """Tokens D with L(N, D) = target (bisection in log D; loss falls with D). (S, M) -> (S, M).
 
-    (Chinchilla: :math:`D = (B / (L^* - E - A N^{-\\alpha}))^{1/\\beta}`.) NaN where the
-    target is below the loss with 1e22 tokens at that N (the law's floor) or
-    already reached with one token (a search edge: the law does not determine D).
+    (Chinchilla: :math:`D = (B / (L^* - E - A N^{-\\alpha}))^{1/\\beta}`.) NaN where the target is below
+    the loss with 1e22 tokens at that N (the law's floor) or met with one token (the law does not say D).
     """
     lo, hi = np.full(N.shape, np.log(_TOKEN_RANGE[0])), np.full(N.shape, np.log(_TOKEN_RANGE[1]))
-    reachable = _loss(law, thetas, N, np.exp(hi)) <= target
-    already = _loss(law, thetas, N, np.exp(lo)) <= target
+    f_lo, f_hi = _loss(law, thetas, N, np.exp(lo)), _loss(law, thetas, N, np.exp(hi))
+    ok = (f_hi <= target) & (f_lo > target)  # reachable, and not already with one token
     for _ in range(iters):
         mid = 0.5 * (lo + hi)
-        below = _loss(law, thetas, N, np.exp(mid)) <= target
-        lo, hi = np.where(below, lo, mid), np.where(below, mid, hi)
+        f_mid = _loss(law, thetas, N, np.exp(mid))
+        below = f_mid <= target
+        lo, hi, f_lo, f_hi = (np.where(below, a, b) for a, b in ((lo, mid), (mid, hi), (f_lo, f_mid), (f_mid, f_hi)))
         if np.max(hi - lo) < 1e-9:
             break
-    D = np.exp(0.5 * (lo + hi))
-    return np.where(reachable & ~already, D, np.nan)
+    # one linear interpolation in the ~1e-9-wide bracket makes D exact to rounding (cost minima need it)
+    w = np.clip((f_lo - target) / np.where(f_lo > f_hi, f_lo - f_hi, np.inf), 0.0, 1.0)
+    return np.where(ok, np.exp(lo + w * (hi - lo)), np.nan)
 
 
 def _cost(law, thetas, logN, target, inference_tokens):
@@ -299,9 +300,8 @@ def _cheapest_size(law, thetas, target, inference_tokens, lo, hi, *, n_grid, cap
     found = np.isfinite(cost[np.arange(S), j])
     edge = (j == 0) | ((j == n_grid - 1) & (not capped))
     centre, h = grid[j], grid[1] - grid[0]
-    offsets = np.linspace(-1.0, 1.0, n_local)
     for _ in range(rounds):
-        local = np.clip(centre[:, None] + h * offsets[None, :], lo, hi)
+        local = np.clip(centre[:, None] + h * np.linspace(-1.0, 1.0, n_local)[None, :], lo, hi)
         c_local, _ = _cost(law, thetas, local, target, inference_tokens)
         k = np.argmin(c_local, axis=1)
         centre = np.where(np.isfinite(c_local[np.arange(S), k]), local[np.arange(S), k], centre)
