@@ -75,6 +75,12 @@ def main(argv=None) -> int:
     print()
     print(f"allocation exponent a = beta/(alpha+beta): ours {res.derived['a_N']:.4f} (SD {np.nanstd(a, ddof=1):.4f}); "
           f"Epoch {EPOCH_A[0]:.3f} (SD {EPOCH_A[1]:.3f})")
+    from scaling.plan.approach2 import approach2
+
+    df = epoch_table()
+    a2 = approach2(df["N"], 6 * df["N"] * df["D"], df["loss"], bin_width=0.1)
+    print(f"Approach 2 (iso-FLOP parabolas, runs binned by 0.1 decade of C, {a2['minima']['C'].size} groups): "
+          f"a = {a2['a']:.4f} (SE {a2['a_se']:.4f}); Hoffmann's Approach 2: 0.49")
     return 0
 
 
