@@ -1,5 +1,5 @@
 # Two commands on a fresh clone (only Python 3.11 and make needed):
-#   make demo   set up .venv, then fit, predict and report on the bundled data
+#   make demo   set up .venv, then fit, predict, plan and report on the shipped published runs
 #   make test   set up .venv, then run the whole test suite
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV   := .venv
@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 OUT    ?= out
 
-.PHONY: demo test venv bench figures browser clean
+.PHONY: demo demo-small test test-all venv bench figures browser clean
 
 venv: $(STAMP)
 
@@ -17,29 +17,21 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
 
-# The main job on the bundled data: fit a loss-curve law on two runs, predict the held-out runs,
-# rank schedules, fit Chinchilla on the final-loss grid, plan budgets, write the report.
-HELD_OUT = $(filter-out data/curves/cosine.csv data/curves/constant.csv,$(wildcard data/curves/*.csv))
+# The main job on real published runs shipped in the package (Luo et al. 2025 loss curves,
+# Gadre et al. 2024 final losses): fit, predict the held-out schedules, plan, report, summary.
 demo: $(STAMP)
-	@mkdir -p $(OUT)
+	$(BIN)/scaling demo --out $(OUT)
+
+# The same job on the project's own small CPU runs (data/), as the format example.
+demo-small: $(STAMP)
+	@mkdir -p $(OUT)/small
 	$(BIN)/scaling inspect data/curves
 	$(BIN)/scaling fit data/curves/cosine.csv data/curves/constant.csv --law lr-annealing --split val \
-		--bootstrap 20 --out $(OUT)/curve_fit.json
-	@for f in $(HELD_OUT); do \
-		echo "--- held out: $$f"; \
-		$(BIN)/scaling predict $(OUT)/curve_fit.json --lr-from $$f --split val \
-			--out $(OUT)/pred_$$(basename $$f) || exit 1; \
-	done
-	$(BIN)/scaling schedule-plan $(OUT)/curve_fit.json --steps 600 --peak 3e-3 --warmup 30
-	@if [ -f data/grid/points.csv ]; then \
-		$(BIN)/scaling fit data/grid/points.csv --law chinchilla --bootstrap 100 --out $(OUT)/chinchilla_fit.json \
-		&& $(BIN)/scaling budget $(OUT)/chinchilla_fit.json --flops-range 1e12:1e15:4 \
-		&& $(BIN)/scaling report $(OUT)/curve_fit.json $(OUT)/chinchilla_fit.json \
-			--data data/curves --data data/grid/points.csv --out $(OUT)/report; \
-	else \
-		echo "no data/grid/points.csv: skipping the final-loss fit"; \
-		$(BIN)/scaling report $(OUT)/curve_fit.json --data data/curves --out $(OUT)/report; \
-	fi
+		--bootstrap 20 --out $(OUT)/small/curve_fit.json
+	$(BIN)/scaling predict $(OUT)/small/curve_fit.json --lr-from data/curves/wsd_exp20.csv --split val \
+		--out $(OUT)/small/pred_wsd.csv
+	$(BIN)/scaling schedule-plan $(OUT)/small/curve_fit.json --steps 1200 --peak 3e-3 --warmup 30
+	$(BIN)/scaling report $(OUT)/small/curve_fit.json --data data/curves --steps 1200 --out $(OUT)/small/report
 
 test: $(STAMP) browser
 	$(BIN)/python -m pytest -q

@@ -77,7 +77,7 @@ def run_size(size: str, setup: str, *, bootstrap: int, mpl_stride: int, seed: in
     from scaling.fitting import fit
     from scaling.fitting.dataset import Dataset, Group
     from scaling.laws import get_law
-    from scaling.predict import curve_metrics, predict
+    from scaling.prediction import curve_metrics, predict
 
     law_name, options = LAW_SETUPS[setup]
     law = get_law(law_name, **options)

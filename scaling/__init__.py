@@ -38,11 +38,11 @@ _EXPORTS: dict[str, str] = {
     "band": "scaling.evaluate:band",
     "build_report": "scaling.report:build_report",
     "write_report": "scaling.report:write_report",
-    "predict": "scaling.predict:predict",
+    "predict": "scaling.prediction:predict",
     "parse_schedule": "scaling.schedules:parse_schedule",
     "schedule_array": "scaling.schedules:schedule_array",
     "compare_laws": "scaling.compare:compare",
-    "lr_sensitivity": "scaling.lr_sensitivity:lr_sensitivity",
+    "lr_sensitivity": "scaling.sensitivity:lr_sensitivity",
 }
 
 

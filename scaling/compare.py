@@ -113,7 +113,7 @@ def _predict(law, theta, dataset) -> list[np.ndarray]:
 
 
 def _metrics(observed: Sequence[np.ndarray], predicted: Sequence[np.ndarray], per_run: bool) -> dict[str, float]:
-    from scaling.predict import curve_metrics
+    from scaling.prediction import curve_metrics
 
     if per_run:
         rows = [curve_metrics(y, p) for y, p in zip(observed, predicted)]
@@ -276,6 +276,18 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
     return (table, fits) if return_fits else table
 
 
+def read_comparison(path: str):
+    """A comparison table written by ``scaling compare ... --out TABLE.csv``, or a one-line error."""
+    import pandas as pd
+
+    try:
+        return pd.read_csv(path)
+    except FileNotFoundError:
+        raise DataError(f"{path}: no such file; write it with 'scaling compare FILE... --laws A,B --out {path}'") from None
+    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
+        raise DataError(f"{path}: not a comparison table CSV ({exc}); write it with 'scaling compare ... --out'") from None
+
+
 def format_table(table) -> str:
     """The comparison table as plain text (what ``scaling compare`` prints)."""
     out = table.drop(columns=["options", "kind", "params"]).copy()
@@ -293,4 +305,4 @@ def format_table(table) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["METRICS", "compare", "format_table"]
+__all__ = ["METRICS", "compare", "format_table", "read_comparison"]

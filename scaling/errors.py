@@ -28,3 +28,10 @@ class DataError(ScalingError):
 
 class FitError(ScalingError):
     """A fit that cannot be started or whose inputs do not match the law."""
+
+
+class FitFileError(FitError, DataError):
+    """A saved fit (``fit.json``) that is malformed, edited, or names another law's parameters.
+
+    Both a :class:`FitError` and a :class:`DataError` (the file is the user's input).
+    """

@@ -16,8 +16,9 @@ Bands
     :math:`L \\pm z\\sqrt{J\\,\\Sigma\\,J^\\top}` with the fit's covariance.
     The *predictive* band widens it by :math:`\\exp(\\pm z\\,\\sigma)` where
     :math:`\\sigma` is the log-scale predictive scatter: the fit's calibrated
-    value (``fit.calibration["sigma_log"]``, from leave-one-schedule-out
-    refits) when present, else the RMS log residual of the fit.
+    value (``fit.calibration``, from leave-one-schedule-out refits, growing
+    with the forward area predicted beyond the fitted runs) when present,
+    else the RMS log residual of the fit.
 """
 
 from __future__ import annotations
@@ -129,12 +130,26 @@ def values_paired(law, thetas, inputs: Mapping[str, Any]) -> np.ndarray:
         return np.asarray(out, dtype=np.float64)
 
 
-def predictive_sigma(fit) -> float:
-    """Log-scale predictive scatter of a fit (see the module docstring); 0 when unknown."""
+def predictive_sigma(fit, inputs: Mapping[str, Any] | None = None):
+    """Log-scale predictive scatter of a fit (see the module docstring); 0 when unknown.
+
+    For a curve fit with a calibration the scatter grows with the forward
+    area predicted beyond the fitted runs
+    (:func:`scaling.fitting.calibration.predictive_sigma`, an array over
+    ``inputs["step"]``); otherwise one number: the calibrated
+    ``sigma_log``, else the RMS log residual of the fit.
+    """
     cal = getattr(fit, "calibration", None) or {}
-    sigma = cal.get("sigma_log") if isinstance(cal, Mapping) else None
-    if sigma is not None and np.isfinite(sigma) and sigma >= 0:
-        return float(sigma)
+    if isinstance(cal, Mapping) and cal.get("sigma_log") is not None:
+        if inputs is not None and "lr" in inputs and "step" in inputs and hasattr(fit, "data_info"):
+            from scaling.fitting.calibration import predictive_sigma as curve_sigma
+
+            s = np.asarray(curve_sigma(fit, inputs["step"], inputs["lr"]), dtype=np.float64)
+            if np.all(np.isfinite(s)):
+                return np.maximum(s, 0.0)
+        sigma = float(cal["sigma_log"])
+        if np.isfinite(sigma) and sigma >= 0:
+            return sigma
     resid = getattr(fit, "residuals", None)
     resid = np.asarray(resid if resid is not None else [], dtype=np.float64)
     resid = resid[np.isfinite(resid)]
@@ -192,7 +207,7 @@ def band(fit, inputs: Mapping[str, Any], *, level: float | None = None, kind: st
                 sd = np.sqrt(np.maximum(np.einsum("np,pq,nq->n", jac, cov, jac), 0.0))
                 lo, hi = point - z * sd, point + z * sd
     if kind == "predictive":
-        s = predictive_sigma(fit)
+        s = predictive_sigma(fit, inputs)
         lo, hi = lo * np.exp(-z * s), hi * np.exp(z * s)
     return {"loss": point, "loss_lo": np.minimum(lo, point), "loss_hi": np.maximum(hi, point)}
 

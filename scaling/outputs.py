@@ -1,84 +1,23 @@
-"""Writing results: one atomic writer, and output paths checked before long work.
+"""Output files: check a destination before the work, write it atomically after.
 
-Every file the package writes (fit JSON, prediction CSV, tables, reports and
-their figures) goes through :func:`write_atomic`: the bytes are written to a
-temporary file in the destination folder and moved into place with
-``os.replace``, so a reader never sees half a file and a crash or a kill
-leaves the old file (or none) behind, plus at most one hidden ``.tmp`` file
-that the next write of the same path removes.
-
-:func:`check_output_path` runs *before* a fit or a report is computed, so an
-unwritable ``--out`` is reported in one line at once instead of after minutes
-of work, and an output that would overwrite one of the inputs is refused.
+The CLI calls :func:`check_output_path` for every ``--out`` *before* a fit or
+a prediction runs, so an unwritable destination costs seconds, not the whole
+fit; and :func:`write_atomic` to write, so a kill during a large write leaves
+either the old file or the new one, never a half-written file or a stray
+temporary file. New files get the mode the user's umask gives (as ``open``
+does), not ``mkstemp``'s private 0600.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import secrets
+from collections.abc import Iterable
 from pathlib import Path
-from typing import Iterable
 
-from scaling.errors import ScalingError
+from scaling.errors import DataError
 
-
-class OutputError(ScalingError):
-    """An output path that cannot or must not be written."""
-
-
-def _stale_temps(path: Path) -> Iterable[Path]:
-    try:
-        return list(path.parent.glob(f".{path.name}.*.tmp"))
-    except OSError:
-        return []
-
-
-def write_atomic(path: Path | str, data: bytes | str) -> Path:
-    """Write ``data`` to ``path`` atomically, with the permissions a plain ``open()`` gives.
-
-    Parameters
-    ----------
-    path : path-like
-        Destination; its folder is created if missing.
-    data : bytes or str
-        Contents (``str`` is encoded as UTF-8).
-
-    Returns
-    -------
-    Path
-        ``path``.
-
-    Notes
-    -----
-    ``mkstemp`` creates files with mode 0600; the file is re-moded to
-    ``0666 & ~umask`` before it is moved into place so results follow the
-    user's umask like any other file. Temporary files of earlier interrupted
-    writes of the same path are removed.
-    """
-    path = Path(path)
-    folder = path.parent if str(path.parent) else Path(".")
-    folder.mkdir(parents=True, exist_ok=True)
-    raw = data.encode("utf-8") if isinstance(data, str) else data
-    for stale in _stale_temps(path):
-        try:
-            stale.unlink()
-        except OSError:
-            pass
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(raw)
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
-    return path
+__all__ = ["check_output_path", "write_atomic"]
 
 
 def _same_file(a: Path, b: Path) -> bool:
@@ -88,20 +27,23 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def check_output_path(path: Path | str, *, inputs: Iterable[str | os.PathLike] = (), flag: str = "--out",
+def check_output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLike] = (), *, flag: str = "--out",
                       folder: bool = False) -> Path:
-    """Check that ``path`` can be written, before any long work; raise one clear line if not.
+    """The output path, checked to be writable and not one of the inputs.
+
+    With ``folder=True`` the path is an output *folder* (a report, the demo):
+    it may not exist yet (it is created, with its parents, once the check
+    passes) but must not be a file or lie under one.
 
     Parameters
     ----------
-    path : path-like
-        The output file (or folder when ``folder=True``).
-    inputs : iterable of path-like
-        Input files: writing over one of them is refused.
+    path : str or PathLike
+        Where the output will be written.
+    inputs : iterable of paths
+        Files the command reads; writing over one of them is refused (by
+        file identity, so a link or another spelling of the path is caught).
     flag : str
         The option name, for the message.
-    folder : bool
-        ``path`` is an output folder (a report) rather than a file.
 
     Returns
     -------
@@ -109,39 +51,89 @@ def check_output_path(path: Path | str, *, inputs: Iterable[str | os.PathLike] =
 
     Raises
     ------
-    OutputError
-        The path names an input file, lies under a file, is a folder where a
-        file is wanted (or the reverse), or its folder cannot be created or
-        written.
+    DataError
+        One line: a folder that does not exist, a path under a file, a path
+        that is a folder, a read-only folder or file, or a path that is an
+        input file.
     """
-    p = Path(path)
-    if not str(path).strip():
-        raise OutputError(f"{flag} is empty; give a file name, e.g. {flag} out/result.json")
-    for src in inputs:
-        if _same_file(p, Path(src)) or (not p.exists() and Path(src).resolve() == p.resolve()):
-            raise OutputError(f"{flag} {p} is one of the input files; choose another output path "
-                              "(inputs are never overwritten)")
+    out = Path(path).expanduser()
+    parent = out.parent if str(out.parent) else Path(".")
+    for inp in inputs:
+        if _same_file(out, Path(inp).expanduser()):
+            raise DataError(f"{flag} {out} is also an input file; writing it would destroy the input: choose another name")
     if folder:
-        if p.exists() and not p.is_dir():
-            raise OutputError(f"{flag} {p} is a file; give a folder for the report")
-        target_dir = p
-    else:
-        if p.is_dir():
-            raise OutputError(f"{flag} {p} is a folder; give a file name inside it, e.g. {p / 'out.json'}")
-        target_dir = p.parent if str(p.parent) else Path(".")
-    # walk up to the first existing ancestor: it must be a writable folder
-    probe = target_dir
-    while not probe.exists():
-        if probe.parent == probe:
-            break
+        return _check_folder(out, flag)
+    if out.is_dir():
+        raise DataError(f"{flag} {out} is a folder; give a file name inside it, e.g. {out / 'fit.json'}")
+    # Walk up to the first part of the path that exists: a file there means "under a file".
+    probe = parent
+    while not probe.exists() and probe != probe.parent:
         probe = probe.parent
     if probe.exists() and not probe.is_dir():
-        raise OutputError(f"{flag} {p}: {probe} is a file, not a folder; choose a path in a folder")
+        raise DataError(f"{flag} {out}: {probe} is a file, not a folder; choose a path in a folder")
+    if not parent.is_dir():
+        raise DataError(f"{flag} {out}: folder {parent} does not exist; create it first (mkdir -p {parent})")
+    if not os.access(parent, os.W_OK | os.X_OK):
+        raise DataError(f"{flag} {out}: folder {parent} is not writable; choose another folder or fix its permissions")
+    if out.exists() and not os.access(out, os.W_OK):
+        raise DataError(f"{flag} {out} exists and is read-only; choose another name or fix its permissions")
+    return out
+
+
+def _check_folder(out: Path, flag: str) -> Path:
+    if out.exists() and not out.is_dir():
+        raise DataError(f"{flag} {out} is a file; give a folder for the output")
+    probe = out
+    while not probe.exists() and probe != probe.parent:
+        probe = probe.parent
+    if not probe.is_dir():
+        raise DataError(f"{flag} {out}: {probe} is a file, not a folder; choose a path in a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
-        raise OutputError(f"{flag} {p}: folder {probe} is not writable; choose a writable location")
-    if not folder and p.exists() and not os.access(p, os.W_OK) and not os.access(target_dir, os.W_OK):
-        raise OutputError(f"{flag} {p} exists and cannot be replaced; choose another path")
-    return p
+        raise DataError(f"{flag} {out}: folder {probe} is not writable; choose another folder or fix its permissions")
+    out.mkdir(parents=True, exist_ok=True)
+    return out
 
 
-__all__ = ["OutputError", "check_output_path", "write_atomic"]
+def _remove_stale_temporaries(path: Path) -> None:
+    # a kill -9 during an earlier write of this path can leave its temporary file behind
+    for stale in path.parent.glob(f".{path.name}.*.tmp"):
+        try:
+            stale.unlink()
+        except OSError:
+            pass
+
+
+def write_atomic(path: str | os.PathLike, data: str | bytes, *, encoding: str = "utf-8") -> Path:
+    """Write `data` to `path` through a temporary file in the same folder and ``os.replace``.
+
+    The temporary file is created with mode 0o666 filtered by the umask (like
+    ``open(path, "w")``); an existing file's mode is kept. On any exception,
+    KeyboardInterrupt included, the temporary file is removed and `path` is
+    left as it was. A missing folder is created (a report writes
+    ``figures/`` inside its folder); temporary files left by an earlier killed
+    write of the same path are removed.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    folder.mkdir(parents=True, exist_ok=True)
+    _remove_stale_temporaries(path)
+    payload = data.encode(encoding) if isinstance(data, str) else bytes(data)
+    tmp = folder / f".{path.name}.{secrets.token_hex(6)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o666)
+    try:
+        try:
+            view = memoryview(payload)
+            while view:
+                view = view[os.write(fd, view):]
+            if path.exists():
+                os.chmod(fd, path.stat().st_mode & 0o7777)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    return path

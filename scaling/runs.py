@@ -23,7 +23,8 @@ Points table (one row per training run)
     ``df.attrs["derived"]`` and ``df.attrs["notes"]``.
 
 ``df.attrs["notes"]`` is a list of one-line strings describing everything
-the loader changed: rows sorted, resumed runs merged, derived columns. The
+the loader changed: rows sorted, resumed runs merged, steps logged twice,
+literal NaN losses, derived columns. The
 ``scaling inspect`` summary prints them; nothing is dropped silently.
 """
 
@@ -35,10 +36,17 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scaling._curves_tidy import CURVE_EXTRAS, MAX_STEP, ROW, Where, _fmt, _where_index, tidy_curves
 from scaling.errors import DataError
 
 __all__ = [
     "CURVE_COLUMNS",
+    "CURVE_EXTRAS",
+    "MAX_LR_STEPS",
+    "MAX_STEP",
+    "ROW",
+    "tidy_curves",
+    "tidy_points",
     "POINT_COLUMNS",
     "make_curves",
     "make_points",
@@ -49,243 +57,15 @@ __all__ = [
 ]
 
 CURVE_COLUMNS = ("run", "step", "loss", "lr", "split", "source")
-CURVE_EXTRAS = ("tokens", "params", "flops")
 POINT_COLUMNS = ("run", "N", "D", "C", "loss", "source")
 SPLITS = ("train", "val")
 
-#: Name of the hidden column loaders use to carry each row's position in the
-#: input (for error messages); it never reaches the user.
-ROW = "__row__"
-
-Where = Callable[[int], str]
-
-
-def _where_index(i: int) -> str:
-    return f"index {i}"
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.6g}"
+#: Longest run (in steps) whose per-step LR array :func:`lr_per_step` builds:
+#: 8e8 bytes of float64, and the curve laws hold several such arrays.
+MAX_LR_STEPS = 100_000_000
 
 
 # --------------------------------------------------------------------------- curves
-
-
-def tidy_curves(
-    raw: pd.DataFrame,
-    *,
-    loss_columns: Mapping[str, str],
-    source: str,
-    where: Where = _where_index,
-    names: Mapping[str, str] | None = None,
-) -> pd.DataFrame:
-    """Check a loader's raw frame and turn it into the canonical curve table.
-
-    Parameters
-    ----------
-    raw : DataFrame
-        Rows in input order with float columns ``step``, optional ``lr``,
-        ``tokens``, ``params``, ``flops``, the loss columns named in
-        `loss_columns`, a ``run`` column (str) and the position column
-        :data:`ROW` (int, passed to `where` for messages). Not modified.
-    loss_columns : mapping
-        Split name (``"train"``/``"val"``) -> column of `raw` holding that
-        split's loss. The first split also labels rows that log only the LR.
-    source : str
-        File name (or ``"<arrays>"``) used in messages and the ``source`` column.
-    where : callable
-        ``where(row) -> str`` describing a row position, e.g. ``"row 5 (line 6)"``.
-    names : mapping, optional
-        Raw column -> the user's column name, for messages.
-
-    Returns
-    -------
-    DataFrame
-        The canonical curve table; ``attrs["notes"]`` lists what was changed.
-
-    Raises
-    ------
-    DataError
-        Loss <= 0 or infinite, negative or infinite LR, a step that is
-        missing, negative or not a whole number, or steps that go backwards
-        in a way that is not a resumed run (see :func:`_order_one_run`).
-    """
-    names = dict(names or {})
-
-    def label(col: str) -> str:
-        return names.get(col, col)
-
-    loss_cols = list(loss_columns.values())
-    extras = [c for c in ("lr", *CURVE_EXTRAS) if c in raw.columns]
-    rows = raw[ROW].to_numpy()
-
-    def fail(mask: np.ndarray, col: str, what: str, fix: str, values: np.ndarray) -> None:
-        i = int(np.argmax(mask))
-        raise DataError(
-            f"{source}: {what}, got {_fmt(values[i])} at {where(int(rows[i]))}, "
-            f"column '{label(col)}'; {fix}"
-        )
-
-    logged = np.zeros(len(raw), dtype=bool)
-    for col in loss_cols:
-        v = raw[col].to_numpy(dtype=float)
-        bad = ~np.isnan(v) & ~(np.isfinite(v) & (v > 0))
-        if bad.any():
-            fail(bad, col, "loss must be a positive finite number (nats)", "fix or delete that row", v)
-        logged |= ~np.isnan(v)
-    for col in extras:
-        v = raw[col].to_numpy(dtype=float)
-        bad = ~np.isnan(v) & ~(np.isfinite(v) & (v >= 0))
-        if bad.any():
-            what = "learning rate must be >= 0 and finite" if col == "lr" else f"{col} must be >= 0 and finite"
-            fail(bad, col, what, "fix or delete that row", v)
-        logged |= ~np.isnan(v)
-
-    step = raw["step"].to_numpy(dtype=float)
-    missing = logged & np.isnan(step)
-    if missing.any():
-        i = int(np.argmax(missing))
-        raise DataError(
-            f"{source}: {where(int(rows[i]))} has values but no step in column '{label('step')}'; "
-            "fill in the step or name another step column with --step-col"
-        )
-    bad = logged & ~np.isnan(step) & ((step < 0) | (step != np.round(step)) | ~np.isfinite(step))
-    if bad.any():
-        fail(bad, "step", "step must be a whole number >= 0", "steps count optimizer steps from 0", step)
-    if not logged.any():
-        cols = ", ".join(repr(label(c)) for c in loss_cols + extras)
-        raise DataError(f"{source}: no values in {cols}; the file has rows but nothing logged in them")
-
-    df = raw.loc[logged]
-    step = step[logged]
-    rows = rows[logged]
-    # Integer run codes in first-seen order: grouping and sorting on them is
-    # much faster than on strings (1e6-row logs load in about a second).
-    codes, run_names = pd.factorize(df["run"], sort=False)
-    by_run = np.argsort(codes, kind="stable")
-    bounds = np.searchsorted(codes[by_run], np.arange(len(run_names) + 1))
-    notes: list[str] = []
-    keep = np.ones(len(df), dtype=bool)
-    for k, run in enumerate(run_names):
-        idx = by_run[bounds[k] : bounds[k + 1]]
-        keep[idx], run_notes = _order_one_run(step[idx], rows[idx], run=str(run), source=source, where=where)
-        notes.extend(run_notes)
-
-    value_cols = loss_cols + extras
-    frame = pd.DataFrame(
-        {"_code": codes[keep], "step": step[keep], **{c: df[c].to_numpy(dtype=float)[keep] for c in value_cols}}
-    )
-    # Rows that share a step (Lightning writes one row per metric group) are
-    # merged: per column the last non-missing value wins.
-    merged = frame.groupby(["_code", "step"], sort=True)[value_cols].last().reset_index()
-
-    splits = list(loss_columns)
-    rank = {s_: i for i, s_ in enumerate(sorted(splits))}
-    parts = []
-    for split, col in loss_columns.items():
-        sub = merged.loc[merged[col].notna()]
-        parts.append(sub.assign(loss=sub[col], _split=rank[split]))
-    no_loss = merged[loss_cols].isna().all(axis=1).to_numpy()
-    lr_only = no_loss & (merged["lr"].notna().to_numpy() if "lr" in merged.columns else False)
-    sub = merged.loc[lr_only]
-    parts.append(sub.assign(loss=np.nan, _split=rank[splits[0]]))
-    out = pd.concat(parts, ignore_index=True)
-    order = np.lexsort((out["step"].to_numpy(), out["_split"].to_numpy(), out["_code"].to_numpy()))
-    out = out.iloc[order]
-    n = len(out)
-
-    def strings(values: Sequence[str], codes_: np.ndarray) -> pd.Series:
-        # take() on a small string array: far cheaper than building 1e6 Python strings.
-        return pd.Series(pd.array([str(v) for v in values], dtype="str")).take(codes_).reset_index(drop=True)
-
-    table = {
-        "run": strings(list(run_names), out["_code"].to_numpy()),
-        "step": out["step"].to_numpy().astype(np.int64),
-        "loss": out["loss"].to_numpy(dtype=float),
-        "lr": out["lr"].to_numpy(dtype=float) if "lr" in out.columns else np.full(n, np.nan),
-        "split": strings(sorted(splits), out["_split"].to_numpy()),
-    }
-    for c in CURVE_EXTRAS:
-        if c in out.columns:
-            table[c] = out[c].to_numpy(dtype=float)
-    table["source"] = strings([source], np.zeros(n, dtype=np.intp))
-    result = pd.DataFrame(table)
-    result.attrs["notes"] = notes
-    return result
-
-
-def _order_one_run(
-    step: np.ndarray, rows: np.ndarray, *, run: str, source: str, where: Where
-) -> tuple[np.ndarray, list[str]]:
-    """Decide which rows of one run to keep, given their steps in input order.
-
-    The input order is cut into *segments*: maximal stretches of
-    non-decreasing steps. A new segment starts at every *jump back* (a row
-    whose step is smaller than the row before it). Each jump back is one of:
-
-    resumed run
-        The new segment logs at least one step that an earlier segment
-        already logged (it re-covers logged steps) **and** it starts after
-        the run's first logged step. This is what a job restarted from a
-        checkpoint writes. The later log wins: every earlier row at a step
-        >= the new segment's first step is replaced (dropped), and a note
-        says how many rows were replaced.
-    unsorted rows
-        The new segment logs no step that was logged before. The rows are
-        simply out of order; they are kept and sorted by step (noted).
-    an error
-        The new segment re-logs earlier steps but starts at or before the
-        run's first logged step: that is a second run appended to the same
-        log, not a resume, and keeping either copy would be a guess.
-
-    Returns
-    -------
-    keep : ndarray of bool, shape like `step`
-    notes : list of str
-    """
-    n = len(step)
-    keep = np.ones(n, dtype=bool)
-    if n < 2:
-        return keep, []
-    seg = np.concatenate([[0], np.cumsum(step[1:] < step[:-1])])
-    if seg[-1] == 0:
-        return keep, []
-    # Which segments re-log a step logged by an earlier segment? Unique
-    # (step, segment) pairs sorted by step then segment: within one step,
-    # every segment after the first is a re-log.
-    pairs = np.unique(np.stack([step, seg.astype(float)], axis=1), axis=0)
-    relog = np.zeros(len(pairs), dtype=bool)
-    relog[1:] = pairs[1:, 0] == pairs[:-1, 0]
-    relog_segs = np.unique(pairs[relog, 1]).astype(int)
-    notes: list[str] = []
-    resumes = 0
-    for j in relog_segs:
-        members = np.flatnonzero(seg == j)
-        prior = keep & (seg < j)
-        if not np.isin(step[members], step[prior]).any():
-            continue
-        start = step[members[0]]
-        first = step[prior].min()
-        if start <= first:
-            prev = step[members[0] - 1]
-            raise DataError(
-                f"{source}: run '{run}': steps go back from {int(prev)} to {int(start)} at "
-                f"{where(int(rows[members[0]]))} and repeat steps logged from the start, which is a "
-                "second run appended to the log rather than a resumed run; give each run its own "
-                "file or a run column (--run-col)"
-            )
-        replaced = prior & (step >= start)
-        keep &= ~replaced
-        resumes += 1
-        r = step[replaced]
-        notes.append(
-            f"{source}: run '{run}' resumed at step {int(start)} ({where(int(rows[members[0]]))}); "
-            f"{int(replaced.sum())} earlier rows at steps {int(r.min())}..{int(r.max())} "
-            "replaced by the later log"
-        )
-    if resumes < seg[-1]:
-        notes.append(f"{source}: run '{run}': rows were not in step order; sorted by step")
-    return keep, notes
 
 
 def make_curves(
@@ -410,6 +190,12 @@ def lr_per_step(curve: pd.DataFrame, *, warmup_steps: int = 0) -> np.ndarray:
     if len(curve) == 0:
         raise DataError(f"lr_per_step: {name} has no rows")
     T = int(curve["step"].max())
+    if T > MAX_LR_STEPS:
+        raise DataError(
+            f"{name}: last step {T:,} is beyond the {MAX_LR_STEPS:,} steps a per-step LR array can hold "
+            f"(it would need {(T + 1) * 8 / 1e9:.3g} GB); if the step column counts tokens or samples, "
+            "name the optimizer-step column with --step-col, else leave this run out"
+        )
     logged = curve.loc[curve["lr"].notna(), ["step", "lr"]] if "lr" in curve.columns else curve.iloc[:0]
     if len(logged) == 0:
         raise DataError(

@@ -38,6 +38,36 @@ Schedule = Callable[[Any], Any]
 
 DECAY_SHAPES = ("linear", "cosine", "1-sqrt", "exp")
 
+#: Longest schedule (in steps) that :func:`schedule_array` and the spec parser
+#: accept: an LR array of 1e8 float64 values is 0.8 GB, and the curve laws hold
+#: several arrays of that length. The longest published runs are ~1e6 steps.
+MAX_STEPS = 100_000_000
+
+
+def _check_lr(name: str, value: float, *, positive: bool = False) -> float:
+    """A learning rate: a finite number >= 0 (> 0 when `positive`), or a ScalingError."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ScalingError(f"{name} must be a number, got {value!r}") from None
+    if not np.isfinite(v) or v < 0 or (positive and v == 0):
+        need = "> 0" if positive else ">= 0"
+        raise ScalingError(f"{name} must be a finite learning rate {need}, got {value!r}")
+    return v
+
+
+def _check_steps(name: str, value, *, minimum: int = 0) -> int:
+    """A step count: a whole number in [minimum, MAX_STEPS], or a ScalingError."""
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise ScalingError(f"{name} must be a whole number of steps, got {value!r}") from None
+    if not np.isfinite(v) or v != round(v):
+        raise ScalingError(f"{name} must be a whole number of steps, got {value!r}")
+    if not minimum <= v <= MAX_STEPS:
+        raise ScalingError(f"{name} must be between {minimum} and {MAX_STEPS:,} steps, got {value!r}")
+    return int(v)
+
 
 def _jnp():
     import jax.numpy as jnp
@@ -79,7 +109,8 @@ def _check_shape(shape: str, final: float) -> None:
 
 
 def constant(value: float) -> Schedule:
-    """Constant LR: ``lr(s) = value`` for every step."""
+    """Constant LR: ``lr(s) = value`` for every step (``value > 0``)."""
+    value = _check_lr("constant LR", value, positive=True)
 
     def schedule(step):
         jnp = _jnp()
@@ -93,8 +124,8 @@ def linear(init: float, end: float, steps: int) -> Schedule:
 
     .. math:: \\eta(s) = \\eta_0 + (\\eta_1 - \\eta_0)\\,\\min(s / S, 1)
     """
-    if steps <= 0:
-        raise ScalingError(f"linear schedule needs steps > 0, got {steps}")
+    init, end = _check_lr("linear init", init), _check_lr("linear end", end)
+    steps = _check_steps("linear schedule steps", steps, minimum=1)
 
     def schedule(step):
         jnp = _jnp()
@@ -110,8 +141,8 @@ def cosine(peak: float, steps: int, *, final: float = 0.0) -> Schedule:
 
     Same formula as the cosine runs of Luo et al. (2025) after their warmup.
     """
-    if steps <= 0:
-        raise ScalingError(f"cosine schedule needs steps > 0, got {steps}")
+    peak, final = _check_lr("cosine peak", peak, positive=True), _check_lr("cosine final", final)
+    steps = _check_steps("cosine schedule steps", steps, minimum=1)
 
     def schedule(step):
         return _decay(peak, final, _steps(step) / steps, "cosine")
@@ -126,6 +157,9 @@ def wsd(peak: float, steps: int, *, decay_steps: int, final: float = 0.0, shape:
     ``shape`` (``linear``, ``cosine``, ``1-sqrt``, ``exp``) reaching ``final``
     at ``steps``; ``final`` afterwards. Wrap with :func:`warmup` for the "W".
     """
+    peak, final = _check_lr("wsd peak", peak, positive=True), _check_lr("wsd final", final)
+    steps = _check_steps("wsd steps", steps, minimum=1)
+    decay_steps = _check_steps("wsd decay_steps", decay_steps, minimum=1)
     _check_shape(shape, final)
     if not 0 < decay_steps <= steps:
         raise ScalingError(f"wsd needs 0 < decay_steps <= steps, got decay_steps={decay_steps}, steps={steps}")
@@ -143,8 +177,8 @@ def multi_step(values: Sequence[float], boundaries: Sequence[int]) -> Schedule:
     ``len(values) == len(boundaries) + 1``. E.g. the 80/10/10 schedule of
     DeepSeek LLM: ``multi_step([p, 0.316 p, 0.1 p], [0.8 T, 0.9 T])``.
     """
-    values = [float(v) for v in values]
-    bounds = [int(b) for b in boundaries]
+    values = [_check_lr(f"multi_step value {i + 1}", v) for i, v in enumerate(values)]
+    bounds = [_check_steps(f"multi_step boundary {i + 1}", b) for i, b in enumerate(boundaries)]
     if len(values) != len(bounds) + 1:
         raise ScalingError("multi_step needs one more value than boundaries")
     if any(b2 <= b1 for b1, b2 in zip(bounds, bounds[1:])):
@@ -169,8 +203,8 @@ def inverse_sqrt(peak: float, timescale: int) -> Schedule:
     With :func:`warmup` of ``W`` steps and ``timescale=W`` this is the
     Transformer (Vaswani et al. 2017) schedule ``peak * sqrt(W / s)`` after warmup.
     """
-    if timescale <= 0:
-        raise ScalingError(f"inverse_sqrt needs timescale > 0, got {timescale}")
+    peak = _check_lr("inverse_sqrt peak", peak, positive=True)
+    timescale = _check_steps("inverse_sqrt timescale", timescale, minimum=1)
 
     def schedule(step):
         jnp = _jnp()
@@ -187,6 +221,9 @@ def cyclic(peak: float, period: int, *, final: float = 0.0, rewarmup: int = 0, s
     to ``peak`` over ``rewarmup`` steps (``rewarmup=0``: a jump). The LR rises
     at each restart, which makes the annealing area ``S2`` shrink.
     """
+    peak, final = _check_lr("cyclic peak", peak, positive=True), _check_lr("cyclic final", final)
+    period = _check_steps("cyclic period", period, minimum=1)
+    rewarmup = _check_steps("cyclic rewarmup", rewarmup)
     _check_shape(shape, final)
     if not 0 <= rewarmup < period:
         raise ScalingError(f"cyclic needs 0 <= rewarmup < period, got rewarmup={rewarmup}, period={period}")
@@ -209,8 +246,8 @@ def warmup(schedule: Schedule, steps: int, *, init: float = 0.0) -> Schedule:
     ``schedule(s - steps)``: the wrapped schedule sees steps counted from the
     end of warmup.
     """
-    if steps < 0:
-        raise ScalingError(f"warmup steps must be >= 0, got {steps}")
+    steps = _check_steps("warmup steps", steps)
+    init = _check_lr("warmup init", init)
     if steps == 0:
         return schedule
 
@@ -231,7 +268,7 @@ def join(schedules: Sequence[Schedule], boundaries: Sequence[int]) -> Schedule:
     the step minus that boundary.
     """
     schedules = list(schedules)
-    bounds = [int(b) for b in boundaries]
+    bounds = [_check_steps(f"join boundary {i + 1}", b) for i, b in enumerate(boundaries)]
     if len(schedules) != len(bounds) + 1:
         raise ScalingError("join needs one more schedule than boundaries")
 
@@ -278,6 +315,8 @@ def schedule_array(schedule, total_steps: int | None = None) -> np.ndarray:
     """
     from scaling._x64 import float64
 
+    if total_steps is not None:
+        total_steps = _check_steps("total_steps", total_steps)
     if not callable(schedule):
         arr = np.asarray(schedule, dtype=np.float64).reshape(-1)
         if arr.size == 0:
@@ -292,8 +331,6 @@ def schedule_array(schedule, total_steps: int | None = None) -> np.ndarray:
         if given is None:
             raise ScalingError("schedule_array needs total_steps for a schedule callable")
         return np.array(given, dtype=np.float64)
-    if total_steps < 0:
-        raise ScalingError(f"total_steps must be >= 0, got {total_steps}")
     with float64():
         import jax.numpy as jnp
 
@@ -348,9 +385,12 @@ def _number(text: str, key: str, spec: str) -> float:
         mult = 1e3 if t[-1] == "k" else 1e6
         t = t[:-1]
     try:
-        return float(t) * mult
+        value = float(t) * mult
     except ValueError:
         raise ScalingError(f"schedule spec {spec!r}: {key}={text!r} is not a number; write e.g. {key}=3e-4") from None
+    if not np.isfinite(value):
+        raise ScalingError(f"schedule spec {spec!r}: {key}={text!r} is not a finite number; write e.g. {key}=3e-4")
+    return value
 
 
 def parse_schedule(spec: str) -> tuple[Schedule, int | None]:
@@ -365,6 +405,8 @@ def parse_schedule(spec: str) -> tuple[Schedule, int | None]:
     >>> total
     24000
     """
+    if not isinstance(spec, str):
+        raise ScalingError(f"schedule spec must be text such as 'cosine:peak=3e-4,total=24000', got {type(spec).__name__}")
     spec = spec.strip()
     kind, _, rest = spec.partition(":")
     kind = kind.strip().lower()
@@ -383,6 +425,8 @@ def parse_schedule(spec: str) -> tuple[Schedule, int | None]:
             raise ScalingError(
                 f"schedule spec {spec!r}: unknown key {key!r} for {kind}; allowed: {', '.join(sorted(required | optional))}"
             )
+        if key in raw:
+            raise ScalingError(f"schedule spec {spec!r}: {key}= is given twice; keep one")
         raw[key] = value.strip()
     missing = sorted(required - set(raw))
     if missing:
@@ -391,15 +435,32 @@ def parse_schedule(spec: str) -> tuple[Schedule, int | None]:
     def num(key, default=None):
         return _number(raw[key], key, spec) if key in raw else default
 
-    def steps(key, default=None):
+    def lr(key, default=None, *, positive=False):
         v = num(key, default)
-        return None if v is None else int(round(v))
+        if v is not None and (v < 0 or (positive and v == 0)):
+            raise ScalingError(
+                f"schedule spec {spec!r}: {key}={raw[key]} must be a learning rate {'> 0' if positive else '>= 0'}"
+            )
+        return v
 
-    peak = num("peak")
-    final = num("final", 0.0)
+    def steps(key, default=None, *, minimum=0):
+        v = num(key, default)
+        if v is None:
+            return None
+        if v != round(v) or not minimum <= v <= MAX_STEPS:
+            raise ScalingError(
+                f"schedule spec {spec!r}: {key}={raw.get(key, v)} must be a whole number of steps "
+                f"from {minimum} to {MAX_STEPS:,} (1e8)"
+            )
+        return int(v)
+
+    peak = lr("peak", positive=True)
+    final = lr("final", 0.0)
+    if final > peak:
+        raise ScalingError(f"schedule spec {spec!r}: final={raw['final']} is above peak={raw['peak']}; a decay ends below its peak")
     w = steps("warmup", 0)
-    init = num("warmup_init", 0.0)
-    total = steps("total")
+    init = lr("warmup_init", 0.0)
+    total = steps("total", minimum=1)
     if total is not None and total <= w:
         raise ScalingError(f"schedule spec {spec!r}: total={total} must exceed warmup={w}")
     shape = raw.get("shape", "cosine" if kind == "cyclic" else "linear")
@@ -414,12 +475,12 @@ def parse_schedule(spec: str) -> tuple[Schedule, int | None]:
         body = wsd(peak, total - w, decay_steps=total - w, final=final, shape="linear")
     elif kind == "wsd":
         if "decay_steps" in raw:
-            dsteps = steps("decay_steps")
+            dsteps = steps("decay_steps", minimum=1)
         else:
             frac = num("decay", 0.2)
             if not 0 < frac <= 1:
                 raise ScalingError(f"schedule spec {spec!r}: decay={frac} must be a fraction in (0, 1]")
-            dsteps = int(round(frac * total))
+            dsteps = max(int(round(frac * total)), 1)
         dsteps = min(dsteps, total - w)
         body = wsd(peak, total - w, decay_steps=dsteps, final=final, shape=shape)
     elif kind == "multistep":
@@ -427,23 +488,37 @@ def parse_schedule(spec: str) -> tuple[Schedule, int | None]:
         factors = [_number(f, "factors", spec) for f in raw["factors"].split("/")]
         if len(at) != len(factors):
             raise ScalingError(f"schedule spec {spec!r}: at= and factors= need the same number of /-separated values")
+        if any(f < 0 for f in factors):
+            raise ScalingError(f"schedule spec {spec!r}: factors={raw['factors']} must be >= 0 (multiples of peak)")
+        if any(a <= 0 for a in at):
+            raise ScalingError(f"schedule spec {spec!r}: at={raw['at']} must be > 0 (fractions of total, or steps)")
         bounds = [int(round(a * total)) if a < 1 else int(round(a)) for a in at]
+        if any(not w < b <= total for b in bounds) or any(b2 <= b1 for b1, b2 in zip(bounds, bounds[1:])):
+            raise ScalingError(
+                f"schedule spec {spec!r}: at={raw['at']} gives steps {bounds}; they must increase and lie after "
+                f"warmup={w} and up to total={total}"
+            )
         body = multi_step([peak] + [peak * f for f in factors], [b - w for b in bounds])
     elif kind == "twostage":
         switch = steps("switch")
         if switch <= w:
             raise ScalingError(f"schedule spec {spec!r}: switch={switch} must come after warmup={w}")
-        body = two_stage(peak, num("low"), switch - w)
+        body = two_stage(peak, lr("low"), switch - w)
     elif kind == "invsqrt":
-        tau = steps("timescale", max(w, 1))
+        tau = steps("timescale", max(w, 1), minimum=1)
         body = inverse_sqrt(peak, tau)
     else:  # cyclic
-        body = cyclic(peak, steps("period"), final=final, rewarmup=steps("rewarmup", 0), shape=shape)
+        period = steps("period", minimum=1)
+        rewarm = steps("rewarmup", 0)
+        if rewarm >= period:
+            raise ScalingError(f"schedule spec {spec!r}: rewarmup={rewarm} must be shorter than period={period}")
+        body = cyclic(peak, period, final=final, rewarmup=rewarm, shape=shape)
     return warmup(body, w, init=init), total
 
 
 __all__ = [
     "DECAY_SHAPES",
+    "MAX_STEPS",
     "SPEC_GRAMMAR",
     "Schedule",
     "constant",

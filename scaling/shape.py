@@ -8,8 +8,8 @@ Shapes (after an optional warmup, i.e. a rise from below 90 % of the peak
 up to the peak):
 
 ``constant``  the LR stays within 0.1 % of its peak.
-``step``      piecewise constant with at most 4 drops (e.g. a two-stage
-              schedule, Luo et al. 2025 "WSD-con").
+``step``      piecewise constant: at most 4 drops that make at least 90 %
+              of the decrease (e.g. a two-stage schedule, Luo et al. 2025 "WSD-con").
 ``WSD``       warmup-stable-decay (Hu et al. 2024, arXiv:2404.06395): a
               flat stretch at the peak over at least 20 % of the post-warmup
               steps, then a monotone decay; the decay's form is in ``detail``.
@@ -135,8 +135,13 @@ def guess_schedule_shape(step: np.ndarray, lr: np.ndarray) -> ScheduleShape:
     d = np.diff(ys)
     if np.any(d > 1e-3):
         return ScheduleShape("other", warmup, "LR goes up again after its peak")
-    drops = np.flatnonzero(np.abs(d) > 1e-4)
-    if len(drops) <= 4 and len(drops) <= 0.1 * len(d):
+    # A step schedule: a few jumps that make (nearly) the whole decrease. Counting
+    # only "intervals that drop by more than 1e-4" is not enough: a cosine or
+    # linear decay logged at every step of a long run drops by less than that
+    # per step, so it would have zero "drops" and look like a step schedule.
+    drops = np.flatnonzero(-d > 1e-4)
+    total_drop = float(ys[0] - ys[-1])
+    if 1 <= len(drops) <= 4 and len(drops) <= 0.1 * len(d) and -d[drops].sum() >= 0.9 * total_drop:
         at = ", ".join(str(int(xs[i + 1])) for i in drops)
         return ScheduleShape("step", warmup, f"{len(drops)} drop{'s' * (len(drops) > 1)} at step {at}")
     if len(ys) < 4:

@@ -76,3 +76,12 @@ def test_schedules_prints_the_grammar_and_a_spec(capsys):
     assert main(["schedules", "cosine:peak=3e-4,final=3e-5,warmup=100,total=1000"]) == 0
     out = capsys.readouterr().out
     assert "1000" in out and "3e-05" in out
+
+
+def test_steps_inf_or_too_many_is_a_one_line_error():
+    from scaling.errors import ScalingError
+    from scaling.prediction import parse_steps
+
+    for text in ("inf", "0:inf:1", "1:1e12:1", "nan"):
+        with pytest.raises(ScalingError, match="--steps"):
+            parse_steps(text)

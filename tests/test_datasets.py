@@ -175,7 +175,7 @@ def test_published_multi_power_parameters_reproduce_the_repo_metrics_from_the_da
     """Repo README, 400M, the authors' PARAMS: test-set means R2 0.9978, PredE 0.00168, WorstE 0.00995."""
     from scaling._x64 import float64
     from scaling.laws import get_law
-    from scaling.predict import curve_metrics
+    from scaling.prediction import curve_metrics
 
     table = scaling.load("dataset:luo2025-400M")
     theta = np.array([2.37474466, 0.65421216, 0.42878731, np.log(523.42464371), np.log(2.02462735),

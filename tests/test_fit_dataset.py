@@ -6,6 +6,7 @@ import pytest
 
 from scaling.errors import DataError
 from scaling.fitting import dataset_from_curves, dataset_from_points
+from scaling.fitting.selection import keep_all_rule
 from scaling.laws import get_law
 
 from ._fit_data import chinchilla_points
@@ -58,12 +59,19 @@ def _curves():
 
 def test_curves_become_one_group_per_run_with_lr_per_step():
     law = get_law("lr-annealing")
-    ds = dataset_from_curves(law, _curves())
+    ds = dataset_from_curves(law, _curves(), selection=keep_all_rule())
     assert [g.name for g in ds] == ["cos", "const"]
     g = ds[0]
     assert g.inputs["lr"].shape == (101,)
     np.testing.assert_array_equal(g.inputs["step"], np.arange(0, 101, 10))
     assert ds.info["kind"] == "curves"
+
+
+def test_curves_drop_the_step_0_point_by_default_and_record_it():
+    ds = dataset_from_curves("lr-annealing", _curves())
+    np.testing.assert_array_equal(ds[0].inputs["step"], np.arange(10, 101, 10))
+    assert ds.info["selection"]["runs"]["cos"]["warmup"] == 1
+    assert ds.info["selection"]["runs"]["cos"]["n_kept"] == 10
 
 
 def test_final_law_on_curves_and_curve_law_on_points_are_clear_errors():

@@ -109,7 +109,7 @@ def test_kaplan_batch_fit_recovers_batch_parameters():
 def test_predict_gives_a_trajectory_for_any_batch_size():
     from types import SimpleNamespace
 
-    from scaling.predict import predict
+    from scaling.prediction import predict
 
     fake_fit = SimpleNamespace(law_object=lambda: get_law("kaplan-batch"), params=KB_THETA, samples=None,
                                covar=None, residuals=None)

@@ -64,7 +64,7 @@ def test_published_parameters_reproduce_the_repo_metrics_at_400m():
     spec = importlib.util.spec_from_file_location("mplbench", Path(__file__).resolve().parents[1] / "benchmarks" / "multipowerlaw.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
-    from scaling.predict import curve_metrics
+    from scaling.prediction import curve_metrics
 
     theta = np.array([2.37474466, 0.65421216, 0.42878731, np.log(523.42464371), np.log(2.02462735),
                       0.59350493, 0.63472457])

@@ -74,3 +74,13 @@ def test_tensorboard_without_scalars(tmp_path):
     folder = write_events(tmp_path / "r", {})
     with pytest.raises(DataError, match="no scalar summaries"):
         load(folder)
+
+
+def test_a_nan_event_is_noted_as_a_literal_nan_loss(tmp_path):
+    folder = write_events(tmp_path / "tb" / "run1", {"train/loss": [(0, 5.0), (10, float("nan")), (20, 3.5)],
+                                                     "eval/loss": [(20, 3.75)]})
+    t = load(folder)
+    assert t.loc[t.split == "train", "step"].tolist() == [0, 20]
+    notes = " ".join(t.attrs["notes"])
+    assert "column 'train/loss' holds a literal NaN loss in 1 row (event step 10)" in notes
+    assert "eval/loss" not in notes  # eval/loss has no event at 0 and 10: not logged, not NaN

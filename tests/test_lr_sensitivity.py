@@ -7,7 +7,7 @@ import pytest
 from scaling._x64 import float64
 from scaling.errors import DataError
 from scaling.laws import get_law
-from scaling.lr_sensitivity import lr_sensitivity
+from scaling.sensitivity import lr_sensitivity
 
 SIZES = (1e7, 1e8, 1e9)
 KAPPA = 0.35  # eta*(N) = 3e-3 (N / 1e8)^-0.35

@@ -300,3 +300,24 @@ def test_optimal_tokens_numeric_matches_closed_form():
     numeric = planning.optimal_tokens(FitLike(law, theta), [1e9, 4.04e10])
     closed = planning.optimal_tokens(chinchilla_fit(), [1e9, 4.04e10])
     np.testing.assert_allclose(numeric["D"], closed["D"], rtol=2e-3)
+
+
+def test_kaplan_batch_fits_can_rank_schedules_for_a_batch_size():
+    """kaplan-batch reads B (tokens per step): schedule planning passes it through scaling.inputs."""
+    from types import SimpleNamespace
+
+    from scaling.laws import get_law
+    from scaling.laws.kaplan_batch import example_inputs
+
+    law = get_law("kaplan-batch")
+    _, theta = example_inputs(np.random.default_rng(0), law)
+    fit = SimpleNamespace(law_object=lambda: law, params=theta, samples=None, covar=None, residuals=None,
+                          level=0.9, diagnostics=(), data_info={})
+    cands = planning.candidate_schedules(4000, 3e-4, warmup=100)
+    small = planning.compare_schedules(fit, cands, steps=4000, N=1e8, B=2.0**19)
+    large = planning.compare_schedules(fit, cands, steps=4000, N=1e8, B=2.0**23)
+    assert np.all(np.isfinite(small["final_loss"])) and np.all(np.isfinite(large["final_loss"]))
+    # a larger batch makes each step worth more tokens: a lower loss after the same steps
+    assert float(large["final_loss"].min()) < float(small["final_loss"].min())
+    with pytest.raises(Exception, match="batch size"):
+        planning.compare_schedules(fit, cands, steps=4000, N=1e8)

@@ -9,7 +9,7 @@ from scaling import schedules as sch
 from scaling._x64 import float64
 from scaling.errors import ScalingError
 from scaling.laws import get_law
-from scaling.predict import curve_metrics, default_steps, parse_steps, predict
+from scaling.prediction import curve_metrics, default_steps, parse_steps, predict
 
 THETA = np.array([2.5, 0.6, 0.45, 0.5])
 

@@ -450,3 +450,26 @@ def test_cli_report_missing_comparison_file_is_a_one_line_error(tmp_path, chinch
     assert main(["report", str(path), "--compare", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "r")]) == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "nope.csv: no such file" in err and "Traceback" not in err
+
+
+# --------------------------------------------------------------------------- hostile names
+
+
+def test_a_dollar_sign_in_a_run_name_is_drawn_not_parsed_as_mathtext():
+    from scaling.report import figures as F
+
+    fig, ax = F.new_axes()
+    ax.plot([0, 1], [0, 1], label="run $a")
+    F.legend_outside(ax)
+    fig.canvas.draw()  # an unbalanced $ raised a mathtext ParseException here
+    assert ax.get_legend().get_texts()[0].get_text() == r"run \$a"
+
+
+def test_markdown_escapes_raw_html_from_run_names():
+    from scaling.report.document import Report, Section, Table
+    from scaling.report.markdown import render_markdown
+
+    rep = Report("t", ("<script>alert(1)</script>",),
+                 (Section("s", (Table(("run",), (("<img src=x onerror=alert(1)>",),)),)),), "")
+    md = render_markdown(rep)
+    assert "<script>" not in md and "<img" not in md and "&lt;script&gt;" in md

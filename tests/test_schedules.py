@@ -162,3 +162,56 @@ def test_parse_errors_are_one_line_scaling_errors(spec):
     with pytest.raises(ScalingError) as info:
         sch.parse_schedule(spec)
     assert "\n" not in str(info.value)
+
+
+# --------------------------------------------------------------------------- hostile specs
+
+
+@pytest.mark.parametrize(
+    "spec, match",
+    [
+        ("constant:peak=-0.003", r"peak=-0.003 must be a learning rate > 0"),
+        ("constant:peak=0", r"peak=0 must be a learning rate > 0"),
+        ("constant:peak=nan", r"peak='nan' is not a finite number"),
+        ("cosine:peak=inf,total=100", r"peak='inf' is not a finite number"),
+        ("cosine:peak=1e-3,total=inf", r"total='inf' is not a finite number"),
+        ("cosine:peak=1e-3,total=1e30", r"total=1e30 must be a whole number of steps from 1 to 100,000,000"),
+        ("cosine:peak=1e-3,total=1e400", r"total='1e400' is not a finite number"),
+        ("constant:peak=1e-3,warmup=nan", r"warmup='nan' is not a finite number"),
+        ("constant:peak=1e-3,warmup=2.5", r"warmup=2.5 must be a whole number of steps"),
+        ("cosine:peak=1e-3,final=-1e-4,total=100", r"final=-1e-4 must be a learning rate >= 0"),
+        ("cosine:peak=1e-3,final=2e-3,total=100", r"final=2e-3 is above peak=1e-3"),
+        ("constant:peak=1e-3,peak=2e-3", r"peak= is given twice"),
+        ("multistep:peak=1e-3,total=100,at=0.9/0.5,factors=0.3/0.1", r"they must increase"),
+        ("multistep:peak=1e-3,total=100,at=0.5,factors=-1", r"factors=-1 must be >= 0"),
+        ("cyclic:peak=1e-3,total=100,period=10,rewarmup=10", r"rewarmup=10 must be shorter than period=10"),
+        ("twostage:peak=1e-3,low=-1,switch=50", r"low=-1 must be a learning rate >= 0"),
+        ("wsd:peak=1e-3,total=100,shape=bogus", r"unknown decay shape 'bogus'"),
+    ],
+)
+def test_hostile_specs_are_one_line_errors(spec, match):
+    with pytest.raises(ScalingError, match=match) as info:
+        sch.parse_schedule(spec)
+    assert "\n" not in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "build, match",
+    [
+        (lambda: sch.constant(-0.003), "constant LR must be a finite learning rate > 0"),
+        (lambda: sch.cosine(float("nan"), 100), "cosine peak must be a finite learning rate > 0"),
+        (lambda: sch.cosine(1e-3, float("inf")), "cosine schedule steps must be a whole number of steps"),
+        (lambda: sch.warmup(sch.constant(1e-3), 10**12), "warmup steps must be between 0 and 100,000,000"),
+        (lambda: sch.schedule_array(sch.constant(1e-3), 10**12), "total_steps must be between 0 and 100,000,000"),
+        (lambda: sch.schedule_array(sch.constant(1e-3), float("inf")), "total_steps must be a whole number of steps"),
+        (lambda: sch.multi_step([1e-3, -1.0], [10]), "multi_step value 2 must be a finite learning rate >= 0"),
+    ],
+)
+def test_builders_refuse_nonsense_before_allocating(build, match):
+    with pytest.raises(ScalingError, match=match):
+        build()
+
+
+def test_a_spec_that_is_not_text_is_an_error():
+    with pytest.raises(ScalingError, match="schedule spec must be text"):
+        sch.parse_schedule(None)

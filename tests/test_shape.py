@@ -79,3 +79,37 @@ def test_unsorted_and_nan_points_are_handled():
 def test_no_lr_is_unknown():
     assert guess_schedule_shape([], []).shape == "unknown"
     assert guess_schedule_shape([0, 1], [np.nan, np.nan]).shape == "unknown"
+
+
+# A long run logged at every step: per-step changes of a smooth decay are tiny
+# (a cosine over 33,908 steps drops by < 5e-5 of the peak per step).
+LONG = np.arange(0, 33_909)
+LONG_X = LONG / LONG[-1]
+
+
+@pytest.mark.parametrize(
+    "lr, shape",
+    [
+        (PEAK * 0.5 * (1 + np.cos(np.pi * LONG_X)), "cosine"),
+        (PEAK * (0.1 + 0.9 * 0.5 * (1 + np.cos(np.pi * LONG_X))), "cosine"),
+        (PEAK * (1 - 0.99 * LONG_X), "linear"),
+        (np.where(LONG < 27_000, PEAK, np.where(LONG < 30_500, 0.316 * PEAK, 0.1 * PEAK)), "step"),
+    ],
+)
+def test_decays_logged_at_every_step_are_named_by_their_shape(lr, shape):
+    assert guess_schedule_shape(LONG, lr).shape == shape
+
+
+def test_a_per_step_cosine_from_step_0_is_described_without_garbled_text():
+    from scaling.runs import describe_curves, make_curves
+
+    lr = PEAK * 0.5 * (1 + np.cos(np.pi * LONG_X))
+    t = make_curves(run="cos", step=LONG, loss=3 + 0 * LONG_X, lr=lr)
+    line = [ln for ln in describe_curves(t).splitlines() if ln.startswith("cos ")][0]
+    assert "cosine, no warmup in log" in line
+    assert "drop at step )" not in line and "0 drop" not in line
+
+
+def test_step_detail_never_reports_zero_drops():
+    for lr in (PEAK * (1 - 0.5 * LONG_X), PEAK * 0.5 * (1 + np.cos(np.pi * LONG_X))):
+        assert "0 drop" not in guess_schedule_shape(LONG, lr).detail

@@ -25,7 +25,7 @@ from scaling.errors import ScalingError
 EXIT_USAGE = 2
 
 #: Subcommand modules, in the order of ``scaling --help``.
-SUBCOMMANDS = ("inspect", "fit", "compare", "predict", "laws", "schedules", "budget", "schedule_plan",
+SUBCOMMANDS = ("demo", "inspect", "fit", "compare", "predict", "laws", "schedules", "budget", "schedule_plan",
                "report", "datasets")
 
 

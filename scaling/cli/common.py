@@ -78,12 +78,13 @@ def positive_int(text: str) -> int:
 
 
 def print_warnings(result) -> None:
-    """Print a fit's diagnostics (if the result carries any) as ``warning:`` lines on stderr."""
+    """Print a fit's diagnostics (if the result carries any) as ``warning:``/``note:`` lines on stderr."""
     import sys
+    from collections.abc import Mapping
 
     for d in getattr(result, "diagnostics", None) or ():
-        sev = d.get("severity", "warning") if isinstance(d, dict) else "warning"
-        msg = d.get("message", str(d)) if isinstance(d, dict) else str(d)
+        sev = d.get("severity", "warning") if isinstance(d, Mapping) else "warning"
+        msg = d.get("message", str(d)) if isinstance(d, Mapping) else str(d)
         print(f"{sev}: {msg}", file=sys.stderr)
 
 

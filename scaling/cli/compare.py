@@ -53,6 +53,7 @@ def run(args: argparse.Namespace) -> int:
     """Fit every law, print the comparison table, optionally save it."""
     from scaling.compare import compare, format_table
     from scaling.laws import get_law
+    from scaling.datasets import split_sources
     from scaling.loaders import expand_paths
     from scaling.loaders.for_law import table_for_law
     from scaling.outputs import check_output_path, write_atomic
@@ -63,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
     options = _per_law_options(args.law_option, names)
     laws = [get_law(n, **options[n]) for n in names]
     if args.out:
-        check_output_path(args.out, inputs=expand_paths(args.files))
+        check_output_path(args.out, inputs=expand_paths(split_sources(args.files)[1]))
     table = table_for_law(laws[0], args.files, fmt=args.format, split=args.split)
     result = compare(table, laws, holdout=args.holdout or None, loo=False if args.no_loo else None,
                      bootstrap=args.bootstrap, level=args.level, seed=args.seed, split=args.split,

@@ -70,12 +70,13 @@ def run(args: argparse.Namespace) -> int:
     """Load, fit, print the report and diagnostics, save atomically."""
     from scaling.fitting import dataset_from_curves, dataset_from_points, fit
     from scaling.laws import get_law
+    from scaling.datasets import split_sources
     from scaling.loaders import expand_paths
     from scaling.loaders.for_law import table_for_law
     from scaling.outputs import check_output_path
 
     law = get_law(args.law, **_options_for(args))
-    check_output_path(args.out, inputs=expand_paths(args.files))
+    check_output_path(args.out, inputs=expand_paths(split_sources(args.files)[1]))
     table = table_for_law(law, args.files, fmt=args.format, split=args.split)
     if law.kind == "final":
         data = dataset_from_points(law, table, target=args.target)

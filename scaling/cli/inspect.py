@@ -35,10 +35,14 @@ def run(args: argparse.Namespace) -> int:
     from scaling.loaders import detect_table_kind, expand_paths, load, load_points
     from scaling.runs import describe_curves, describe_points
 
-    files = expand_paths(args.files)
+    from scaling.datasets import source_kind, split_sources
+
+    sources, rest = split_sources(args.files)  # shipped datasets: dataset:NAME[/RUN]
+    files = expand_paths(rest) if rest else []
     kinds = {p: detect_table_kind(p, format=args.format) for p in files}
-    curves = [p for p in files if kinds[p] == "curves"]
-    points = [p for p in files if kinds[p] == "points"]
+    kinds.update({s: source_kind(s) for s in sources})
+    curves = [p for p in [*sources, *files] if kinds[p] == "curves"]
+    points = [p for p in [*sources, *files] if kinds[p] == "points"]
     blocks = []
     if curves:
         table = load(curves, format=args.format, step_col=args.step_col, loss_col=args.loss_col,

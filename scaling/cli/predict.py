@@ -45,7 +45,7 @@ def add(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     """Predict, write PRED.csv atomically, print the final loss and (with --lr-from) the errors."""
     from scaling.outputs import check_output_path, write_atomic
-    from scaling.predict import compare_observed, parse_steps, predict
+    from scaling.prediction import compare_observed, parse_steps, predict
 
     check_output_path(args.out, inputs=[args.fit_json] + ([args.lr_from] if args.lr_from else []))
     result = load_fit(args.fit_json)

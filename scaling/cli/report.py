@@ -39,24 +39,12 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def _read_comparison(path: str):
-    import pandas as pd
-
-    from scaling.errors import DataError
-
-    try:
-        return pd.read_csv(path)
-    except FileNotFoundError:
-        raise DataError(f"{path}: no such file; write it with 'scaling compare FILE... --laws A,B --out {path}'") from None
-    except (pd.errors.EmptyDataError, pd.errors.ParserError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not a comparison table CSV ({exc}); write it with 'scaling compare ... --out'") from None
-
-
 def run(args: argparse.Namespace) -> int:
     """Build the report from the fits and the --data files, write it atomically."""
     import matplotlib
 
     matplotlib.use("Agg")
+    from scaling.compare import read_comparison
     from scaling.loaders import expand_paths
     from scaling.outputs import check_output_path
     from scaling.report.build import build_report, load_data
@@ -66,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     fits = [load_fit(f) for f in args.fits]
     curves, points = load_data(args.data) if args.data else (None, None)
     schedule_plan = {"steps": args.steps, "peak": args.peak, "final": args.final, "warmup": args.warmup}
-    comparison = _read_comparison(args.compare) if args.compare else None
+    comparison = read_comparison(args.compare) if args.compare else None
     rep = build_report(fits, curves=curves, points=points, budgets=args.budget, schedule_plan=schedule_plan,
                        published=args.published, title=args.title, comparison=comparison,
                        data_files=expand_paths(args.data) if args.data else [])

@@ -31,6 +31,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--schedule", action="append", default=[], metavar="SPEC",
                    help="extra candidate schedule spec (repeatable; see 'scaling schedules --help')")
     p.add_argument("--model-size", type=float, metavar="N", help="model size for laws that read N")
+    p.add_argument("--batch-tokens", type=float, metavar="B", help="tokens per step, for laws that read B (kaplan-batch)")
     p.add_argument("--optimise", action="store_true",
                    help="also search a free monotone schedule minimising the predicted final loss "
                         "(Luo et al. 2025); its LRs go to --optimised-out")
@@ -65,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
 
             write_atomic(args.optimised_out, pd.DataFrame({"step": np.arange(len(lr)), "lr": lr}).to_csv(index=False))
             print(f"wrote {args.optimised_out}")
-    ranking = plan.compare_schedules(fit, cands, steps=args.steps, N=args.model_size)
+    ranking = plan.compare_schedules(fit, cands, steps=args.steps, N=args.model_size, B=args.batch_tokens)
     rows = tuple((str(r.rank), r.schedule, interval(r.final_loss, r.final_loss_lo, r.final_loss_hi, ".4f"),
                   interval(r.delta, r.delta_lo, r.delta_hi, ".3g"), fmt(r.p_best, ".2f"))
                  for r in ranking.itertuples(index=False))
@@ -73,7 +74,7 @@ def run(args: argparse.Namespace) -> int:
                            caption=f"Schedules for {args.steps} steps, peak {args.peak:g} ({fit.law}; "
                                    f"[{fit.level:.0%} bootstrap interval])")))
     scan = plan.best_wsd_decay(fit, steps=args.steps, peak=args.peak, final=args.final, warmup=args.warmup,
-                               shape=args.scan_shape, N=args.model_size)
+                               shape=args.scan_shape, N=args.model_size, B=args.batch_tokens)
     best = scan.loc[scan["rank"] == 1].iloc[0]
     print()
     print("WSD decay-fraction scan (" + args.scan_shape + "): "

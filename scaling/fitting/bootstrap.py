@@ -16,11 +16,15 @@ Three schemes:
     values of that column (e.g. ``"run"``).
 ``"blocks"``
     Within each curve, consecutive points are cut into blocks of
-    ``block_size`` points (default ``ceil(sqrt(n))`` for a curve of ``n``
-    points) and blocks are drawn with replacement, as many as the curve has
-    (a non-overlapping block bootstrap; Carlstein 1986). Points of one loss
-    curve are strongly correlated, so resampling single points would give
-    intervals that are far too narrow. Default for curve data.
+    ``block_size`` points and blocks are drawn with replacement, as many as
+    the curve has (a non-overlapping block bootstrap; Carlstein 1986).
+    Points of one loss curve are strongly correlated, so resampling single
+    points would give intervals that are far too narrow. Default for curve
+    data. The default block length is sized from the autocorrelation of the
+    fit's residuals (:func:`block_length`): about twice their integrated
+    autocorrelation time, so a block holds what one independent error
+    spans (per-step training loss: a few steps; a smooth misfit: long
+    blocks); ``ceil(sqrt(n))`` without residuals.
 """
 
 from __future__ import annotations
@@ -58,8 +62,39 @@ def _group_labels(dataset, by: str) -> np.ndarray:
     return labels.reshape(-1)
 
 
+def block_length(residuals, n: int | None = None) -> int:
+    """Block length from the autocorrelation of one curve's residuals.
+
+    .. math::
+
+        b = \\lceil 2 \\tau \\rceil, \\qquad \\tau = 1 + 2 \\sum_{k \\ge 1} \\rho_k
+
+    with the sum stopped at the first non-positive autocorrelation
+    ``rho_k`` (the initial-positive-sequence estimate of the integrated
+    autocorrelation time; Geyer 1992), clipped to ``[1, n // 4]`` so that a
+    curve keeps at least 4 blocks. Without residuals: ``ceil(sqrt(n))``.
+    """
+    if residuals is None:
+        return max(1, int(np.ceil(np.sqrt(n or 1))))
+    r = np.asarray(residuals, dtype=np.float64)
+    n = r.size
+    if n < 8:
+        return 1
+    r = r - r.mean()
+    var = float(np.dot(r, r))
+    if var <= 0:
+        return 1
+    tau = 1.0
+    for k in range(1, n // 2):
+        rho = float(np.dot(r[:-k], r[k:])) / var
+        if rho <= 0:
+            break
+        tau += 2.0 * rho
+    return int(min(max(1, np.ceil(2.0 * tau)), max(1, n // 4)))
+
+
 def resampling_weights(dataset, n_resamples: int, by: str, rng: np.random.Generator,
-                       *, block_size: int | None = None) -> np.ndarray:
+                       *, block_size: int | None = None, residuals=None) -> np.ndarray:
     """Integer resampling counts, shape ``(n_resamples, n_points)``.
 
     Parameters
@@ -70,7 +105,10 @@ def resampling_weights(dataset, n_resamples: int, by: str, rng: np.random.Genera
     rng : numpy.random.Generator
         Source of randomness (seeded by the caller for reproducibility).
     block_size : int, optional
-        Block length for ``"blocks"`` (default ``ceil(sqrt(n))`` per curve).
+        Block length for ``"blocks"`` (default: :func:`block_length` of each
+        curve's ``residuals``, else ``ceil(sqrt(n))``).
+    residuals : array (n_points,), optional
+        The fit's residuals in point order, for the default block length.
     """
     scheme = resolve_scheme(dataset, by)
     n = dataset.n_points
@@ -78,8 +116,11 @@ def resampling_weights(dataset, n_resamples: int, by: str, rng: np.random.Genera
         return rng.multinomial(n, np.full(n, 1.0 / n), size=n_resamples).astype(np.float64)
     if scheme == "blocks":
         parts = []
+        start = 0
         for size in dataset.sizes():
-            length = int(block_size) if block_size else max(1, int(np.ceil(np.sqrt(size))))
+            r = None if residuals is None else np.asarray(residuals)[start:start + size]
+            start += size
+            length = int(block_size) if block_size else block_length(r, size)
             block_of = np.arange(size) // length
             n_blocks = int(block_of[-1]) + 1 if size else 0
             counts = rng.multinomial(n_blocks, np.full(n_blocks, 1.0 / n_blocks), size=n_resamples)
@@ -101,4 +142,4 @@ def percentile_interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, 
     return lo, hi
 
 
-__all__ = ["SCHEMES", "percentile_interval", "resampling_weights", "resolve_scheme"]
+__all__ = ["SCHEMES", "block_length", "percentile_interval", "resampling_weights", "resolve_scheme"]

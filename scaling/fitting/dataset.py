@@ -175,13 +175,20 @@ def _tokens_per_step(run_df, run: str, law_name: str) -> np.float64:
 
 
 def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps: int = 0,
-                        files: Sequence[str] | None = None) -> Dataset:
+                        files: Sequence[str] | None = None, selection: Mapping[str, Any] | None = None,
+                        min_step: int | None = None, max_step: int | None = None,
+                        aggregate: int | str | None = None) -> Dataset:
     """One group per run of a canonical loss-curve table.
 
     Uses :func:`scaling.runs.curve_arrays` to rebuild each run's LR at every
     step ``0..T`` and pick its loss points. Each group has inputs
     ``{"lr": (T+1,), "step": (n,)}`` plus ``"N"`` (a scalar, from the run's
     ``params`` column) when the law needs it.
+
+    Only the points that the point-selection rule keeps are fitted
+    (:mod:`scaling.fitting.selection`: by default, steps after the warmup
+    whose forward area is at least 1 % of the run's total); the rule and
+    the counts of excluded points per run are in ``info["selection"]``.
 
     Parameters
     ----------
@@ -195,7 +202,22 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
         Linear-warmup length used to fill LR values that were not logged.
     files : sequence of str, optional
         Source files, recorded in the fit result (default: ``df.attrs["files"]``).
+    selection : mapping, optional
+        Point-selection rule (:func:`scaling.fitting.selection.selection_rule`;
+        :func:`~scaling.fitting.selection.keep_all_rule` keeps every point).
+        Default: the default rule, with ``W = warmup_steps`` when that is
+        given, else the warmup detected from each run's LR.
+    min_step, max_step : int, optional
+        Fit only ``min_step <= step <= max_step`` (``min_step`` replaces the
+        warmup and early-transient cuts of the rule).
+    aggregate : int, "auto" or None
+        Fit window means of this many consecutive selected points instead of
+        the points (:func:`scaling.fitting.selection.aggregate_points`), the
+        documented way to fit noisy per-step training loss; ``"auto"``
+        averages runs of more than 500 points down to ~250. Recorded in
+        ``info["aggregate"]`` (window per run).
     """
+    from scaling.fitting.selection import aggregate_points, aggregation_window, as_rule, select_run, selection_rule
     from scaling.laws import get_law
     from scaling.runs import curve_arrays
 
@@ -210,12 +232,26 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
     extra = [n for n in law.inputs if n not in ("lr", "step", "N", "B")]
     if extra:
         raise DataError(f"law {law.name!r} needs inputs {extra} that curve tables do not provide")
+    rule = as_rule(selection) if selection is not None else selection_rule(
+        warmup_steps=int(warmup_steps) if warmup_steps else None)
+    if min_step is not None:
+        rule["min_step"] = int(min_step)
+    if max_step is not None:
+        rule["max_step"] = int(max_step)
+    rule = as_rule(rule)
     groups = []
     runs = []
+    selected: dict[str, dict] = {}
+    windows: dict[str, int] = {}
     for run in dict.fromkeys(df["run"].astype(str)):
         lr, step, loss = curve_arrays(df, run, split=split, warmup_steps=warmup_steps)
         if len(loss) == 0:
             continue
+        step, loss, selected[run] = select_run(step, loss, lr, rule)
+        if len(loss) == 0:
+            continue
+        windows[run] = aggregation_window(len(loss), aggregate)
+        step, loss = aggregate_points(step, loss, windows[run])
         _check_loss(np.asarray(loss, dtype=np.float64), f"run {run!r}")
         inputs = {"lr": np.asarray(lr, dtype=np.float64), "step": np.asarray(step, dtype=np.int64)}
         if "N" in law.inputs:
@@ -232,10 +268,15 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
         runs.append(run)
     if not groups:
         where = f" in split {split!r}" if split else ""
+        if selected:
+            raise DataError(f"the point-selection rule left no loss points{where} (logged steps end before "
+                            "the warmup/early-transient cut or outside --min-step/--max-step); relax the range")
         raise DataError(f"no loss points{where} in the curve table (check --split and the loss column)")
     columns = {"run": np.concatenate([np.full(len(g.loss), g.name, dtype=object) for g in groups])}
     info = {"kind": "curves", "files": list(files) if files is not None else _files_of(df), "runs": runs,
-            "split": split, "warmup_steps": int(warmup_steps)}
+            "split": split, "warmup_steps": int(warmup_steps), "selection": {"rule": rule, "runs": selected}}
+    if aggregate is not None:
+        info["aggregate"] = {"option": aggregate, "window": windows}
     return Dataset(groups, info=info, columns=columns)
 
 

@@ -151,14 +151,13 @@ def _derived_fns(derived_fn: Callable):
 
 
 def _fitted_ranges(dataset, kind: str) -> dict[str, Any]:
-    """What the fit saw, for extrapolation checks: ``ranges`` of N, D, C (final) or ``max_step``, ``lr_range`` (curves)."""
+    """What a final-loss fit saw, for extrapolation checks: ``ranges`` (min, max) of N, D and C.
+
+    (Curve fits record theirs as ``data_info["fitted_range"]``, see
+    :func:`scaling.fitting.diagnostics.fitted_range`.)
+    """
     if kind == "curve":
-        max_step = max(int(np.max(g.inputs["step"])) for g in dataset)
-        lrs = np.concatenate([np.asarray(g.inputs["lr"], np.float64)[: int(np.max(g.inputs["step"])) + 1]
-                              for g in dataset])
-        pos = lrs[lrs > 0]
-        return {"max_step": max_step,
-                "lr_range": [float(pos.min()) if pos.size else 0.0, float(lrs.max()) if lrs.size else 0.0]}
+        return {}
     ranges = {}
     cols = {k: np.concatenate([np.asarray(g.inputs[k], np.float64).reshape(-1) for g in dataset])
             for k in ("N", "D", "C") if all(k in g.inputs for g in dataset)}
@@ -181,11 +180,12 @@ def _derived_fn(law) -> Callable | None:
 
 
 def _bootstrap(law, dataset, packed, index, n_padded, theta, objective, n_boot, by, seed, block_size,
-               progress):
+               progress, *, residuals=None):
     """Refits from the best fit on resampled weights; returns (samples, info, n_iter, failed mask)."""
     scheme = _boot.resolve_scheme(dataset, by)
     rng = np.random.default_rng(seed)
-    weights = _boot.resampling_weights(dataset, n_boot, scheme, rng, block_size=block_size)
+    # residuals of the fit size the blocks of a block bootstrap (autocorrelation)
+    weights = _boot.resampling_weights(dataset, n_boot, scheme, rng, block_size=block_size, residuals=residuals)
     weights = expand_weights(weights, index, n_padded)
     bar = _Progress(f"bootstrap ({scheme})", n_boot, progress if isinstance(progress, bool) else None)
     callback = progress if callable(progress) else None
@@ -246,8 +246,10 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
         converted with the builder matching ``law.kind``.
     starts : array (K, P), optional
         Start points in fit space; default the law's start grid
-        (``law.starts()``, e.g. Hoffmann's 4,500 for ``chinchilla``), or the
-        VarPro scan for a law with linear terms.
+        (``law.starts()``, e.g. Hoffmann's 4,500 for ``chinchilla``), for
+        lr-annealing and multi-power starts derived from the data
+        (:func:`scaling.fitting.starts.default_starts`), or the VarPro scan
+        for a law with linear terms.
     objective : {"huber-log", "lsq-raw", "lsq-log"}
         Summed Huber on log loss (Hoffmann et al. 2022; default), least
         squares on the raw loss (Gadre et al. 2024's recipe), or least
@@ -314,7 +316,11 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
     ones = expand_weights(np.ones(n), index, n_padded)
 
     if strategy != "varpro":
-        starts = law.starts() if starts is None else np.atleast_2d(np.asarray(starts, dtype=np.float64))
+        if starts is None:  # data-derived for the curve laws (unit-free fits), else the law's grid
+            from scaling.fitting.starts import default_starts
+
+            starts = default_starts(law, dataset)
+        starts = np.atleast_2d(np.asarray(starts, dtype=np.float64))
         if starts.shape[1] != p:
             raise FitError(f"starts must have {p} columns ({', '.join(law.param_names)}), not {starts.shape[1]}")
     theta_k, f_k, status_k, nfev, starts = _multistart(law, dataset, packed, ones, starts, obj, strategy)
@@ -348,7 +354,8 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
     stderr = np.sqrt(np.clip(np.diag(covar), 0.0, None))
     if bootstrap and bootstrap > 0:
         samples, boot_info, n_iter, failed = _bootstrap(law, dataset, packed, index, n_padded, theta, obj,
-                                                        int(bootstrap), bootstrap_by, seed, block_size, progress)
+                                                        int(bootstrap), bootstrap_by, seed, block_size, progress,
+                                                        residuals=r)
         nfev += n_iter
         stderr = np.nanstd(samples, axis=0, ddof=1)
         good = samples[~failed]
@@ -392,11 +399,11 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
         "bootstrap": boot_info,
     }
     data_info.update(_fitted_ranges(dataset, law.kind))
-    for key in ("split", "warmup_steps", "D_from_C", "target"):
+    for key in ("split", "warmup_steps", "D_from_C", "target", "selection", "aggregate"):
         if key in dataset.info:
             data_info[key] = dataset.info[key]
 
-    return FitResult(
+    result = FitResult(
         law=law.name, law_options=dict(law.options), param_names=law.param_names, params=theta,
         stderr=stderr, covar=covar, intervals=param_intervals, level=level, samples=samples, derived=derived,
         derived_samples=derived_samples, derived_intervals=derived_intervals, objective=f_best, n_points=n,
@@ -404,6 +411,9 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
         n_starts=len(starts), n_starts_at_best=n_at_best, nfev=nfev, seconds=time.perf_counter() - t0,
         data_info=data_info, version=__version__, seed=seed,
     )
+    from scaling.fitting.diagnostics import finish_fit  # fitted range, diagnostics, band calibration
+
+    return finish_fit(result, law, dataset, packed=packed, index=index, n_padded=n_padded)
 
 
 def _normal_quantile(level: float, dof: int) -> float:

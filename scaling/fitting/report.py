@@ -68,6 +68,14 @@ def fit_report(result, *, min_correl: float = 0.1) -> str:
     if boot:
         lines.append(f"    bootstrap          = {boot.get('n', 0)} resamples by {boot.get('by', '?')}"
                      f", seed {result.seed}, {boot.get('failed', 0)} failed")
+    if info.get("selection"):
+        from scaling.fitting.selection import describe
+
+        lines.append(f"    points used        = {describe(info['selection'])}")
+    cal = dict(getattr(result, "calibration", {}) or {})
+    if "sigma_log" in cal:
+        lines.append(f"    predictive sigma   = {100 * cal['sigma_log']:.3f}% (log scale, {cal.get('method')} on "
+                     f"{cal.get('n_points', '?')} held-out points; calibrated at {pct})")
     se_kind = "bootstrap SD" if result.samples is not None else "Laplace (smoothed sandwich)"
     method = info.get("intervals") or ("bootstrap" if result.samples is not None else "laplace")
     ci_kind = {"bootstrap": "bootstrap percentile", "laplace": "Laplace (t)",
@@ -100,6 +108,13 @@ def fit_report(result, *, min_correl: float = 0.1) -> str:
             width = max(len(x[1]) for x in pairs)
             for _, label, c in sorted(pairs, key=lambda x: -x[0]):
                 lines.append(f"{label:<{width}} = {c:+.4f}")
+    diagnostics = tuple(getattr(result, "diagnostics", ()) or ())
+    if diagnostics:
+        from scaling.fitting.diagnostics import format_diagnostics
+
+        n_warn = sum(d.get("severity") == "warning" for d in diagnostics)
+        lines.append(f"[[Diagnostics]] ({n_warn} warning{'s' if n_warn != 1 else ''})")
+        lines += [f"    {line}" for line in format_diagnostics(diagnostics)]
     return "\n".join(lines)
 
 

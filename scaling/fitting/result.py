@@ -124,6 +124,15 @@ class FitResult:
         Package version that made the fit.
     seed : int or None
         Seed of the bootstrap resampling.
+    diagnostics : tuple of mapping
+        What the fit cannot vouch for (:mod:`scaling.fitting.diagnostics`):
+        each ``{"code", "severity": "warning" | "note", "message"}`` plus
+        ``"param"`` when it concerns one parameter.
+    calibration : mapping
+        Calibration of the predictive band (:mod:`scaling.fitting.calibration`):
+        ``sigma_log`` (log-scale predictive sigma to use at ``level``),
+        ``method`` and the held-out residual statistics; empty when not
+        calibrated.
     """
 
     law: str
@@ -154,6 +163,8 @@ class FitResult:
     data_info: Mapping[str, Any]
     version: str
     seed: int | None
+    diagnostics: tuple = ()
+    calibration: Mapping[str, Any] = dataclasses.field(default_factory=dict)
 
     def __post_init__(self) -> None:
         put = object.__setattr__
@@ -179,6 +190,8 @@ class FitResult:
         for name in ("n_starts", "n_starts_at_best", "nfev"):
             put(self, name, int(getattr(self, name)))
         put(self, "seed", None if self.seed is None else int(self.seed))
+        put(self, "diagnostics", tuple(_frozen_map(d) for d in (self.diagnostics or ())))
+        put(self, "calibration", _frozen_map(self.calibration))
 
     # ------------------------------------------------------------------ views
     def param(self, name: str) -> float:
@@ -219,16 +232,19 @@ class FitResult:
         write_atomic(path, self.to_json() + "\n")
 
     @classmethod
-    def from_dict(cls, d: Mapping[str, Any]) -> "FitResult":
-        """Rebuild a result from :meth:`to_dict` output."""
-        from scaling.errors import DataError
+    def from_dict(cls, d: Mapping[str, Any], *, source: str = "fit result") -> "FitResult":
+        """Rebuild a result from :meth:`to_dict` output, after checking it in full.
 
-        if d.get("format") != FORMAT:
-            raise DataError(f"not a scaling fit result (format {d.get('format')!r}, expected {FORMAT!r})")
+        Raises
+        ------
+        FitFileError
+            One line naming `source` and the key: see :mod:`scaling.fitting.schema`.
+        """
+        from scaling.fitting.schema import validate_fit_dict
+
+        validate_fit_dict(d, source=source)
+        # fields added later (diagnostics, calibration) have defaults: older files still load
         kw = {f.name: d[f.name] for f in dataclasses.fields(cls) if f.name in d}
-        missing = [f.name for f in dataclasses.fields(cls) if f.name not in d]
-        if missing:
-            raise DataError(f"fit result JSON lacks fields {missing}; re-run 'scaling fit'")
         p = len(kw["param_names"])
         kw["params"] = np.asarray(kw["params"], dtype=np.float64).reshape(p)
         kw["stderr"] = np.asarray(kw["stderr"], dtype=np.float64).reshape(p)
@@ -243,18 +259,31 @@ class FitResult:
 
     @classmethod
     def load(cls, path: str | os.PathLike) -> "FitResult":
-        """Read a result written by :meth:`save`."""
-        from scaling.errors import DataError
+        """Read a result written by :meth:`save`, checked against :mod:`scaling.fitting.schema`.
 
+        Raises
+        ------
+        FitFileError
+            Unreadable, not JSON, or any field malformed: one line naming the file and the key.
+        """
+        from scaling.errors import FitFileError
+
+        name = str(path)
         try:
             text = Path(path).read_text(encoding="utf-8")
         except OSError as exc:
-            raise DataError(f"cannot read fit result {str(path)!r}: {exc.strerror or exc}") from None
+            raise FitFileError(f"cannot read fit result {name!r}: {exc.strerror or exc}; check the path") from None
+        except UnicodeDecodeError:
+            raise FitFileError(f"{name}: is not a text (UTF-8) file; pass a fit.json written by 'scaling fit'") from None
         try:
-            d = json.loads(text)
+            # Integers too long for a float stay exact up to 300 digits, then read as
+            # floats (inf), which the schema rejects; int() refuses > 4300 digits.
+            d = json.loads(text, parse_int=lambda s: int(s) if len(s) <= 300 else float(s))
         except json.JSONDecodeError as exc:
-            raise DataError(f"{str(path)!r} is not valid JSON (line {exc.lineno}): re-run 'scaling fit'") from None
-        return cls.from_dict(d)
+            raise FitFileError(f"{name!r} is not valid JSON (line {exc.lineno}): re-run 'scaling fit'") from None
+        except RecursionError:
+            raise FitFileError(f"{name}: nests lists or objects too deeply to read; re-run 'scaling fit'") from None
+        return cls.from_dict(d, source=name)
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, FitResult):

@@ -11,10 +11,10 @@ Wortsman et al. (2023) plot final loss against log LR for each model size
 and summarise the curve by the optimal LR and the LR sensitivity; near the
 optimum such curves are parabolas in log LR, which is the form fitted here
 (fit it on LRs within a few decades of the optimum; diverged runs, whose
-loss saturates, belong in :func:`scaling.lr_sensitivity.lr_sensitivity`'s
+loss saturates, belong in :func:`scaling.sensitivity.lr_sensitivity`'s
 measured sensitivity, not in the fit). Per-size fits, the power law of
 ``eta_*`` in ``N`` and the sensitivity measure are in
-:mod:`scaling.lr_sensitivity`.
+:mod:`scaling.sensitivity`.
 
 The input column is the option ``x`` (default ``"lr"``): a points table
 with one row per run. Fit space: :math:`\\theta = (L_*, k, \\log_{10}\\eta_*)`.

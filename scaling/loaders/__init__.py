@@ -55,23 +55,40 @@ def expand_paths(paths: str | Path | Iterable[str | Path]) -> list[Path]:
             out.extend(_folder_files(path))
         elif path.exists():
             out.append(path)
+        elif path.is_symlink():
+            raise DataError(f"{text}: is a symbolic link to nothing readable ({_link_problem(path)}); fix or remove the link")
         elif any(ch in text for ch in "*?["):
             matches = sorted(glob.glob(text, recursive=True))
-            if not matches:
+            # A symlink loop or a dangling link matched by the pattern is neither a
+            # file nor a folder; it holds no log, so it is skipped.
+            found = [Path(m) for m in matches if Path(m).is_dir() or Path(m).is_file()]
+            if not found:
                 raise DataError(f"no files match {text!r}; check the pattern (quote it so the shell leaves ** alone)")
-            for m in matches:
-                mp = Path(m)
+            for mp in found:
                 out.extend(_folder_files(mp) if mp.is_dir() else [mp])
         else:
             raise DataError(f"file not found: {text}; check the path")
     seen: set[Path] = set()
     unique = []
     for p in out:
-        key = p.resolve()
+        try:
+            key = p.resolve()
+        except (OSError, RuntimeError):  # a symlink loop on the way (RuntimeError before Python 3.13)
+            key = p.absolute()
         if key not in seen:
             seen.add(key)
             unique.append(p)
     return unique
+
+
+def _link_problem(path: Path) -> str:
+    try:
+        path.resolve(strict=True)
+    except RuntimeError:
+        return "a symlink loop"
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return "unreadable"
 
 
 def _folder_files(folder: Path) -> list[Path]:
@@ -81,11 +98,12 @@ def _folder_files(folder: Path) -> list[Path]:
     found: list[Path] = []
     for pattern in _LOG_PATTERNS:
         found.extend(folder.glob(pattern))
+    found = [f for f in found if f.is_file()]  # drops symlink loops and dangling links
     if not found and is_tensorboard_dir(folder):
         return [folder]
     if not found:
         for pattern in _LOG_PATTERNS:
-            found.extend(folder.glob(f"*/{pattern}"))
+            found.extend(f for f in folder.glob(f"*/{pattern}") if f.is_file())
     if not found:
         raise DataError(
             f"{folder}: no log files in this folder (looked for {', '.join(_LOG_PATTERNS)} and TensorBoard events)"
@@ -189,13 +207,15 @@ def load(
     DataFrame
         Canonical curve table (``run, step, loss, lr, split, [tokens, params,
         flops,] source``); ``attrs["notes"]`` lists sorted rows, merged
-        resumes, renamed runs and skipped summary rows; ``attrs["files"]``
-        the files read.
+        resumes, steps logged twice, literal NaN losses, renamed runs and
+        skipped summary rows; ``attrs["files"]`` the files read.
 
     Raises
     ------
     DataError
-        One line naming the file, row and column, and how to fix it.
+        One line naming the file, row and column, and how to fix it: also
+        for a file with no loss values at all (never an empty table), steps
+        above 2^53, unreadable files and symlink loops.
 
     Examples
     --------

@@ -10,7 +10,7 @@ and hand over to :mod:`scaling.runs` for the checks.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -74,6 +74,9 @@ class Records:
     run: str  # run name when the file has no run column
     step_aliases: Sequence[str] = STEP_ALIASES
     notes: list[str] = field(default_factory=list)
+    #: column -> bool mask (aligned with `frame`) of cells that held a literal NaN
+    #: token, for readers whose parser turns them into NaN before :func:`to_float` sees them
+    nan_cells: dict[str, np.ndarray] = field(default_factory=dict)
 
 
 def find_column(columns: Sequence[str], aliases: Sequence[str]) -> str | None:
@@ -103,28 +106,122 @@ def list_columns(columns: Sequence[str]) -> str:
     return shown + (f" ... ({len(cols)} in all)" if len(cols) > 30 else "")
 
 
-def to_float(frame: pd.DataFrame, col: str, *, source: str, where: Callable[[int], str]) -> np.ndarray:
-    """Column `col` as float64; empty cells become NaN, text is a DataError naming the cell."""
+#: Cell texts that mean "this value is NaN" (a diverged loss, a logger's NaN), as opposed to
+#: an empty cell ("not logged"). Both become NaN; the first kind is noted.
+NAN_TOKENS = frozenset({"nan", "-nan", "+nan"})
+#: Cell texts that loggers and pandas write for "no value"; read as not logged.
+MISSING_TOKENS = frozenset({"", "null", "none", "na", "n/a", "<na>", "#n/a", "nat"})
+
+
+def _cell_float(v) -> tuple[float, bool, bool]:
+    """One cell as (value, is_nan_token, is_bad)."""
+    if v is None or v is pd.NA:
+        return np.nan, False, False
+    if isinstance(v, (bool, np.bool_)):
+        return np.nan, False, True  # TRUE/FALSE are not numbers here
+    if isinstance(v, (int, np.integer)):
+        try:
+            return float(v), False, False
+        except OverflowError:  # a JSON integer beyond float range
+            return (np.inf if v > 0 else -np.inf), False, False
+    if isinstance(v, (float, np.floating)):
+        return float(v), False, False
+    if isinstance(v, str):
+        t = v.strip()
+        low = t.lower()
+        if low in NAN_TOKENS:
+            return np.nan, True, False
+        if low in MISSING_TOKENS:
+            return np.nan, False, False
+        try:
+            return float(t), False, False
+        except ValueError:
+            return np.nan, False, True
+    return np.nan, False, True  # a list, an object, ...
+
+
+def to_float(
+    frame: pd.DataFrame, col: str, *, source: str, where: Callable[[int], str]
+) -> tuple[np.ndarray, np.ndarray]:
+    """Column `col` as float64, and where it held a literal NaN token.
+
+    Empty cells (and ``null``/``NA``-style markers) become NaN; a literal
+    ``nan``/``NaN`` cell also becomes NaN but is flagged in the returned mask
+    so the loader can say so; text, booleans and nested JSON are a DataError
+    naming the cell. Numeric columns take the fast path (no Python loop).
+
+    Returns
+    -------
+    values : ndarray float64, shape (n,)
+    nan_token : ndarray bool, shape (n,)
+    """
     s = frame[col]
-    if pd.api.types.is_bool_dtype(s):
-        # pandas reads TRUE/FALSE cells as booleans; they are not numbers here.
-        s = s.astype(object)
-    elif pd.api.types.is_numeric_dtype(s):
-        return s.to_numpy(dtype=float, na_value=np.nan)
-    is_bool = s.map(lambda v: isinstance(v, (bool, np.bool_)), na_action="ignore").fillna(False).astype(bool)
-    num = pd.to_numeric(s.where(~is_bool), errors="coerce")
-    text = s.astype("str")
-    bad = num.isna() & s.notna() & (text.str.strip() != "")
-    if bad.any():
-        i = int(np.argmax(bad.to_numpy()))
-        value = str(s.iloc[i])
-        if len(value) > 40:
-            value = value[:37] + "..."
-        raise DataError(
-            f"{source}: non-numeric value {value!r} at {where(int(frame[ROW].iloc[i]))}, column '{col}'; "
-            "use plain numbers (empty cells are fine for values that were not logged)"
-        )
-    return num.to_numpy(dtype=float, na_value=np.nan)
+    n = len(s)
+    if pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
+        return s.to_numpy(dtype=float, na_value=np.nan), np.zeros(n, dtype=bool)
+    values = np.empty(n, dtype=float)
+    token = np.zeros(n, dtype=bool)
+    for i, v in enumerate(s.to_numpy(dtype=object)):
+        values[i], token[i], bad = _cell_float(v)
+        if bad:
+            value = str(v)
+            if len(value) > 40:
+                value = value[:37] + "..."
+            raise DataError(
+                f"{source}: non-numeric value {value!r} at {where(int(frame[ROW].iloc[i]))}, column '{col}'; "
+                "use plain numbers (empty cells are fine for values that were not logged)"
+            )
+    return values, token
+
+
+def _json_int(text: str):
+    # Python ints are exact but unbounded: 10**400 cannot become a float later, and
+    # int() refuses more than 4300 digits. Long ones are read as floats (maybe inf),
+    # which the table checks then reject with the row and column.
+    return int(text) if len(text) <= 15 else float(text)
+
+
+def parse_json(text: str, *, what: str):
+    """Parse JSON text the way every loader does, or raise a DataError about `what`.
+
+    ``NaN``/``Infinity`` tokens come back as the strings ``"NaN"``/``"Infinity"``
+    (:func:`to_float` reads them and flags NaN); integers of more than 15 digits
+    come back as floats; nesting too deep for Python's parser is a DataError, not
+    a RecursionError.
+    """
+    import json
+
+    try:
+        return json.loads(text, parse_int=_json_int, parse_constant=str)
+    except json.JSONDecodeError as exc:
+        raise DataError(f"{what} is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno}); fix or delete it") from None
+    except RecursionError:
+        raise DataError(f"{what} nests arrays or objects too deeply to read; a log holds flat records") from None
+
+
+def json_document(text: str, *, what: str):
+    """``(True, value)`` when `text` is one JSON document, ``(False, None)`` when it is not
+    (e.g. JSON lines); nesting too deep to parse is a DataError."""
+    import json
+
+    try:
+        return True, json.loads(text, parse_int=_json_int, parse_constant=str)
+    except json.JSONDecodeError:
+        return False, None
+    except RecursionError:
+        raise DataError(f"{what} nests arrays or objects too deeply to read; a log holds flat records") from None
+
+
+def describe_json(obj) -> str:
+    """A few words on what a JSON value holds, for "not this format" messages."""
+    if isinstance(obj, dict):
+        keys = [str(k) for k in list(obj)[:8]]
+        more = f" ... ({len(obj)} in all)" if len(obj) > 8 else ""
+        return f"one JSON object with keys {', '.join(repr(k) for k in keys)}{more}" if keys else "an empty JSON object"
+    if isinstance(obj, list):
+        kinds = sorted({type(x).__name__ for x in obj[:100]})
+        return f"a JSON array of {len(obj)} item{'s' * (len(obj) != 1)}" + (f" ({', '.join(kinds)})" if kinds else "")
+    return f"a single JSON {type(obj).__name__}"
 
 
 def _split_of(name: str) -> str:
@@ -132,25 +229,46 @@ def _split_of(name: str) -> str:
     return "val" if any(k in low for k in ("val", "eval", "valid", "test")) else "train"
 
 
-def curves_from_records(rec: Records, choice: ColumnChoice) -> pd.DataFrame:
-    """Pick step/loss/lr/run columns of one file's records and build the canonical table."""
-    f = rec.frame
-    cols = [c for c in f.columns if c != ROW]
-    src = rec.source
-    if len(f) == 0:
-        raise DataError(f"{src}: no data rows (columns found: {list_columns(cols)}); the log is empty")
+@dataclass(frozen=True)
+class CurveColumns:
+    """Which input columns a curve table is built from."""
+
+    step: str
+    loss: Mapping[str, str]  # split -> column
+    numeric: Mapping[str, str]  # key ("step", "loss:train", "lr", "tokens" ...) -> column
+    run: str | None
+
+    def needed(self) -> list[str]:
+        """Every column read (so a loader can skip the others)."""
+        cols = list(dict.fromkeys(self.numeric.values()))
+        return cols + ([self.run] if self.run is not None and self.run not in cols else [])
+
+
+def choose_curve_columns(
+    cols: Sequence[str], choice: ColumnChoice, *, source: str, step_aliases: Sequence[str] = STEP_ALIASES
+) -> CurveColumns:
+    """Pick the step / loss / LR / run / extra columns of a log by alias or by the user's names.
+
+    Raises
+    ------
+    DataError
+        No step column, no loss column (or none of the chosen split), or an
+        explicit name that is not a column.
+    """
+    cols = [c for c in cols if c != ROW]
+    src = source
 
     def pick(explicit: str | None, aliases: Sequence[str], flag: str) -> str | None:
         if explicit is not None:
             return explicit_column(cols, explicit, flag=flag, source=src)
         return find_column(cols, aliases)
 
-    step_col = pick(choice.step, rec.step_aliases, "--step-col")
+    step_col = pick(choice.step, step_aliases, "--step-col")
     if step_col is None:
         sizes = sum(has_any(cols, a) for a in (POINT_N_ALIASES, POINT_D_ALIASES, POINT_C_ALIASES))
         hint = " (this looks like a final-loss table: use scaling.load_points)" if sizes >= 2 else ""
         raise DataError(
-            f"{src}: no step column (looked for {', '.join(rec.step_aliases)}); columns found: "
+            f"{src}: no step column (looked for {', '.join(step_aliases)}); columns found: "
             f"{list_columns(cols)}; name it with --step-col{hint}"
         )
     if choice.loss is not None:
@@ -187,7 +305,37 @@ def curves_from_records(rec: Records, choice: ColumnChoice) -> pd.DataFrame:
         c = find_column(cols, aliases)
         if c is not None and c not in num.values():
             num[key] = c
-    raw = {key: to_float(f, c, source=src, where=rec.where) for key, c in num.items()}
+    return CurveColumns(step=step_col, loss=loss_cols, numeric=num, run=run_col)
+
+
+def _rows_text(where: Callable[[int], str], rows: np.ndarray) -> str:
+    shown = ", ".join(where(int(r)) for r in rows[:3])
+    return shown + (f" ... ({len(rows)} in all)" if len(rows) > 3 else "")
+
+
+def curves_from_records(rec: Records, choice: ColumnChoice) -> pd.DataFrame:
+    """Pick step/loss/lr/run columns of one file's records and build the canonical table."""
+    f = rec.frame
+    cols = [c for c in f.columns if c != ROW]
+    src = rec.source
+    if len(f) == 0:
+        raise DataError(f"{src}: no data rows (columns found: {list_columns(cols)}); the log is empty")
+    chosen = choose_curve_columns(cols, choice, source=src, step_aliases=rec.step_aliases)
+    num = dict(chosen.numeric)
+    raw: dict = {}
+    notes = list(rec.notes)
+    for key, c in num.items():
+        raw[key], token = to_float(f, c, source=src, where=rec.where)
+        if c in rec.nan_cells:
+            token = token | rec.nan_cells[c]
+        if token.any() and (key.startswith("loss:") or key == "lr"):
+            what = "loss" if key != "lr" else "learning rate"
+            hint = " (a NaN loss usually means the run diverged there)" if key != "lr" else ""
+            notes.append(
+                f"{src}: column '{c}' holds a literal NaN {what} in {int(token.sum())} row{'s' * (int(token.sum()) != 1)} "
+                f"({_rows_text(rec.where, f[ROW].to_numpy()[token])}); read as not logged{hint}"
+            )
+    run_col = chosen.run
     if run_col is not None:
         runs = f[run_col]
         empty = runs.isna() | (runs.astype("str").str.strip() == "")
@@ -205,13 +353,13 @@ def curves_from_records(rec: Records, choice: ColumnChoice) -> pd.DataFrame:
     raw[ROW] = f[ROW].to_numpy()
     names = {key: str(c) for key, c in num.items()}
     out = tidy_curves(
-        pd.DataFrame(raw),
-        loss_columns={s: f"loss:{s}" for s in loss_cols},
+        pd.DataFrame(raw, copy=False),
+        loss_columns={s: f"loss:{s}" for s in chosen.loss},
         source=src,
         where=rec.where,
         names=names,
     )
-    out.attrs["notes"] = rec.notes + out.attrs.get("notes", [])
+    out.attrs["notes"] = notes + out.attrs.get("notes", [])
     out.attrs["named_by_file"] = run_col is None
     return out
 
@@ -251,7 +399,7 @@ def points_from_records(rec: Records, choice: PointColumns) -> pd.DataFrame:
     frame = f
     numeric = {k: c for k, c in chosen.items() if c is not None and k != "run"}
     if numeric:
-        frame = f.assign(**{c: to_float(f, c, source=src, where=rec.where) for c in numeric.values()})
+        frame = f.assign(**{c: to_float(f, c, source=src, where=rec.where)[0] for c in numeric.values()})
     stem = Path(src).stem if src != "<arrays>" else "row"
     out = tidy_points(frame, columns=chosen, source=src, where=rec.where, default_run=lambda r: f"{stem}/{r}")
     out.attrs["notes"] = rec.notes + out.attrs.get("notes", [])

@@ -8,7 +8,8 @@ JSON record); ``--format`` / ``format=`` overrides it. Formats:
 ``tsv``         tab-separated, forced
 ``jsonl``       one JSON object per line
 ``wandb``       W&B history export (CSV or JSONL with ``_step``, ``_runtime``,
-                ``_timestamp``; sparse rows)
+                ``_timestamp``; sparse rows), or a W&B run dump (one JSON
+                document with ``history``, ``config``, ``summary``)
 ``wandb-panel`` W&B chart ("panel") CSV export: ``"<run> - <metric>"`` columns
                 with ``__MIN``/``__MAX`` variants, several runs per file
 ``huggingface`` Hugging Face ``trainer_state.json`` (``log_history``)
@@ -19,7 +20,6 @@ JSON record); ``--format`` / ``format=`` overrides it. Formats:
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from scaling.errors import DataError
@@ -48,11 +48,8 @@ def _first_json(path: Path) -> dict | None:
     with open(path, encoding="utf-8", errors="replace") as fh:
         for line in fh:
             if line.strip():
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError:
-                    return None
-                return obj if isinstance(obj, dict) else None
+                whole, obj = c.json_document(line, what=f"{path}: line 1")
+                return obj if whole and isinstance(obj, dict) else None
     return None
 
 
@@ -95,17 +92,30 @@ def detect_format(path: Path) -> str:
         return "huggingface"
     if suffix in (".jsonl", ".ndjson"):
         cols = header_columns(path)
+        if not cols:
+            # Not one record per line: maybe one pretty-printed JSON document.
+            kind = _document_kind(path)
+            if kind is not None:
+                return kind
         return "wandb" if "_step" in cols and ("_runtime" in cols or "_timestamp" in cols) else "jsonl"
     if suffix == ".json":
-        try:
-            with open(path, encoding="utf-8") as fh:
-                obj = json.load(fh)
-        except (json.JSONDecodeError, UnicodeDecodeError):
+        from scaling.loaders.csv import check_not_empty
+
+        check_not_empty(path)
+        whole, obj = c.json_document(path.read_text(encoding="utf-8", errors="replace"), what=str(path))
+        if not whole:
             # Maybe JSON lines saved as .json.
-            return "jsonl" if _first_json(path) is not None else _unknown(path)
-        if isinstance(obj, dict) and "log_history" in obj:
-            return "huggingface"
-        return _unknown(path)
+            if _first_json(path) is not None:
+                return "jsonl"
+            raise DataError(f"{path}: is not valid JSON nor JSON lines; check the file, or pass --format")
+        kind = _document_kind(path, obj)
+        if kind is not None:
+            return kind
+        raise DataError(
+            f"{path}: cannot tell the format: it holds {c.describe_json(obj)}, no log format read here (a Hugging Face "
+            "trainer_state.json has 'log_history', a W&B run dump has 'history'); export the log as "
+            "CSV or JSON lines, or pass --format"
+        )
     if suffix in _TEXT_SUFFIXES:
         from scaling.loaders.csv import check_not_empty
 
@@ -126,6 +136,21 @@ def detect_format(path: Path) -> str:
     return _unknown(path)
 
 
+def _document_kind(path: Path, obj=None) -> str | None:
+    """"huggingface" / "wandb" for a JSON document of those kinds, else None."""
+    if obj is None:
+        whole, obj = c.json_document(path.read_text(encoding="utf-8", errors="replace"), what=str(path))
+        if not whole:
+            return None
+    from scaling.loaders.wandb import is_wandb_dump
+
+    if isinstance(obj, dict) and "log_history" in obj:
+        return "huggingface"
+    if is_wandb_dump(obj):
+        return "wandb"
+    return None
+
+
 def _text_head(path: Path) -> str:
     from scaling.loaders.csv import header_line
 
@@ -140,6 +165,14 @@ def _unknown(path: Path) -> str:
 
 
 def detect_table_kind(path: Path | str, *, format: str | None = None) -> str:
+    """``"curves"`` or ``"points"``; see :func:`_table_kind`. Unreadable files are a DataError."""
+    try:
+        return _table_kind(path, format=format)
+    except OSError as exc:  # permissions, a vanished file, a device ...
+        raise DataError(f"{exc.filename or path}: cannot read ({exc.strerror or exc}); check the file's permissions") from None
+
+
+def _table_kind(path: Path | str, *, format: str | None = None) -> str:
     """``"curves"`` for a training-log file, ``"points"`` for a final-loss table.
 
     A CSV/TSV/JSONL file is a points table when it has no step column but
@@ -155,7 +188,7 @@ def detect_table_kind(path: Path | str, *, format: str | None = None) -> str:
         from scaling.loaders import expand_paths
 
         files = [p for p in expand_paths([str(path)]) if p != path]
-        kinds = {detect_table_kind(p, format=format) for p in files} or {"curves"}
+        kinds = {_table_kind(p, format=format) for p in files} or {"curves"}
         if len(kinds) > 1:
             raise DataError(f"{path}: mixes loss-curve logs and final-loss tables; pass them separately")
         return kinds.pop()

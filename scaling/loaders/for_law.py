@@ -65,17 +65,19 @@ def table_for_law(law, paths: Sequence[str], *, fmt: str | None = None, split: s
     pandas.DataFrame
         The canonical points or curves table (``scaling.runs``).
     """
-    from scaling.loaders import detect_table_kind, expand_paths, load
+    from scaling.datasets import split_sources
+    from scaling.loaders import detect_table_kind, expand_paths, load, load_points
 
-    files = expand_paths(paths)
-    if not files:
+    sources, rest = split_sources(paths)  # shipped datasets: dataset:NAME[/RUN]
+    files = expand_paths(rest) if rest else []
+    if not files and not sources:
         raise DataError("no input files given; pass log files, folders or a points table")
     if law.kind == "final":
-        return _load_final_table(files, law, fmt)
+        return load_points([*sources, *files], format=fmt) if sources else _load_final_table(files, law, fmt)
     if "points" in {detect_table_kind(p, format=fmt) for p in files}:
         raise DataError(f"law {law.name!r} fits loss curves but the input is a final-loss points table; "
                         "give it training logs or use a final-loss law (chinchilla, power-law)")
-    return load(files, format=fmt, split=split)
+    return load([*sources, *files], format=fmt, split=split)
 
 
 def observed_run(path: str, *, run: str | None = None, split: str | None = None, warmup_steps: int = 0,

@@ -14,13 +14,12 @@ run is named after the output folder (the parent of ``checkpoint-*``).
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from scaling.errors import DataError
-from scaling.loaders._common import ColumnChoice, Records, curves_from_records
+from scaling.loaders._common import ColumnChoice, Records, curves_from_records, describe_json, parse_json
 from scaling.loaders.csv import check_not_empty
 from scaling.runs import ROW
 
@@ -34,13 +33,12 @@ def _where(row: int) -> str:
 def load_huggingface(path: Path, choice: ColumnChoice, *, run: str) -> pd.DataFrame:
     """Canonical curve table from a ``trainer_state.json``."""
     check_not_empty(path)
-    try:
-        with open(path, encoding="utf-8") as fh:
-            state = json.load(fh)
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise DataError(f"{path}: not valid JSON ({getattr(exc, 'msg', exc)}); is this a trainer_state.json?") from None
+    state = parse_json(path.read_text(encoding="utf-8", errors="replace"), what=str(path))
     if not isinstance(state, dict) or not isinstance(state.get("log_history"), list):
-        raise DataError(f"{path}: no 'log_history' list; is this a Hugging Face trainer_state.json? (else pass --format)")
+        raise DataError(
+            f"{path}: holds {describe_json(state)}, with no 'log_history' list; "
+            "is this a Hugging Face trainer_state.json? (else pass --format)"
+        )
     entries, rows, skipped = [], [], 0
     for i, entry in enumerate(state["log_history"], start=1):
         if not isinstance(entry, dict):

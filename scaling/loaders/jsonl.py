@@ -7,13 +7,20 @@ object is an error naming the line.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pandas as pd
 
 from scaling.errors import DataError
-from scaling.loaders._common import ColumnChoice, PointColumns, Records, curves_from_records, points_from_records
+from scaling.loaders._common import (
+    ColumnChoice,
+    PointColumns,
+    Records,
+    curves_from_records,
+    describe_json,
+    parse_json,
+    points_from_records,
+)
 from scaling.loaders.csv import check_not_empty
 from scaling.runs import ROW
 
@@ -23,7 +30,12 @@ def _where(row: int) -> str:
 
 
 def read_jsonl(path: Path, *, run: str) -> Records:
-    """Read a JSON-lines file into :class:`Records`; ROW is the 1-based line number."""
+    """Read a JSON-lines file into :class:`Records`; ROW is the 1-based line number.
+
+    Numbers are parsed as by :func:`scaling.loaders._common.parse_json` (huge
+    integers as floats, ``NaN`` tokens flagged). A file that is one JSON
+    document rather than JSON lines (a pretty-printed object) is named as such.
+    """
     check_not_empty(path)
     records = []
     lines = []
@@ -32,9 +44,11 @@ def read_jsonl(path: Path, *, run: str) -> Records:
             if not line.strip():
                 continue
             try:
-                obj = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise DataError(f"{path}: line {i} is not valid JSON ({exc.msg}); fix or delete that line") from None
+                obj = parse_json(line, what=f"{path}: line {i}")
+            except DataError:
+                if i == 1 or not records:
+                    _explain_json_document(path)
+                raise
             if not isinstance(obj, dict):
                 raise DataError(f"{path}: line {i} is not a JSON object ({{...}}); each line must be one record")
             records.append(obj)
@@ -42,6 +56,24 @@ def read_jsonl(path: Path, *, run: str) -> Records:
     frame = pd.DataFrame.from_records(records)
     frame[ROW] = lines
     return Records(frame=frame, source=str(path), where=_where, run=run)
+
+
+def _explain_json_document(path: Path) -> None:
+    """Raise a DataError saying what the file holds when it is one JSON document, not JSON lines."""
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+        obj = parse_json(text, what=str(path))
+    except DataError:
+        return  # not a JSON document either: the line error stands
+    from scaling.loaders.wandb import is_wandb_dump
+
+    if isinstance(obj, dict) and is_wandb_dump(obj):
+        hint = "a W&B run dump: pass --format wandb (or name it .json)"
+    elif isinstance(obj, dict) and "log_history" in obj:
+        hint = "a Hugging Face trainer state: pass --format huggingface"
+    else:
+        hint = "JSON lines need one record object per line"
+    raise DataError(f"{path}: is one JSON document ({describe_json(obj)}), not JSON lines; {hint}")
 
 
 def load_jsonl(path: Path, choice: ColumnChoice, *, run: str) -> pd.DataFrame:

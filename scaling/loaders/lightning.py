@@ -14,9 +14,9 @@ from pathlib import Path
 import pandas as pd
 
 from scaling.loaders._common import ColumnChoice, curves_from_records
-from scaling.loaders.csv import read_table
+from scaling.loaders.csv import curve_reader, read_table
 
 
 def load_lightning(path: Path, choice: ColumnChoice, *, run: str) -> pd.DataFrame:
     """Canonical curve table from a Lightning ``metrics.csv``."""
-    return curves_from_records(read_table(path, run=run), choice)
+    return curves_from_records(read_table(path, run=run, **curve_reader(choice, str(path))), choice)

@@ -50,11 +50,17 @@ def load_tensorboard(path: Path, choice: ColumnChoice, *, run: str) -> pd.DataFr
     tables = []
     for sub_dir, part in scalars.groupby("dir_name", sort=True):
         # One row per step, one column per tag; the position is the event step.
-        wide = part.pivot_table(index="step", columns="tag", values="value", aggfunc="last").reset_index()
+        wide = part.pivot_table(index="step", columns="tag", values="value", aggfunc="last", dropna=False).reset_index()
         wide.columns = [str(x) for x in wide.columns]
         wide[ROW] = wide["step"].to_numpy(dtype=np.int64)
+        # An event holds a value: a NaN there was logged as NaN (a diverged loss), unlike
+        # the NaN the pivot leaves where a tag has no event at that step.
+        logged_nan = part.loc[part["value"].isna()]
+        nan_cells = {
+            str(tag): wide["step"].isin(rows["step"]).to_numpy() for tag, rows in logged_nan.groupby("tag")
+        }
         name = Path(sub_dir).name if sub_dir else run
-        rec = Records(frame=wide, source=str(path), where=lambda r: f"event step {r}", run=name)
+        rec = Records(frame=wide, source=str(path), where=lambda r: f"event step {r}", run=name, nan_cells=nan_cells)
         sub_choice = ColumnChoice(step="step", loss=choice.loss, lr=choice.lr, run=None, split=choice.split)
         tables.append(curves_from_records(rec, sub_choice))
     out = pd.concat(tables, ignore_index=True)

@@ -14,6 +14,16 @@ Panel (chart) export
     ``"<run> - <metric>__MIN"`` / ``__MAX`` envelopes (from W&B's point
     sampling) that are ignored. Several runs per file; the run names come
     from the column names.
+Run dump (JSON)
+    One JSON document as saved from the W&B API, e.g.
+    ``json.dump({"name": run.name, "config": run.config, "summary": dict(run.summary),
+    "history": run.history().to_dict(orient="records")}, f)``. ``history`` is a
+    list of row objects (``orient="records"``), or columns: ``{key: [values]}``
+    (``orient="list"``), ``{key: {row: value}}`` (``orient="dict"``) or
+    ``{"columns": [...], "data": [[...]]}`` (``orient="split"``). ``config`` and
+    ``summary`` are not curve points and are not read; the run is named after
+    the dump's ``name`` (else the file). The train/val choice (``split=``) and
+    column options apply as for any log.
 """
 
 from __future__ import annotations
@@ -24,17 +34,84 @@ import pandas as pd
 
 from scaling.errors import DataError
 from scaling.loaders import _common as c
-from scaling.loaders.csv import read_table
+from scaling.loaders.csv import check_not_empty, curve_reader, read_table
 from scaling.loaders.jsonl import read_jsonl
 from scaling.runs import ROW, merge_notes
 
 
+def is_wandb_dump(obj) -> bool:
+    """Is this parsed JSON a W&B run dump (an object with a ``history`` list or table)?"""
+    return isinstance(obj, dict) and isinstance(obj.get("history"), (list, dict))
+
+
 def load_wandb_history(path: Path, choice: c.ColumnChoice, *, run: str) -> pd.DataFrame:
-    """Canonical curve table from a W&B history export (CSV or JSONL)."""
+    """Canonical curve table from a W&B history export (CSV or JSONL) or run dump (JSON)."""
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
+        check_not_empty(path)
+        whole, doc = c.json_document(path.read_text(encoding="utf-8", errors="replace"), what=str(path))
+        if whole and isinstance(doc, dict) and not is_wandb_dump(doc) and path.suffix.lower() == ".json":
+            raise DataError(
+                f"{path}: holds {c.describe_json(doc)}, with no 'history'; a W&B run dump holds "
+                "'history' rows or columns (and 'config', 'summary'); export the run again or pass another --format"
+            )
+        if whole and is_wandb_dump(doc):
+            return load_wandb_dump(doc, path, choice, run=run)
         rec = read_jsonl(path, run=run)
     else:
-        rec = read_table(path, run=run)
+        rec = read_table(path, run=run, **curve_reader(choice, str(path)))
+    return c.curves_from_records(rec, choice)
+
+
+def _history_frame(history, path: Path) -> pd.DataFrame:
+    """A W&B dump's ``history`` (rows or one of pandas' column layouts) as a frame of records."""
+    if isinstance(history, list):
+        for i, row in enumerate(history, start=1):
+            if not isinstance(row, dict):
+                raise DataError(
+                    f"{path}: history row {i} is {c.describe_json(row)}, not an object; "
+                    "history rows are {{key: value}} objects (to_dict(orient='records'))"
+                )
+        return pd.DataFrame.from_records(history)
+    if set(history) == {"columns", "data"} or set(history) == {"columns", "data", "index"}:
+        cols, data = history["columns"], history["data"]
+        if not isinstance(cols, list) or not isinstance(data, list) or not all(isinstance(r, list) and len(r) == len(cols) for r in data):
+            raise DataError(f"{path}: history 'columns'/'data' do not form a table (each data row must list one value per column)")
+        return pd.DataFrame(data, columns=[str(x) for x in cols])
+    lengths = {}
+    for key, col in history.items():
+        if isinstance(col, list):
+            lengths[key] = len(col)
+        elif isinstance(col, dict):
+            lengths[key] = None
+        else:
+            raise DataError(
+                f"{path}: history column '{key}' is {c.describe_json(col)}; history columns are lists of values "
+                "(to_dict(orient='list')) or {row: value} objects (to_dict())"
+            )
+    if all(n is not None for n in lengths.values()):
+        if len(set(lengths.values())) > 1:
+            (k1, n1), (k2, n2) = sorted(lengths.items(), key=lambda kv: kv[1])[:: len(lengths) - 1]
+            raise DataError(f"{path}: history columns differ in length ('{k1}' has {n1} values, '{k2}' has {n2}); save the history again")
+        return pd.DataFrame(history)
+    if all(n is None for n in lengths.values()):
+        # {column: {row: value}}: rows are the (string) index keys, in numeric order when they are numbers.
+        frame = pd.DataFrame(history)
+        try:
+            frame = frame.loc[sorted(frame.index, key=lambda k: float(k))]
+        except (TypeError, ValueError):
+            pass
+        return frame.reset_index(drop=True)
+    raise DataError(f"{path}: history mixes list columns and {{row: value}} columns; save it with one to_dict orient")
+
+
+def load_wandb_dump(doc: dict, path: Path, choice: c.ColumnChoice, *, run: str) -> pd.DataFrame:
+    """Canonical curve table from a parsed W&B run dump (see the module docstring)."""
+    frame = _history_frame(doc["history"], path)
+    if len(frame) == 0:
+        raise DataError(f"{path}: the run dump's history is empty; save run.history() (or scan_history()) again")
+    frame[ROW] = range(1, len(frame) + 1)
+    name = doc.get("name") if isinstance(doc.get("name"), str) and doc.get("name").strip() else run
+    rec = c.Records(frame=frame, source=str(path), where=lambda r: f"history row {r}", run=name.strip())
     return c.curves_from_records(rec, choice)
 
 
@@ -64,11 +141,18 @@ def load_wandb_panel(path: Path, choice: c.ColumnChoice) -> pd.DataFrame:
         sub = f[[step_col, *metrics.values(), ROW]].rename(columns={v: k for k, v in metrics.items()})
         sub = sub.rename(columns={step_col: "step"}) if step_col != "step" else sub
         data_cols = [x for x in sub.columns if x not in ("step", ROW)]
-        sub = sub.loc[sub[data_cols].notna().any(axis=1)]
+        has = sub[data_cols].notna().any(axis=1).to_numpy().copy()
+        for col in metrics.values():
+            if col in rec.nan_cells:  # a logged NaN is a value (noted), not an empty cell
+                has |= rec.nan_cells[col]
+        sub = sub.loc[has]
         if len(sub) == 0:
             continue
+        nan_cells = {m: rec.nan_cells[col][has] for m, col in metrics.items() if col in rec.nan_cells}
         sub_choice = c.ColumnChoice(step="step", loss=choice.loss, lr=choice.lr, run=None, split=choice.split)
-        one = c.curves_from_records(c.Records(frame=sub, source=rec.source, where=rec.where, run=run), sub_choice)
+        one = c.curves_from_records(
+            c.Records(frame=sub, source=rec.source, where=rec.where, run=run, nan_cells=nan_cells), sub_choice
+        )
         tables.append(one)
     if not tables:
         raise DataError(f"{path}: the chart export has no values in its '<run> - <metric>' columns; export the chart again")

@@ -108,7 +108,7 @@ def _lr_array(schedule, steps: int | None) -> tuple[np.ndarray, str]:
     return (lr if steps is None else lr[: int(steps) + 1]), ""
 
 
-def curve_losses(law, thetas, lr, steps, *, N: float | None = None) -> np.ndarray:
+def curve_losses(law, thetas, lr, steps, *, N: float | None = None, B: float | None = None) -> np.ndarray:
     """Loss of a curve law for every parameter vector: shape (S, n).
 
     Parameters
@@ -124,10 +124,11 @@ def curve_losses(law, thetas, lr, steps, *, N: float | None = None) -> np.ndarra
     N : float, optional
         Model size, for laws that read ``N``.
     """
-    return values(law, thetas, curve_inputs(law, lr, steps, N=N))
+    return values(law, thetas, curve_inputs(law, lr, steps, N=N, B=B))
 
 
-def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = None, level: float | None = None, N=None):
+def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = None, level: float | None = None, N=None,
+                      B=None):
     """Rank schedules by the final loss a fitted loss-curve law predicts for them.
 
     Every schedule is evaluated with the point estimate and with every
@@ -149,6 +150,8 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
         Interval level (default: the fit's).
     N : float, optional
         Model size for laws that read ``N``.
+    B : float, optional
+        Batch size (tokens per step) for laws that read ``B`` (``kaplan-batch``).
 
     Returns
     -------
@@ -169,7 +172,7 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
     for name, sched in schedules.items():
         lr, spec = _lr_array(sched, steps)
         T = len(lr) - 1
-        finals.append(curve_losses(law, thetas, lr, np.array([T]), N=N)[:, 0])
+        finals.append(curve_losses(law, thetas, lr, np.array([T]), N=N, B=B)[:, 0])
         names.append(str(name))
         specs.append(spec)
     F = np.stack(finals, axis=1)  # (1 + S, K)
@@ -199,6 +202,7 @@ def best_wsd_decay(
     fractions: Sequence[float] | None = None,
     level: float | None = None,
     N=None,
+    B=None,
 ):
     """Scan the WSD decay fraction and return the predicted final loss for each.
 
@@ -223,13 +227,13 @@ def best_wsd_decay(
     final = peak / 10.0 if final is None else float(final)
     common = f"peak={peak:g},warmup={int(warmup)},total={int(steps)},final={final:g},shape={shape}"
     scheds = {f"wsd {f:g} {shape}": f"wsd:{common},decay={f:g}" for f in fractions}
-    df = compare_schedules(fit, scheds, steps=steps, level=level, N=N)
+    df = compare_schedules(fit, scheds, steps=steps, level=level, N=N, B=B)
     df["decay"] = [float(s.rsplit("decay=", 1)[1]) for s in df["spec"]]
     return df.sort_values("decay").reset_index(drop=True)
 
 
 def schedule_curves(fit, schedules: Mapping[str, Any], *, steps: int | None = None, n_points: int = 200, level=None,
-                    N=None, kind: str = "predictive"):
+                    N=None, B=None, kind: str = "predictive"):
     """Predicted loss curves (with bands) of several schedules, for plotting.
 
     Returns
@@ -247,8 +251,8 @@ def schedule_curves(fit, schedules: Mapping[str, Any], *, steps: int | None = No
         lr, _ = _lr_array(sched, steps)
         T = len(lr) - 1
         at = np.unique(np.linspace(1, T, n_points).round().astype(np.int64))
-        # the same band as scaling.predict and the report: scaling.evaluate.band
-        b = band(fit, curve_inputs(law, lr, at, N=N), level=level, kind=kind)
+        # the same band as scaling.prediction and the report: scaling.evaluate.band
+        b = band(fit, curve_inputs(law, lr, at, N=N, B=B), level=level, kind=kind)
         frames.append(pd.DataFrame({"schedule": str(name), "step": at, "lr": lr[at], **b}))
     return pd.concat(frames, ignore_index=True)
 
@@ -296,7 +300,7 @@ def optimal_schedule(
     -------
     lr : ndarray, shape (steps + 1,)
         The optimised schedule (LR at global steps 0..T); pass it to
-        :func:`compare_schedules` or :func:`scaling.predict.predict`.
+        :func:`compare_schedules` or :func:`scaling.prediction.predict`.
     """
     import jax
     import jax.numpy as jnp
@@ -376,7 +380,7 @@ def recommendation(ranking, *, fit=None, steps: int | None = None) -> str:
     for d in (getattr(fit, "diagnostics", None) or ()):
         if isinstance(d, Mapping) and d.get("severity") == "warning":
             caveats.append(str(d.get("message", d.get("code", ""))))
-    fitted_max = (getattr(fit, "data_info", None) or {}).get("max_step") if fit is not None else None
+    fitted_max = ((getattr(fit, "data_info", None) or {}).get("fitted_range") or {}).get("max_step") if fit is not None else None
     if steps is not None and fitted_max:
         factor = float(steps) / float(fitted_max)
         if factor > 1.5:

@@ -114,11 +114,18 @@ def colors(n: int) -> list:
     return [cmap(0.05 + 0.9 * ((k * 0.6180339887) % 1.0)) for k in range(n)]
 
 
+def label(text) -> str:
+    """Text from user data (run names, schedule names) made safe for matplotlib: a ``$`` would
+    start mathtext and an unbalanced one raises; escaped, it is drawn as a dollar sign."""
+    return str(text).replace("$", r"\$")
+
+
 def legend_outside(ax, **kwargs):
     """A legend to the right of the axes, never over the data."""
     handles, labels = ax.get_legend_handles_labels()
     if handles:
-        ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0, **kwargs)
+        ax.legend(handles, [label(t) for t in labels], loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                  borderaxespad=0.0, **kwargs)
     return ax
 
 
@@ -202,8 +209,7 @@ def plot_param_intervals(axes, fit, *, names: Sequence[str] | None = None):
         dsamp = {n: np.asarray(fit.samples)[:, i] for i, n in enumerate(fit.param_names)}
         derived = {n: float(v) for n, v in zip(fit.param_names, fit.params)}
     names = list(names) if names is not None else [n for n in dsamp if np.ndim(dsamp[n]) == 1][: len(axes)]
-    level = float(getattr(fit, "level", 0.9) or 0.9)
-    q = (1 - level) / 2
+    recorded = {**dict(getattr(fit, "intervals", {}) or {}), **dict(getattr(fit, "derived_intervals", {}) or {})}
     for ax, name in zip(axes, names):
         s = np.asarray(dsamp[name], float)
         s = s[np.isfinite(s)]
@@ -213,8 +219,9 @@ def plot_param_intervals(axes, fit, *, names: Sequence[str] | None = None):
         log = bool(np.all(s > 0) and s.max() / max(s.min(), 1e-300) > 30)
         bins = np.geomspace(s.min(), s.max(), 30) if log else 30
         ax.hist(s, bins=bins, color=PALETTE[0], alpha=0.75)
-        lo, hi = np.quantile(s, [q, 1 - q])
-        ax.axvspan(lo, hi, color=PALETTE[1], alpha=0.12)
+        lo, hi = recorded.get(name, (np.nan, np.nan))  # the fit's own interval, not recomputed here
+        if np.isfinite(lo) and np.isfinite(hi):
+            ax.axvspan(lo, hi, color=PALETTE[1], alpha=0.12)
         if name in derived:
             ax.axvline(float(derived[name]), color=PALETTE[1], lw=1.5)
         if log:
@@ -319,7 +326,7 @@ def plot_curves_fit(ax, curves, *, law_name: str = "", max_points: int = 400):
         _band(ax, g["step"], g["loss_lo"], g["loss_hi"], color)
     ax.set_xlabel("step")
     ax.set_ylabel("loss (nats/token)")
-    ax.set_title(f"Loss curves: data (dots) and {law_name} (lines; dashed = held out)")
+    ax.set_title(label(f"Loss curves: data (dots) and {law_name} (lines; dashed = held out)"))
     _tight_ylim(ax, curves)
     legend_outside(ax)
     return ax
@@ -400,7 +407,7 @@ def plot_schedule_ranking(ax, ranking, *, top: int = 12):
     ax.barh(y, d, xerr=err if np.any(err > 0) else None, color=PALETTE[0], alpha=0.85,
             error_kw={"lw": 0.8, "capsize": 2})
     ax.text(0, y[-1], "  best", va="center", ha="left", color=PALETTE[1], fontweight="bold", fontsize=9)
-    ax.set_yticks(y, r["schedule"])
+    ax.set_yticks(y, [label(v) for v in r["schedule"]])
     ax.set_xlabel("final loss above the best  [millinats]")
     ax.set_title("Schedule ranking (paired bootstrap intervals)")
     ax.grid(axis="y", visible=False)
@@ -454,7 +461,7 @@ def plot_law_comparison(axes, table):
     """
     t = table.iloc[::-1]
     y = np.arange(len(t))
-    labels = [str(v) for v in t["law"]]
+    labels = [label(v) for v in t["law"]]
     pred = 100 * t["PredE"].to_numpy(float)
     worst = 100 * t["WorstE"].to_numpy(float)
     ax = axes[0]

@@ -118,7 +118,7 @@ def curves_fit(fit, dataset, *, scored=None) -> pd.DataFrame:
     ``loss``, ``loss_lo``, ``loss_hi``, ``scored`` (the point passes the
     fit's point-selection rule, so it counts in the error metrics).
     """
-    from scaling.predict import scoring_mask
+    from scaling.prediction import scoring_mask
 
     fitted = set((getattr(fit, "data_info", {}) or {}).get("runs", []))
     frames = []

@@ -57,11 +57,17 @@ def parse_steps(text: str) -> np.ndarray:
             start, stop, stride = parts
             if stride <= 0 or stop < start:
                 raise ValueError
+            if (stop - start) // stride + 1 > 10_000_000:
+                raise ScalingError(f"--steps {text!r} asks for {(stop - start) // stride + 1:,} steps; at most "
+                                   "10,000,000 (use a larger stride)")
             out = np.arange(start, stop + 1, stride)
         else:
             out = np.array([int(float(p)) for p in t.split(",") if p.strip()])
-    except ValueError:
-        raise ScalingError(f"--steps {text!r}: write START:STOP:STRIDE (e.g. 1000:72000:500) or a comma list") from None
+    except (ValueError, OverflowError):  # OverflowError: int(float("inf"))
+        raise ScalingError(f"--steps {text!r}: write START:STOP:STRIDE (e.g. 1000:72000:500) or a comma list "
+                           "of whole finite step numbers") from None
+    if out.size > 10_000_000:
+        raise ScalingError(f"--steps {text!r} asks for {out.size:,} steps; at most 10,000,000 (use a stride)")
     if out.size == 0 or np.any(out < 0):
         raise ScalingError(f"--steps {text!r}: needs at least one step, all >= 0")
     return out.astype(np.int64)
@@ -101,42 +107,24 @@ def _curve_law(fit):
     return law
 
 
-def extrapolation(fit, steps, lr) -> dict[str, float]:
-    """How far a prediction reaches beyond the fitted runs.
+def extrapolation_warnings(fit, steps, lr) -> list[str]:
+    """Warning lines for a prediction beyond the fitted runs.
 
-    Returns ``steps_factor`` (last predicted step / last fitted step) and
-    ``lr_factor`` (largest predicted LR / largest fitted LR; below 1 is
-    inside) and ``min_lr_factor`` (smallest fitted LR > 0 / smallest predicted
-    LR > 0: above 1 means the prediction anneals lower than any fitted run),
-    NaN where the fit does not record its range.
+    From :func:`scaling.fitting.diagnostics.extrapolation` (steps and
+    forward area predicted over fitted), plus an LR range check: a peak LR
+    above the largest fitted one, or an anneal far below the smallest.
     """
-    info = getattr(fit, "data_info", None) or {}
-    out = {"steps_factor": float("nan"), "lr_factor": float("nan"), "min_lr_factor": float("nan")}
-    steps = np.asarray(steps)
-    lr = np.asarray(lr, np.float64)
-    if info.get("max_step"):
-        out["steps_factor"] = float(steps.max()) / float(info["max_step"])
-    lr_range = info.get("lr_range")
-    if lr_range and lr_range[1] > 0:
-        used = lr[: int(steps.max()) + 1]
-        out["lr_factor"] = float(used.max()) / float(lr_range[1])
-        pos = used[used > 0]
-        if pos.size and lr_range[0] > 0:
-            out["min_lr_factor"] = float(lr_range[0]) / float(pos.min())
-    return out
+    from scaling.fitting.diagnostics import extrapolation
 
-
-def extrapolation_warnings(fit, steps, lr, *, steps_limit: float = 1.5, lr_limit: float = 1.5) -> list[str]:
-    """Warning lines for a prediction far beyond the fitted runs (see :func:`extrapolation`)."""
+    if not (getattr(fit, "data_info", None) or {}).get("fitted_range"):
+        return []  # the fit does not record what it saw (a hand-made fit-like object)
     x = extrapolation(fit, steps, lr)
-    out = []
-    if np.isfinite(x["steps_factor"]) and x["steps_factor"] > steps_limit:
-        out.append(f"extrapolation: predicting to step {int(np.max(steps))}, {x['steps_factor']:.1f}x the longest "
-                   "fitted run; the band does not cover errors of the law's form that far out")
-    if np.isfinite(x["lr_factor"]) and x["lr_factor"] > lr_limit:
-        out.append(f"extrapolation: peak LR {x['lr_factor']:.1f}x the largest fitted LR")
-    if np.isfinite(x["min_lr_factor"]) and x["min_lr_factor"] > 10.0:
-        out.append(f"extrapolation: the schedule anneals to an LR {x['min_lr_factor']:.3g}x below any fitted LR")
+    out = [d["message"] for d in x.get("diagnostics", ()) if d.get("severity") == "warning"]
+    (lo, hi), (flo, fhi) = x["lr_range"], x["fitted_lr_range"]
+    if np.isfinite(hi) and np.isfinite(fhi) and fhi > 0 and hi > 1.5 * fhi:
+        out.append(f"extrapolation: peak LR {hi:.3g} is {hi / fhi:.1f}x the largest fitted LR ({fhi:.3g})")
+    if np.isfinite(lo) and np.isfinite(flo) and lo > 0 and flo > 10 * lo:
+        out.append(f"extrapolation: the schedule anneals to {lo:.3g}, {flo / lo:.3g}x below any fitted LR")
     return out
 
 
@@ -221,24 +209,19 @@ def predict(fit, schedule_or_lr_array, *, steps=None, level: float = 0.9, total_
 
 
 def scoring_mask(fit, steps, lr) -> tuple[np.ndarray, str]:
-    """Which observed points a prediction is scored on, by the fit's own point-selection rule.
+    """Which observed points a prediction is scored on: the fit's own point-selection rule.
 
     Returns ``(mask, rule)``: the points a fit of these data would have used
-    (warmup and early transient excluded, as recorded in the fit), so
+    (warmup and early transient excluded, by the rule recorded in
+    ``fit.data_info["selection"]``; :mod:`scaling.fitting.selection`), so
     "vs observed" compares like with like; ``rule`` describes it.
     """
-    steps = np.asarray(steps, dtype=np.int64)
-    try:
-        from scaling.fitting.selection import fit_mask
-    except ImportError:  # point selection not available: fall back to excluding the warmup only
-        fit_mask = None
-    info = getattr(fit, "data_info", None) or {}
-    if fit_mask is not None:
-        return fit_mask(steps, np.asarray(lr, np.float64), info.get("selection"))
-    from scaling.areas import warmup_end
+    from scaling.fitting.selection import describe, fit_mask
 
-    w = int(info.get("warmup_steps") or 0) or int(warmup_end(np.asarray(lr, np.float64)))
-    return steps > w, f"steps > {w} (after warmup)"
+    selection = (getattr(fit, "data_info", None) or {}).get("selection") or {}
+    mask = fit_mask(np.asarray(steps, dtype=np.int64), np.asarray(lr, np.float64), selection.get("rule"))
+    text = describe({"rule": selection.get("rule", {}), "runs": {}}) if selection else "the default rule"
+    return np.asarray(mask, bool), text.split(";")[0]
 
 
 def compare_observed(fit, pred, *, observed=None, lr=None) -> dict[str, float]:
@@ -295,5 +278,5 @@ def curve_metrics(observed, predicted, *, lo=None, hi=None) -> dict[str, float]:
     return out
 
 
-__all__ = ["compare_observed", "curve_metrics", "default_steps", "extrapolation", "extrapolation_warnings",
-           "parse_steps", "predict", "scoring_mask"]
+__all__ = ["compare_observed", "curve_metrics", "default_steps", "extrapolation_warnings", "parse_steps", "predict",
+           "scoring_mask"]

@@ -42,6 +42,8 @@ from typing import Any, Mapping
 
 import numpy as np
 
+from scaling.evaluate import quantiles
+
 from scaling.errors import DataError
 
 
@@ -153,8 +155,7 @@ def lr_sensitivity(points_df, *, lr: str = "lr", size: str = "N", loss: str = "l
         if res.samples is not None:
             good = np.all(np.isfinite(res.samples), axis=1)
             s_samples = _sensitivity_fit(res.samples[good], grid, cap)
-            q = [(1 - level) / 2, (1 + level) / 2]
-            lo, hi = (float(v) for v in np.quantile(s_samples, q))
+            lo, hi = (float(v) for v in quantiles(s_samples, level))
             log_eta_samples = res.samples[:, 2]
         samples[float(n_value)] = log_eta_samples
         eta_lo, eta_hi = (10.0 ** v for v in res.intervals["log10_eta_star"])
@@ -175,7 +176,7 @@ def lr_sensitivity(points_df, *, lr: str = "lr", size: str = "N", loss: str = "l
             ok = np.all(np.isfinite(y), axis=1)
             xc = x - x.mean()
             slopes = (y[ok] - y[ok].mean(axis=1, keepdims=True)) @ xc / (xc @ xc)
-            interval = tuple(float(v) for v in np.quantile(-slopes, [(1 - level) / 2, (1 + level) / 2]))
+            interval = tuple(float(v) for v in quantiles(-slopes, level))
     return LRSensitivity(per_size=table, kappa=kappa, kappa_interval=interval, eta0=eta0, N0=n0, level=level,
                          fits=fits)
 

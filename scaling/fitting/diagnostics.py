@@ -1,0 +1,374 @@
+"""What a fit cannot vouch for: diagnostics computed on every fit, stored in the result.
+
+Each diagnostic is a small dict ``{"code", "severity", "message"}`` (plus
+``"param"`` when it concerns one parameter); ``severity`` is ``"warning"``
+(a number the user is likely to rely on is not trustworthy) or ``"note"``.
+They are data in :attr:`FitResult.diagnostics` (saved in the fit JSON); the
+shells print them (:func:`scaling.fitting.report.fit_report`,
+:func:`format_diagnostics`).
+
+Codes
+-----
+``at_bound``
+    A parameter sits on its box bound: the optimum is the bound, not an
+    estimate, and its interval means little.
+``not_converged``
+    The best start stopped at the iteration cap.
+``zero_width_interval`` / ``enormous_interval`` / ``undetermined_error``
+    The interval has no width (the data did not move the parameter), is
+    wider than the value itself (twice the value, or a factor 100 for a
+    log-parameter), or the standard error is not finite.
+``near_perfect_correlation``
+    ``|corr| > 0.999`` between two parameters: the data fix only a
+    combination of them.
+``not_identifiable``
+    The data carry no information on a parameter: its column of the
+    Jacobian of the residuals is zero (numerically), or the design cannot
+    identify it (annealing parameters from runs whose LR never decreases
+    after warmup).
+``lack_of_fit``
+    The fitted runs miss by far more than the noise: RMS log residual over
+    3x the noise level estimated from the high-frequency scatter of the
+    residuals (second differences; a smooth misfit cancels in them).
+``extrapolation``
+    (predictions, :func:`extrapolation`) steps or LR far outside the fitted
+    range.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+#: Parameters of curve laws that only an LR decrease after warmup can identify.
+ANNEALING_PARAMS = {
+    "lr-annealing": ("C", "lam"),
+    "lr-annealing-size": ("C", "lam"),
+    "multi-power": ("logB", "logC", "beta", "gamma"),
+}
+
+#: Correlation above which two parameters are reported as not separable.
+CORREL_MAX = 0.999
+
+#: Lack of fit: RMS log residual above this many noise levels...
+LACK_OF_FIT_RATIO = 3.0
+#: ...and above this RMS log residual (0.3 %) is a warning (a note below it).
+LACK_OF_FIT_WARN = 3e-3
+
+#: A prediction beyond this many times the fitted forward area / steps is flagged.
+EXTRAPOLATION_WARN = 2.0
+
+
+def item(code: str, severity: str, message: str, param: str | None = None) -> dict[str, str]:
+    """One diagnostic record."""
+    out = {"code": code, "severity": severity, "message": message}
+    if param is not None:
+        out["param"] = param
+    return out
+
+
+def noise_level(residuals: np.ndarray, sizes: Sequence[int]) -> float:
+    """Noise level (log scale) from the high-frequency scatter of residuals.
+
+    .. math::
+
+        \\hat\\sigma^2 = \\frac{1}{6} \\operatorname{mean}\\big(r_{i+1} - 2 r_i + r_{i-1}\\big)^2
+
+    over consecutive points of each group (the second difference of white
+    noise of variance ``s^2`` has variance ``6 s^2``; a smooth misfit
+    contributes little). NaN when no group has 3 points.
+    """
+    d2 = []
+    start = 0
+    for n in sizes:
+        r = np.asarray(residuals[start:start + n], dtype=np.float64)
+        start += n
+        if n >= 3:
+            d2.append(r[2:] - 2 * r[1:-1] + r[:-2])
+    if not d2:
+        return float("nan")
+    d2 = np.concatenate(d2)
+    return float(np.sqrt(np.mean(d2 * d2) / 6.0))
+
+
+def _lr_decreases(lr: np.ndarray, last_step: int, rel: float = 1e-3) -> bool:
+    """True when the LR falls after its warmup by more than ``rel`` of its peak, up to ``last_step``."""
+    from scaling.fitting.selection import detect_warmup
+
+    lr = np.asarray(lr, dtype=np.float64)[: int(last_step) + 1]
+    w = detect_warmup(lr)
+    post = lr[w:]
+    if post.size < 2:
+        return False
+    peak = float(np.max(np.abs(lr))) or 1.0
+    return bool(np.max(np.maximum.accumulate(post) - post) > rel * peak)
+
+
+def fitted_range(dataset) -> dict[str, Any]:
+    """Steps, forward area and post-warmup LR range covered by the fitted points of curve data."""
+    from scaling.fitting.selection import detect_warmup
+
+    if dataset.info.get("kind") != "curves":
+        return {}
+    max_step, area, lo, hi = 0, 0.0, np.inf, -np.inf
+    for g in dataset:
+        lr = np.asarray(g.inputs["lr"], dtype=np.float64)
+        steps = np.asarray(g.inputs["step"], dtype=np.int64)
+        if steps.size == 0:
+            continue
+        s = int(steps.max())
+        max_step = max(max_step, s)
+        area = max(area, float(np.sum(lr[: s + 1])))
+        seg = lr[detect_warmup(lr): s + 1]
+        if seg.size:
+            lo, hi = min(lo, float(seg.min())), max(hi, float(seg.max()))
+    return {"max_step": max_step, "max_forward_area": area, "lr_min": lo, "lr_max": hi}
+
+
+def _jacobian_fd(ns, theta, packed, index, lo, hi) -> np.ndarray:
+    """Central-difference Jacobian of the residuals (one-sided at a bound), shape (n, P)."""
+    import jax.numpy as jnp
+
+    theta = np.asarray(theta, dtype=np.float64)
+    cols = []
+    for j in range(theta.size):
+        h = 1e-6 * max(1.0, abs(theta[j]))
+        up, dn = theta.copy(), theta.copy()
+        up[j] = min(theta[j] + h, hi[j])
+        dn[j] = max(theta[j] - h, lo[j])
+        if up[j] == dn[j]:
+            cols.append(np.zeros(index.size))
+            continue
+        ru = np.asarray(ns.residuals_jit(jnp.asarray(up), packed))[index]
+        rd = np.asarray(ns.residuals_jit(jnp.asarray(dn), packed))[index]
+        cols.append((ru - rd) / (up[j] - dn[j]))
+    return np.stack(cols, axis=1)
+
+
+def diagnose(result, law, dataset=None, *, packed=None, index=None) -> tuple[dict, ...]:
+    """Diagnostics of a fit (see the module docstring for the codes).
+
+    Parameters
+    ----------
+    result : FitResult
+    law : Law
+    dataset : Dataset, optional
+        The fitted data; needed for the identifiability and design checks.
+    packed, index : optional
+        ``scaling.fitting.objective.pack(dataset)`` output, reused for the
+        Jacobian (computed when omitted).
+
+    Returns
+    -------
+    tuple of dict
+    """
+    out: list[dict] = []
+    names = list(result.param_names)
+    theta = np.asarray(result.params, dtype=np.float64)
+    lo = np.array([b[0] for b in law.bounds], dtype=np.float64)
+    hi = np.array([b[1] for b in law.bounds], dtype=np.float64)
+    unseen = _design_unidentifiable(law, dataset) if dataset is not None else ()
+    at_bound = set(unseen)  # an unseen parameter is reported once, as not identifiable
+    for j, name in enumerate(names):
+        if name in unseen:
+            continue
+        span = hi[j] - lo[j] if np.isfinite(hi[j] - lo[j]) else max(1.0, abs(theta[j]))
+        tol = 1e-6 * span
+        for side, b in (("lower", lo[j]), ("upper", hi[j])):
+            if np.isfinite(b) and abs(theta[j] - b) <= tol:
+                at_bound.add(name)
+                out.append(item("at_bound", "warning",
+                                f"{name} = {theta[j]:.6g} sits at its {side} bound {b:g}: the data push it out of "
+                                "the law's box, so the value is the bound, not an estimate", name))
+    if not result.success:
+        out.append(item("not_converged", "warning",
+                        f"the best start did not converge ({result.message.split(';')[0]}); treat the parameters "
+                        "as approximate" + (" (parameters at a bound are the usual cause)" if at_bound else "")))
+    stderr = np.asarray(result.stderr, dtype=np.float64)
+    for j, name in enumerate(names):
+        iv = result.intervals.get(name)
+        if name in at_bound:
+            continue
+        if not np.isfinite(stderr[j]):
+            out.append(item("undetermined_error", "warning",
+                            f"{name}: the standard error is not finite (the data do not determine it)", name))
+            continue
+        if iv is None:
+            continue
+        width = float(iv[1] - iv[0])
+        v = abs(theta[j])
+        if width <= 1e-9 * max(1.0, v):
+            out.append(item("zero_width_interval", "warning",
+                            f"{name}: its interval [{iv[0]:.6g}, {iv[1]:.6g}] has no width: no resample moved "
+                            "it, which means the data do not inform it, not that it is exact", name))
+        elif (name.startswith("log") and width > np.log(100.0)) or (not name.startswith("log") and width > 2 * v):
+            out.append(item("enormous_interval", "warning",
+                            f"{name}: its {100 * result.level:g}% interval [{iv[0]:.6g}, {iv[1]:.6g}] is wider "
+                            "than the value itself; the data barely constrain it", name))
+    correl = result.correl
+    if correl is not None:
+        pairs = [(names[i], names[j], float(correl[i, j])) for i in range(len(names)) for j in range(i + 1, len(names))
+                 if np.isfinite(correl[i, j]) and abs(correl[i, j]) > CORREL_MAX]
+        if pairs:
+            shown = ", ".join(f"{a}-{b} {c:+.4f}" for a, b, c in pairs)
+            out.append(item("near_perfect_correlation", "warning",
+                            f"near-perfect correlations ({shown}): the data fix only combinations of these "
+                            "parameters, not each one", pairs[0][0]))
+    if dataset is not None:
+        out += _identifiability(result, law, dataset, theta, lo, hi, packed, index, at_bound)
+        out += _lack_of_fit(result, dataset)
+    return tuple(out)
+
+
+def _design_unidentifiable(law, dataset) -> tuple[str, ...]:
+    """Annealing parameters of a curve law fitted on runs whose LR never decreases after warmup."""
+    if dataset.info.get("kind") != "curves" or law.name not in ANNEALING_PARAMS:
+        return ()
+    if any(_lr_decreases(g.inputs["lr"], int(np.max(g.inputs["step"]))) for g in dataset if len(g.loss)):
+        return ()
+    return tuple(p for p in ANNEALING_PARAMS[law.name] if p in law.param_names)
+
+
+def _identifiability(result, law, dataset, theta, lo, hi, packed, index, at_bound) -> list[dict]:
+    out: list[dict] = []
+    flagged = _design_unidentifiable(law, dataset)
+    for name in flagged:
+        out.append(item("not_identifiable", "warning",
+                        f"{name} cannot be determined from these runs: no fitted run lowers its LR after warmup "
+                        "(constant-LR runs only), so the annealing term is unseen; its value is the start value, "
+                        "and predictions of decaying schedules are guesses. Fit a run with a decay (cosine, WSD) "
+                        "as well", name))
+    try:
+        from scaling.fitting.objective import pack
+        from scaling.fitting.optimize import compiled
+
+        if packed is None or index is None:
+            packed, index, _ = pack(dataset, law.kind)
+        J = _jacobian_fd(compiled(law.fn), theta, packed, np.asarray(index), lo, hi)
+    except Exception:  # noqa: BLE001 - a diagnostic must never break a fit
+        return out
+    norms = np.sqrt(np.sum(J * J, axis=0)) * np.maximum(np.abs(theta), 1e-3)
+    top = float(np.max(norms)) if norms.size else 0.0
+    for j, name in enumerate(result.param_names):
+        if name in flagged or name in at_bound:
+            continue
+        if not np.isfinite(norms[j]) or norms[j] <= 1e-9 * top:
+            out.append(item("not_identifiable", "warning",
+                            f"{name} does not affect the fitted points (zero sensitivity): the data cannot "
+                            "determine it and its value is the start value", name))
+    return out
+
+
+def _lack_of_fit(result, dataset) -> list[dict]:
+    r = np.asarray(result.residuals, dtype=np.float64)
+    if r.size < 5:
+        return []
+    sizes = dataset.sizes()
+    sigma = noise_level(r, sizes)
+    rms = float(np.sqrt(np.mean(r * r)))
+    if not np.isfinite(sigma) or rms <= LACK_OF_FIT_RATIO * max(sigma, 1e-12):
+        return []
+    worst, start, worst_rms = None, 0, -1.0
+    for g, n in zip(dataset, sizes):
+        rr = r[start:start + n]
+        start += n
+        v = float(np.sqrt(np.mean(rr * rr))) if n else 0.0
+        if v > worst_rms:
+            worst, worst_rms = g.name, v
+    severity = "warning" if rms > LACK_OF_FIT_WARN else "note"
+    where = f"; worst run {worst!r} {100 * worst_rms:.2f}%" if len(dataset) > 1 else ""
+    return [item("lack_of_fit", severity,
+                 f"the fitted points miss by {100 * rms:.3f}% RMS (log), {rms / max(sigma, 1e-12):.0f}x the noise "
+                 f"level {100 * sigma:.3f}% estimated from their point-to-point scatter{where}: the law does not "
+                 "describe these runs to their noise, so expect prediction errors at least this large")]
+
+
+def extrapolation(fit, steps, lr) -> dict[str, Any]:
+    """How far a prediction reaches beyond what the fit saw.
+
+    Parameters
+    ----------
+    fit : FitResult
+        With ``data_info["fitted_range"]`` (every curve fit has it).
+    steps : array of int, shape (n,)
+        Steps predicted.
+    lr : array, shape (T + 1,)
+        The predicted schedule's LR at every step.
+
+    Returns
+    -------
+    dict
+        ``steps_ratio`` (max predicted step / max fitted step),
+        ``area_ratio`` (forward area at the last predicted step / the
+        largest fitted one), ``lr_range`` (post-warmup LR min and max of the
+        prediction up to its last step), ``fitted_lr_range``, and
+        ``diagnostics`` (tuple of dicts, code ``extrapolation``).
+    """
+    from scaling.fitting.selection import detect_warmup
+
+    rng = dict(fit.data_info.get("fitted_range") or {})
+    steps = np.asarray(steps, dtype=np.int64).reshape(-1)
+    lr = np.asarray(lr, dtype=np.float64).reshape(-1)
+    last = int(steps.max()) if steps.size else 0
+    seg = lr[detect_warmup(lr): last + 1]
+    lr_range = (float(seg.min()), float(seg.max())) if seg.size else (float("nan"), float("nan"))
+    out: dict[str, Any] = {"steps_ratio": float("nan"), "area_ratio": float("nan"), "lr_range": lr_range,
+                           "fitted_lr_range": (rng.get("lr_min", float("nan")), rng.get("lr_max", float("nan")))}
+    notes = []
+    if rng.get("max_step"):
+        out["steps_ratio"] = last / rng["max_step"]
+    if rng.get("max_forward_area"):
+        out["area_ratio"] = float(np.sum(lr[: last + 1])) / rng["max_forward_area"]
+    ratio = np.nanmax([out["steps_ratio"], out["area_ratio"]]) if rng else float("nan")
+    if np.isfinite(ratio) and ratio > EXTRAPOLATION_WARN:
+        notes.append(item("extrapolation", "warning",
+                          f"predicting {out['steps_ratio']:.1f}x the fitted steps ({out['area_ratio']:.1f}x the "
+                          "fitted forward area): errors grow with the extrapolation; the band is calibrated on "
+                          "the fitted range only"))
+    elif np.isfinite(ratio) and ratio > 1.0:
+        notes.append(item("extrapolation", "note",
+                          f"predicting {out['steps_ratio']:.2f}x the fitted steps ({out['area_ratio']:.2f}x the "
+                          "fitted forward area)"))
+    flo, fhi = out["fitted_lr_range"]
+    if np.isfinite(flo) and np.isfinite(lr_range[0]):
+        if lr_range[1] > 1.5 * fhi or lr_range[0] < flo / 2.0:
+            notes.append(item("extrapolation", "warning",
+                              f"the schedule's LR spans {lr_range[0]:.3g}..{lr_range[1]:.3g} after warmup, outside "
+                              f"the fitted {flo:.3g}..{fhi:.3g}; the law has not seen this LR range"))
+    out["diagnostics"] = tuple(notes)
+    return out
+
+
+def format_diagnostics(diagnostics) -> list[str]:
+    """One line per diagnostic: ``WARNING [code] message`` or ``note [code] message``."""
+    return [f"{'WARNING' if d.get('severity') == 'warning' else 'note'} [{d.get('code')}] {d.get('message')}"
+            for d in diagnostics]
+
+
+def finish_fit(result, law, dataset, *, packed=None, index=None, n_padded=None):
+    """The fitter's last step: record the fitted range, the diagnostics and the band calibration.
+
+    Called once at the end of :func:`scaling.fitting.fit`; returns a new
+    :class:`FitResult` (the fields ``diagnostics`` and ``calibration`` and
+    ``data_info["fitted_range"]`` filled in).
+    """
+    data_info = dict(result.data_info)
+    if dataset.info.get("kind") == "curves":
+        data_info["fitted_range"] = fitted_range(dataset)
+    result = dataclasses.replace(result, data_info=data_info)
+    calibration: Mapping[str, Any] = {}
+    if dataset.info.get("kind") == "curves" and not dataset.info.get("calibration_fold"):
+        from scaling.fitting.calibration import calibrate
+
+        try:
+            calibration = calibrate(result, law, dataset, packed=packed, index=index, n_padded=n_padded)
+        except Exception as exc:  # noqa: BLE001 - calibration is an extra; the fit stands without it
+            calibration = {"method": "failed", "error": f"{type(exc).__name__}: {exc}"}
+    return dataclasses.replace(result, diagnostics=diagnose(result, law, dataset, packed=packed, index=index),
+                               calibration=calibration)
+
+
+__all__ = ["ANNEALING_PARAMS", "diagnose", "extrapolation", "finish_fit", "fitted_range", "format_diagnostics",
+           "noise_level"]

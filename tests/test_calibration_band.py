@@ -1,0 +1,76 @@
+"""The predictive band is calibrated on held-out folds of the fit's own runs (known truth, known noise)."""
+
+import numpy as np
+import pytest
+from scipy.stats import norm
+
+from scaling.fitting import Dataset, Group, fit
+from scaling.fitting.calibration import predictive_sigma, sigma_from_residuals
+from scaling.laws import get_law
+
+from .test_invariance import LR_ANNEALING_TRUTH, _lr
+
+LAW = get_law("lr-annealing")
+NOISE = 3e-3
+STEPS = np.arange(200, 3001, 25)
+
+
+def _runs(kinds, seed):
+    rng = np.random.default_rng(seed)
+    out = []
+    for kind in kinds:
+        lr = _lr(kind)
+        y = np.asarray(LAW(LR_ANNEALING_TRUTH, {"lr": lr, "step": STEPS}))
+        out.append(Group(kind, {"lr": lr, "step": STEPS}, y * np.exp(NOISE * rng.standard_normal(STEPS.size))))
+    return out
+
+
+@pytest.fixture(scope="module")
+def three_runs():
+    return fit(LAW, Dataset(_runs(("constant", "cosine", "wsd"), 0), info={"kind": "curves"}), progress=False)
+
+
+def test_sigma_is_the_level_quantile_over_z():
+    r = np.r_[np.full(95, 0.01), np.full(5, 0.05)]
+    assert sigma_from_residuals(r, 0.9) == pytest.approx(0.01 / norm.ppf(0.95))
+
+
+def test_leave_one_schedule_out_recovers_the_noise_level(three_runs):
+    cal = three_runs.calibration
+    assert cal["method"].startswith("leave-one-schedule-out")
+    assert [f["held_out"] for f in cal["folds"]][:3] == ["constant", "cosine", "wsd"]
+    # with the law true, held-out errors are the noise plus a little parameter error
+    assert NOISE * 0.85 < cal["sigma_log"] < NOISE * 1.5
+
+
+def test_calibrated_band_covers_about_its_level_on_new_noisy_runs(three_runs):
+    z = norm.ppf(0.95)
+    inside = []
+    for seed in (11, 12, 13):
+        for g in _runs(("constant", "cosine", "wsd"), seed):
+            yhat = np.asarray(LAW(np.asarray(three_runs.params), g.inputs))
+            s = predictive_sigma(three_runs, g.inputs["step"], g.inputs["lr"])
+            inside.append(np.abs(np.log(g.loss / yhat)) <= z * s)
+    assert 0.8 <= np.mean(np.concatenate(inside)) <= 0.97
+
+
+def test_one_run_is_calibrated_on_a_split_of_the_run():
+    one = fit(LAW, Dataset(_runs(("cosine",), 5), info={"kind": "curves"}), progress=False)
+    cal = one.calibration
+    assert cal["method"] == "split-run" and len(cal["folds"]) == 2
+    assert all(f["kind"] == "time" for f in cal["folds"])
+    assert cal["sigma_log"] > 0.5 * NOISE
+
+
+def test_predictive_sigma_is_flat_inside_the_fitted_area_and_grows_beyond(three_runs):
+    cal = dict(three_runs.calibration)
+    import dataclasses
+
+    grown = dataclasses.replace(three_runs, calibration={**cal, "growth_per_log_area": 2.0})
+    lr = _lr("constant", total=9000)
+    s = predictive_sigma(grown, np.array([1000, 3000, 9000]), lr)
+    assert s[0] == pytest.approx(cal["sigma_log_in_range"])
+    assert s[2] == pytest.approx(cal["sigma_log_in_range"] * (1 + 2.0 * np.log(np.cumsum(lr)[9000] / np.cumsum(lr)[3000])),
+                                 rel=1e-9)
+    uncal = dataclasses.replace(three_runs, calibration={})
+    assert np.isnan(predictive_sigma(uncal, np.array([5]), lr)).all()

@@ -1,0 +1,109 @@
+"""Each degenerate design gets its diagnostic; a sound fit gets none."""
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from scaling.fitting import Dataset, FitResult, Group, fit
+from scaling.fitting.diagnostics import diagnose, extrapolation, noise_level
+from scaling.laws import get_law
+
+from .test_invariance import LR_ANNEALING_TRUTH, _data, _lr
+
+LAW = get_law("lr-annealing")
+
+
+def codes(diags, param=None):
+    return {d["code"] for d in diags if param is None or d.get("param") == param}
+
+
+@pytest.fixture(scope="module")
+def sound():
+    return fit(LAW, _data(LAW, LR_ANNEALING_TRUTH, noise=2e-3), progress=False)
+
+
+def test_a_sound_fit_has_no_warnings(sound):
+    assert [d for d in sound.diagnostics if d["severity"] == "warning"] == []
+    assert sound.success
+
+
+def test_constant_lr_runs_only_cannot_identify_C():
+    result = fit(LAW, _data(LAW, LR_ANNEALING_TRUTH, noise=2e-3, kinds=("constant",)), progress=False)
+    assert "not_identifiable" in codes(result.diagnostics, "C")
+    assert "constant-LR runs only" in next(d["message"] for d in result.diagnostics if d.get("param") == "C")
+    assert "[not_identifiable]" in result.report()
+
+
+def test_a_parameter_pushed_out_of_its_box_is_at_bound():
+    truth = np.array([2.5, 0.35, 0.45, -0.6])  # loss rises on annealing: C wants to be negative
+    result = fit(LAW, _data(LAW, truth, noise=1e-3), progress=False)
+    assert result.param("C") == 0.0
+    assert "at_bound" in codes(result.diagnostics, "C")
+
+
+def test_not_converged_is_reported(sound):
+    stuck = dataclasses.replace(sound, success=False, message="maximum number of iterations reached")
+    d = [x for x in diagnose(stuck, LAW) if x["code"] == "not_converged"]
+    assert d and "maximum number of iterations" in d[0]["message"] and d[0]["severity"] == "warning"
+
+
+def test_zero_width_and_enormous_intervals(sound):
+    iv = dict(sound.intervals)
+    iv["alpha"] = (sound.param("alpha"),) * 2
+    iv["A"] = (-10.0, 10.0)
+    diags = diagnose(dataclasses.replace(sound, intervals=iv), LAW)
+    assert "zero_width_interval" in codes(diags, "alpha")
+    assert "enormous_interval" in codes(diags, "A")
+    assert not codes(diags, "L0")
+
+
+def test_near_perfect_correlation(sound):
+    cov = np.diag(np.asarray(sound.stderr) ** 2)
+    cov[0, 1] = cov[1, 0] = 0.9999 * sound.stderr[0] * sound.stderr[1]
+    diags = diagnose(dataclasses.replace(sound, covar=cov), LAW)
+    d = [x for x in diags if x["code"] == "near_perfect_correlation"]
+    assert d and "L0-A +0.9999" in d[0]["message"]
+
+
+def test_noise_level_reads_white_noise_through_a_smooth_misfit():
+    rng = np.random.default_rng(3)
+    x = np.linspace(0, 1, 400)
+    r = 0.01 * np.sin(3 * x) + 0.002 * rng.standard_normal(400)
+    assert noise_level(r, [400]) == pytest.approx(0.002, rel=0.1)
+
+
+def test_misfit_far_above_the_noise_is_lack_of_fit():
+    rng = np.random.default_rng(1)
+    groups = []
+    steps = np.arange(200, 3001, 50)
+    for kind in ("constant", "cosine"):
+        lr = _lr(kind)
+        y = np.asarray(LAW(LR_ANNEALING_TRUTH, {"lr": lr, "step": steps}))
+        y = y * (1 + 0.02 * np.sin(steps / 300.0)) * np.exp(5e-4 * rng.standard_normal(steps.size))  # a wave
+        groups.append(Group(kind, {"lr": lr, "step": steps}, y))
+    result = fit(LAW, Dataset(groups, info={"kind": "curves"}), progress=False)
+    d = [x for x in result.diagnostics if x["code"] == "lack_of_fit"]
+    assert d and d[0]["severity"] == "warning"
+
+
+def test_extrapolation_factor_and_lr_range(sound):
+    far = extrapolation(sound, np.arange(200, 9001, 100), _lr("constant", total=9000))
+    assert far["steps_ratio"] == pytest.approx(3.0)
+    assert far["area_ratio"] > 2.5
+    assert any(d["code"] == "extrapolation" and d["severity"] == "warning" for d in far["diagnostics"])
+    inside = extrapolation(sound, np.arange(200, 3001, 100), _lr("wsd"))
+    assert inside["steps_ratio"] == pytest.approx(1.0) and inside["diagnostics"] == ()
+    hot = extrapolation(sound, np.arange(200, 3001, 100), 5 * _lr("wsd"))
+    assert any("LR range" in d["message"] for d in hot["diagnostics"])
+
+
+def test_diagnostics_and_calibration_survive_json_exactly(tmp_path):
+    result = fit(LAW, _data(LAW, LR_ANNEALING_TRUTH, noise=2e-3, kinds=("constant",)), progress=False)
+    assert result.diagnostics and result.calibration["method"] == "split-run"
+    path = tmp_path / "fit.json"
+    result.save(path)
+    back = FitResult.load(path)
+    assert back == result
+    assert [dict(d) for d in back.diagnostics] == [dict(d) for d in result.diagnostics]
+    assert back.calibration["sigma_log"] == result.calibration["sigma_log"]

@@ -1,0 +1,67 @@
+"""Noisy per-step training loss: window means, blocks sized from the autocorrelation, a band that follows the noise."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scaling.fitting import dataset_from_curves, fit
+from scaling.fitting.bootstrap import block_length
+from scaling.fitting.selection import aggregate_points, aggregation_window
+from scaling.laws import get_law
+
+from .test_invariance import LR_ANNEALING_TRUTH, _lr
+
+LAW = get_law("lr-annealing")
+
+
+def test_window_means_sit_at_the_mean_step():
+    steps, loss = aggregate_points(np.arange(1, 11), np.arange(1.0, 11.0), 4)
+    assert steps.tolist() == [2, 6, 10]  # 2.5 rounds to even, 6.5 -> 6, last partial window [9, 10] -> 9.5 -> 10
+    np.testing.assert_allclose(loss, [2.5, 6.5, 9.5])
+    assert aggregation_window(3000, "auto") == 12 and aggregation_window(400, "auto") == 1
+
+
+def test_block_length_follows_the_autocorrelation():
+    rng = np.random.default_rng(0)
+    white = rng.standard_normal(2000)
+    ar = np.zeros(2000)
+    for i in range(1, 2000):
+        ar[i] = 0.9 * ar[i - 1] + rng.standard_normal()
+    assert block_length(white) <= 3
+    assert 25 <= block_length(ar) <= 60  # tau = (1 + 0.9) / (1 - 0.9) = 19
+    assert block_length(None, 100) == 10
+    assert block_length(np.linspace(-1, 1, 40)) == 10  # a smooth misfit: n // 4
+
+
+def _per_step_table(noise, seed=0):
+    rng = np.random.default_rng(seed)
+    rows = []
+    for kind in ("constant", "cosine"):
+        lr = _lr(kind)
+        steps = np.arange(lr.size)
+        y = np.asarray(LAW(LR_ANNEALING_TRUTH, {"lr": lr, "step": steps}))
+        rows.append(pd.DataFrame({"run": kind, "step": steps, "lr": lr,
+                                  "loss": y * np.exp(noise * rng.standard_normal(steps.size))}))
+    return pd.concat(rows, ignore_index=True)
+
+
+def test_aggregated_fit_of_per_step_loss_recovers_the_truth_and_records_the_window():
+    ds = dataset_from_curves(LAW, _per_step_table(0.01), aggregate="auto")
+    assert ds.info["aggregate"]["window"] == {"constant": 12, "cosine": 12}
+    result = fit(LAW, ds, progress=False)
+    assert result.data_info["aggregate"]["window"]["cosine"] == 12
+    steps = np.arange(200, 3001, 50)
+    truth = np.asarray(LAW(LR_ANNEALING_TRUTH, {"lr": _lr("wsd"), "step": steps}))
+    pred = np.asarray(LAW(np.asarray(result.params), {"lr": _lr("wsd"), "step": steps}))
+    assert np.max(np.abs(pred / truth - 1)) < 4e-3
+
+
+@pytest.mark.slow
+def test_bootstrap_band_widens_with_the_noise():
+    widths = []
+    for noise in (0.002, 0.01):
+        ds = dataset_from_curves(LAW, _per_step_table(noise, seed=1), aggregate=10)
+        result = fit(LAW, ds, progress=False, bootstrap=60, seed=0)
+        lo, hi = result.intervals["L0"]
+        widths.append(hi - lo)
+    assert 2.5 < widths[1] / widths[0] < 10
