@@ -9,7 +9,9 @@ from scaling._x64 import float64
 from scaling.errors import ScalingError
 from scaling.laws import get_law
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
+# ../shared next to the checkout (also found from a worktree such as /work/wt/<name>)
+SHARED = next((p / "shared" for p in Path(__file__).resolve().parents if (p / "shared" / "data").is_dir()),
+              Path(__file__).resolve().parents[2] / "shared")
 MPL_DATA = SHARED / "data" / "external" / "multipowerlaw-luo2025" / "loss_curve_repo"
 
 
@@ -64,6 +66,7 @@ def test_published_parameters_reproduce_the_repo_metrics_at_400m():
     spec = importlib.util.spec_from_file_location("mplbench", Path(__file__).resolve().parents[1] / "benchmarks" / "multipowerlaw.py")
     bench = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(bench)
+    bench.DATA = MPL_DATA
     from scaling.predict import curve_metrics
 
     theta = np.array([2.37474466, 0.65421216, 0.42878731, np.log(523.42464371), np.log(2.02462735),
