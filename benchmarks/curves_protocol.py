@@ -199,7 +199,7 @@ def score(result, law, tests, z: float):
     """Per-curve metrics of a fit's predictions on held-out curves (scored on the fit's rule)."""
     from scaling.fitting.calibration import predictive_sigma
     from scaling.fitting.selection import fit_mask
-    from scaling.predict import predict
+    from scaling.prediction import predict
 
     rule = (result.data_info.get("selection") or {}).get("rule")
     sigma_rms = float(np.sqrt(np.mean(np.asarray(result.residuals) ** 2)))
