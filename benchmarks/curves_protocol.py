@@ -19,9 +19,9 @@ diagnostics, band calibration; no hand-trimming) and predict the others:
     warmup, per-step *training* loss with 1 % AR(1) noise (rho 0.5), LR
     logged at every step; fit ``constant, cosine``, predict ``wsd``,
     ``two_stage``, ``cyclic`` (a restart: re-warmup to the peak at half-way)
-    and ``cosine_long`` (2x the steps). Scored against the noise-free truth.
-    Fitted on windows of 20 steps (``aggregate=20``; see
-    :func:`scaling.fitting.dataset.dataset_from_curves`).
+    and ``cosine_long`` (2x the steps), scored against their own noisy
+    losses averaged the same way. Fitted on windows of 20 steps
+    (``aggregate=20``; see :func:`scaling.fitting.dataset.dataset_from_curves`).
 
 Per held-out curve, on the points the fit's rule would use
 (:func:`scaling.fitting.selection.fit_mask`): PredE = mean |y - yhat| / y,
@@ -164,26 +164,31 @@ def synthetic_set(aggregate: int | None = 20, seed: int = 0):
     from scaling.fitting import dataset_from_curves
 
     rng = np.random.default_rng(seed)
-    rows = []
-    for kind in ("constant", "cosine"):
-        lr = synthetic_lr(kind)
+    from scaling.fitting.selection import aggregate_points
+
+    def noisy(lr):
         steps = np.arange(0, lr.size)
         eps = np.zeros(steps.size)
         z = rng.standard_normal(steps.size)
         for i in range(1, steps.size):  # AR(1), stationary sd 1 %
             eps[i] = 0.5 * eps[i - 1] + np.sqrt(1 - 0.25) * 0.01 * z[i]
-        loss = synthetic_truth(lr, steps) * np.exp(eps)
+        return steps, synthetic_truth(lr, steps) * np.exp(eps)
+
+    rows = []
+    for kind in ("constant", "cosine"):
+        lr = synthetic_lr(kind)
+        steps, loss = noisy(lr)
         rows.append(pd.DataFrame({"run": kind, "step": steps, "loss": loss, "lr": lr}))
     table = pd.concat(rows, ignore_index=True)
 
     def build(law):
         return dataset_from_curves(law, table, aggregate=aggregate)
 
-    tests = []
+    tests = []  # held-out runs: new noisy per-step losses, scored as window means like the fitted ones
     for kind, total in (("wsd", 4000), ("two_stage", 4000), ("cyclic", 4000), ("cosine_long", 8000)):
         lr = synthetic_lr(kind, total=total)
-        steps = np.arange(0, total + 1, 20)
-        tests.append((kind, lr, steps, synthetic_truth(lr, steps)))
+        steps, loss = noisy(lr)
+        tests.append((kind, lr, *aggregate_points(steps, loss, aggregate or 1)))
     return build, tests
 
 
@@ -194,7 +199,7 @@ def score(result, law, tests, z: float):
     """Per-curve metrics of a fit's predictions on held-out curves (scored on the fit's rule)."""
     from scaling.fitting.calibration import predictive_sigma
     from scaling.fitting.selection import fit_mask
-    from scaling.predict import predict
+    from scaling.prediction import predict
 
     rule = (result.data_info.get("selection") or {}).get("rule")
     sigma_rms = float(np.sqrt(np.mean(np.asarray(result.residuals) ** 2)))

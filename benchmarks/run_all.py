@@ -16,7 +16,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 # Cheapest first, so a reader sees results early.
-ORDER = ("epoch_replication", "bench_chinchilla_speed", "gadre_replication", "multipowerlaw", "calibration")
+ORDER = ("epoch_replication", "bench_final_loss", "gadre_replication", "multipowerlaw", "calibration")
 
 
 def main(argv: list[str]) -> int:

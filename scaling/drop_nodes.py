@@ -129,7 +129,7 @@ def node_layout(T: int, *, rho: int = 8, top: int | None = None) -> tuple[int, i
     """Static tree shape for ``T`` drops: ``(levels, top_size)``.
 
     The top groups have ``2^levels`` steps, the largest power of two not above
-    ``top`` (default ``sqrt(T)``) nor ``T / (2 rho + 1)``: a far group's
+    ``top`` (default ``max(sqrt(T), T / 256)``) nor ``T / (2 rho + 1)``: a far group's
     spread in ``log eta`` grows with its size, and the top level costs
     ``T / 2^levels`` terms per evaluated step. ``T <`` :data:`EXACT_BELOW`
     gives ``levels = 0`` (the exact double sum).
@@ -137,7 +137,7 @@ def node_layout(T: int, *, rho: int = 8, top: int | None = None) -> tuple[int, i
     if T < EXACT_BELOW:
         return 0, 1
     if top is None:
-        top = T**0.5
+        top = max(T**0.5, T / 256.0)
     levels = max(0, int(np.floor(np.log2(max(1.0, min(float(top), T / (2.0 * rho + 1.0)))))))
     return levels, 1 << levels
 
@@ -177,20 +177,29 @@ def multi_power_nodes(lr, *, start=1, rho: int = 8, top: int | None = None) -> D
     d0 = jnp.concatenate([d, z]).reshape(n_top, size)
     dl, db = lam0 - lam0[:, :1], b0 - b0[:, :1]  # local coordinates
     a0 = jnp.abs(d0)
-    raw = jnp.stack([d0, a0, a0 * dl, a0 * db, d0 * dl, d0 * db, d0 * dl * dl, d0 * dl * db, d0 * db * db])
+    # level 0 (single drops) is its own centroid with zero moments
+    zero = jnp.zeros((T + pad,), lr.dtype)
+    table0 = jnp.stack([d0.reshape(-1), lam0.reshape(-1), b0.reshape(-1)] + [zero] * 5)
+    if levels == 0:
+        return DropNodes(table0, prefix_sum(lr), rho=int(rho), levels=0, offsets=(0,))
+    # raw local moments of the pairs (level 1), then pairwise sums up the tree
+    pair = (lambda v: v.reshape(n_top, -1, 2).sum(-1))  # noqa: E731
+    raw = jnp.stack([pair(v) for v in (d0, a0, a0 * dl, a0 * db, d0 * dl, d0 * db, d0 * dl * dl, d0 * dl * db,
+                                       d0 * db * db)])
     per_level = [raw.reshape(9, -1)]
-    for _ in range(levels):
+    for _ in range(levels - 1):
         raw = raw.reshape(9, n_top, -1, 2).sum(-1)
         per_level.append(raw.reshape(9, -1))
-    sizes = [x.shape[1] for x in per_level]
+    sizes = [T + pad] + [x.shape[1] for x in per_level]
     offsets = tuple(int(o) for o in np.concatenate([[0], np.cumsum(sizes)[:-1]]))
     D, W, Wl, Wb, S_l, S_b, S_ll, S_lb, S_bb = jnp.concatenate(per_level, axis=1)
-    top_of = np.concatenate([np.repeat(np.arange(n_top), s // n_top) for s in sizes])  # static
+    top_of = np.concatenate([np.repeat(np.arange(n_top), s // n_top) for s in sizes[1:]])  # static
     safe = jnp.where(W > 0, W, 1.0)
     cl, cb = jnp.where(W > 0, Wl / safe, 0.0), jnp.where(W > 0, Wb / safe, 0.0)  # centroid offsets
     table = jnp.stack([D, lam0[top_of, 0] + cl, b0[top_of, 0] + cb, S_l - D * cl, S_b - D * cb,
                        S_ll - 2 * cl * S_l + D * cl * cl, S_lb - cl * S_b - cb * S_l + D * cl * cb,
                        S_bb - 2 * cb * S_b + D * cb * cb])
+    table = jnp.concatenate([table0, table], axis=1)
     return DropNodes(table, prefix_sum(lr), rho=int(rho), levels=levels, offsets=offsets)
 
 
@@ -284,9 +293,9 @@ def _ld_derivs(p3, plan, order: int):
     A = f0 + gamma * (f1 + gamma * f2)
     bb = beta * (beta + 1.0)
     B = -D + beta * sig * E - 0.5 * bb * sig * sig * A
-    v = jnp.sum(D + w * B, axis=1)
+    V = D + w * B
     if order == 0:
-        return (v,)
+        return (jnp.sum(V, axis=1),)
     s1 = sig * (1.0 - sig)  # d sig / du
     Eg, Ag = e1 + 2.0 * gamma * e2, f1 + 2.0 * gamma * f2
     w_u, w_b = -beta * sig * w, -sp * w
@@ -295,9 +304,11 @@ def _ld_derivs(p3, plan, order: int):
     B_g = beta * sig * Eg - 0.5 * bb * sig * sig * Ag
     V_u, V_b, V_g = w_u * B + w * B_u, w_b * B + w * B_b, w * B_g
     t1 = -lc  # du / dgamma
-    J = jnp.stack([jnp.sum(V_u, axis=1), jnp.sum(V_b, axis=1), jnp.sum(V_u * t1 + V_g, axis=1)], axis=-1)
+    per_col = [V, V_u, V_b, V_u * t1 + V_g]
     if order == 1:
-        return v, J
+        # one stacked reduction: a single fused loop over the terms
+        sums = jnp.sum(jnp.stack(per_col), axis=-1)
+        return sums[0], sums[1:].T
     s2 = s1 * (1.0 - 2.0 * sig)
     w_uu = (beta * beta * sig * sig - beta * s1) * w
     w_ub = (beta * sig * sp - sig) * w
@@ -314,15 +325,11 @@ def _ld_derivs(p3, plan, order: int):
     V_bb = w_bb * B + 2.0 * w_b * B_b + w * B_bb
     V_bg = w_b * B_g + w * B_bg
     V_gg = w * B_gg
-    h_ll = jnp.sum(V_uu, axis=1)
-    h_lb = jnp.sum(V_ub, axis=1)
-    h_lg = jnp.sum(V_uu * t1 + V_ug, axis=1)
-    h_bb = jnp.sum(V_bb, axis=1)
-    h_bg = jnp.sum(V_ub * t1 + V_bg, axis=1)
-    h_gg = jnp.sum(V_uu * t1 * t1 + 2.0 * V_ug * t1 + V_gg, axis=1)
-    H = jnp.stack([jnp.stack([h_ll, h_lb, h_lg], -1), jnp.stack([h_lb, h_bb, h_bg], -1),
-                   jnp.stack([h_lg, h_bg, h_gg], -1)], axis=-2)
-    return v, J, H
+    per_col += [V_uu, V_ub, V_uu * t1 + V_ug, V_bb, V_ub * t1 + V_bg, V_uu * t1 * t1 + 2.0 * V_ug * t1 + V_gg]
+    s = jnp.sum(jnp.stack(per_col), axis=-1)
+    H = jnp.stack([jnp.stack([s[4], s[5], s[6]], -1), jnp.stack([s[5], s[7], s[8]], -1),
+                   jnp.stack([s[6], s[8], s[9]], -1)], axis=-2)
+    return s[0], s[1:4].T, H
 
 
 @jax.custom_jvp
@@ -392,7 +399,7 @@ def multi_power_ld(lr, steps, C, beta, gamma, *, start=1, nodes: DropNodes | Non
     ``|p_k| <= gamma / (2 rho)`` (the cut also keeps groups away from step
     0); elsewhere ``|p_k|`` is half the group's spread of ``gamma log eta``,
     small for a smooth schedule since groups hold at most ``top`` steps.
-    Stated bound, with the defaults (``rho = 8``, ``top = sqrt(T)``):
+    Stated bound, with the defaults (``rho = 8``, ``top = max(sqrt(T), T / 256)``):
     ``|LD_fast(t) - LD(t)| <= 1e-6 * sum_{k<=t} |eta_{k-1} - eta_k|`` on
     constant+warmup, cosine, WSD (linear, 1-sqrt, exp), multistep,
     two-stage, cyclic with ``final > 0`` and a noisy logged LR (measured

@@ -187,4 +187,4 @@ def test_node_layout_is_exact_for_short_runs_and_sqrt_sized_for_long_ones():
 
     assert areas.node_layout(EXACT_BELOW - 1) == (0, 1)
     assert areas.node_layout(25_000) == (7, 128)  # sqrt(T) = 158 -> 128
-    assert areas.node_layout(1_000_000) == (9, 512)
+    assert areas.node_layout(1_000_000) == (11, 2048)  # T / 256 = 3906 -> 2048

@@ -16,7 +16,9 @@ def epoch_fit():
 
 
 @pytest.mark.slow
-def test_full_grid_reproduces_hoffmann_recipe_replication(epoch_fit):
+def test_default_fit_reproduces_hoffmann_recipe_replication(epoch_fit):
+    # default strategy: VarPro starts + Newton; test_fit_varpro checks it
+    # against the exhaustive 4,500-start optimum
     d = epoch_fit.derived
     assert d["A"] == pytest.approx(477.84, rel=1e-3)
     assert d["B"] == pytest.approx(2143.86, rel=1e-3)
@@ -24,7 +26,7 @@ def test_full_grid_reproduces_hoffmann_recipe_replication(epoch_fit):
     assert d["alpha"] == pytest.approx(0.3473, rel=1e-3)
     assert d["beta"] == pytest.approx(0.3672, rel=1e-3)
     assert epoch_fit.objective == pytest.approx(0.00101827, rel=1e-5)
-    assert epoch_fit.n_points == 240 and epoch_fit.n_starts == 4500
+    assert epoch_fit.n_points == 240 and epoch_fit.data_info["strategy"] == "varpro"
 
 
 @pytest.mark.slow

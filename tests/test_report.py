@@ -473,3 +473,17 @@ def test_markdown_escapes_raw_html_from_run_names():
                  (Section("s", (Table(("run",), (("<img src=x onerror=alert(1)>",),)),)),), "")
     md = render_markdown(rep)
     assert "<script>" not in md and "<img" not in md and "&lt;script&gt;" in md
+
+
+def test_schedule_figure_has_one_legend_naming_every_schedule():
+    import pandas as pd
+
+    from scaling.report import figures as F
+
+    frames = [pd.DataFrame({"schedule": name, "step": [1, 2, 3], "lr": [1e-3, 1e-3, 5e-4],
+                            "loss": [3.0, 2.9, 2.8 - k / 100], "loss_lo": [2.9] * 3, "loss_hi": [3.1] * 3})
+              for k, name in enumerate(["cosine", "wsd 10% exp", "constant"])]
+    fig, axes = F.new_axes(1, 2)
+    F.plot_schedules(axes[0], pd.concat(frames), lr_ax=axes[1], highlight="cosine")
+    legend = axes[1].get_legend()
+    assert legend is not None and [t.get_text() for t in legend.get_texts()] == ["cosine", "wsd 10% exp", "constant"]

@@ -89,3 +89,22 @@ def test_dataset_records_rule_and_counts_and_the_fit_keeps_them():
 def test_a_rule_that_leaves_nothing_says_so():
     with pytest.raises(DataError, match="point-selection rule left no loss points"):
         dataset_from_curves("lr-annealing", _table(), min_step=5000)
+
+
+def test_cli_fit_min_max_step_and_aggregate_reach_the_fit(tmp_path, capsys):
+    from scaling.cli import main
+    from scaling.fitting import FitResult
+
+    path = tmp_path / "run.csv"
+    _table().drop(columns=["run"]).to_csv(path, index=False)
+    out = tmp_path / "fit.json"
+    rc = main(["fit", str(path), "--law", "lr-annealing", "--min-step", "100", "--max-step", "400",
+               "--aggregate", "2", "--out", str(out)])
+    assert rc == 0
+    result = FitResult.load(out)
+    sel = result.data_info["selection"]
+    assert sel["rule"]["min_step"] == 100 and sel["rule"]["max_step"] == 400
+    assert result.data_info["aggregate"]["option"] == 2 and result.n_points == 8  # 16 points in windows of 2
+    assert "points used        = 16 of 31 points: steps >= 100, steps <= 400" in capsys.readouterr().out
+    rc = main(["fit", str(path), "--law", "lr-annealing", "--aggregate", "two", "--out", str(out)])
+    assert rc != 0 and "--aggregate takes a number" in capsys.readouterr().err

@@ -32,6 +32,15 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--level", type=level_value, default=0.9, help="confidence level of intervals (default 0.9)")
     p.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
     p.add_argument("--split", choices=("train", "val"), help="curves: fit only the train or validation loss")
+    p.add_argument("--min-step", type=int, default=None, metavar="S",
+                   help="curves: fit only steps >= S (replaces the default rule: after warmup and from 1%% of "
+                        "the run's forward area on)")
+    p.add_argument("--max-step", type=int, default=None, metavar="S", help="curves: fit only steps <= S")
+    p.add_argument("--all-points", action="store_true",
+                   help="curves: keep every logged point (no warmup/early-transient cut)")
+    p.add_argument("--aggregate", default=None, metavar="K|auto",
+                   help="curves: fit means of K consecutive logged points (noisy per-step training loss); "
+                        "auto: runs of more than 500 points are averaged down to ~250")
     p.add_argument("--strategy", choices=("auto", "varpro", "staged", "direct"), default="auto",
                    help="multistart strategy (default auto: varpro for laws with linear terms such as "
                         "chinchilla, else staged; direct = the objective from every start)")
@@ -79,6 +88,13 @@ def run(args: argparse.Namespace) -> int:
     check_output_path(args.out, inputs=expand_paths(split_sources(args.files)[1]))
     table = table_for_law(law, args.files, fmt=args.format, split=args.split)
     if law.kind == "final":
+        curve_only = [f for f, v in (("--min-step", args.min_step), ("--max-step", args.max_step),
+                                     ("--aggregate", args.aggregate), ("--all-points", args.all_points)) if v]
+        if curve_only:
+            from scaling.errors import DataError
+
+            raise DataError(f"{', '.join(curve_only)} apply to loss curves; law {law.name!r} fits final-loss points "
+                            "(drop them)")
         data = dataset_from_points(law, table, target=args.target)
     elif args.target != "loss":
         from scaling.errors import DataError
@@ -86,7 +102,19 @@ def run(args: argparse.Namespace) -> int:
         raise DataError(f"--target {args.target} applies to final-loss points tables; law {law.name!r} fits "
                         "loss curves (drop --target)")
     else:
-        data = dataset_from_curves(law, table, split=args.split, warmup_steps=args.warmup_steps)
+        from scaling.fitting.selection import keep_all_rule
+
+        aggregate = args.aggregate
+        if aggregate is not None and aggregate != "auto":
+            from scaling.errors import DataError
+
+            try:
+                aggregate = int(aggregate)
+            except ValueError:
+                raise DataError(f"--aggregate takes a number of points or 'auto', not {aggregate!r}") from None
+        data = dataset_from_curves(law, table, split=args.split, warmup_steps=args.warmup_steps,
+                                   selection=keep_all_rule() if args.all_points else None,
+                                   min_step=args.min_step, max_step=args.max_step, aggregate=aggregate)
     result = fit(law, data, bootstrap=args.bootstrap, bootstrap_by=args.bootstrap_by, level=args.level,
                  seed=args.seed, objective=args.objective, delta=args.delta, intervals=args.intervals,
                  strategy=args.strategy)

@@ -25,12 +25,12 @@ backtracked with objective values only); gradient and Hessian are computed
 once per accepted step. A Gauss-Newton variant (``H = J^T diag(w h'') J``,
 positive semi-definite) serves least-squares stages far from the optimum.
 
-The loop is a ``lax.while_loop`` vmapped over a chunk of :data:`CHUNK`
-starts (each with its own weight vector, so bootstrap refits use the same
-code), jit-compiled once per law, data shape and chunk size. Work is done in
-rounds of a few iterations; between rounds the starts that have stopped are
-dropped and the rest re-packed into full chunks, so the cost follows the
-typical start, not the slowest one.
+The loop is a ``lax.while_loop`` vmapped over a chunk of starts (each
+with its own weight vector and box bounds, so bootstrap refits and profile
+refits with a fixed parameter use the same code), jit-compiled once per law,
+residual space, data shape and chunk size. The driver that runs it in
+rounds, drops stopped starts and shards lanes over devices is
+:class:`scaling.fitting.solver.DampedNewton`.
 """
 
 from __future__ import annotations

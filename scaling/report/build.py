@@ -46,7 +46,7 @@ def load_data(paths: Sequence[str | Path]) -> tuple[Any, Any]:
     return curves, points
 
 
-def data_notes(fit, files: Sequence[str]) -> list[str]:
+def data_notes(fit, files: Sequence[str], *, drawn: bool = False) -> list[str]:
     """Lines comparing the data files a fit records with the files given to the report.
 
     A report reads only the files the user names (``--data``); a fit file's
@@ -67,7 +67,7 @@ def data_notes(fit, files: Sequence[str]) -> list[str]:
         h = hashlib.sha256(Path(f).read_bytes()).hexdigest()
         if h != want:
             notes.append(f"{f} differs from the file the fit used (sha256 changed): the figures show new data")
-    if not files and info.get("files"):
+    if not files and not drawn and info.get("files"):
         notes.append("no --data given: the data are not drawn (the fit records "
                       f"{len(info['files'])} file(s); pass them with --data to draw them)")
     return notes
@@ -438,7 +438,8 @@ def build_report(fits: Sequence[Any], *, curves=None, points=None, budgets: Sequ
             tag = f"fit{k + 1}-" if len(fits) > 1 else ""  # figure-name prefix
             law = fit.law_object()
             c, p = curves, points
-            for note in data_notes(fit, data_files):
+            drawn = (c if law.kind == "curve" else p) is not None
+            for note in data_notes(fit, data_files, drawn=drawn):
                 answer.append(f"Note{_label(tag)}: {note}.")
             if law.kind == "final":
                 a, s = final_sections(fit, points=p, budgets=budgets, published=published, bar=bar, tag=tag)

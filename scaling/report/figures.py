@@ -391,7 +391,10 @@ def plot_schedules(ax, curves, *, lr_ax=None, highlight: str | None = None):
         lr_ax.set_xlabel("step")
         lr_ax.set_ylabel("learning rate")
         lr_ax.set_title("Schedules")
-        legend_outside(lr_ax)
+        # one legend for both panels, right of the LR panel (the loss panel's lines carry the labels)
+        handles, labels = ax.get_legend_handles_labels()
+        lr_ax.legend(handles, [label(t) for t in labels], loc="upper left", bbox_to_anchor=(1.01, 1.0),
+                     borderaxespad=0.0)
     else:
         legend_outside(ax)
     return ax
