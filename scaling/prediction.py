@@ -220,8 +220,10 @@ def scoring_mask(fit, steps, lr) -> tuple[np.ndarray, str]:
 
     selection = (getattr(fit, "data_info", None) or {}).get("selection") or {}
     mask = fit_mask(np.asarray(steps, dtype=np.int64), np.asarray(lr, np.float64), selection.get("rule"))
-    text = describe({"rule": selection.get("rule", {}), "runs": {}}) if selection else "the default rule"
-    return np.asarray(mask, bool), text.split(";")[0]
+    # describe() leads with "<kept> of <logged> points: "; here only the rule itself is wanted
+    text = describe({"rule": selection.get("rule", {}), "runs": {}}).split(": ", 1)[-1] if selection \
+        else "the default point-selection rule"
+    return np.asarray(mask, bool), text
 
 
 def compare_observed(fit, pred, *, observed=None, lr=None) -> dict[str, float]:

@@ -83,8 +83,9 @@ def run(args: argparse.Namespace) -> int:
                                    inference_tokens=args.inference_tokens, level=args.level)
         r = df.iloc[0]
         if not np.isfinite(r["N"]):
-            print(f"\nLoss {args.target_loss:g} is not reachable with this fit"
-                  + (f" at N = {args.n:g}" if args.n else "") + " (below the law's floor).")
+            why = df.attrs.get("why") or "below the law's floor"
+            print(f"\nNo answer for loss {args.target_loss:g}" + (f" at N = {args.n:g}" if args.n else "")
+                  + f": {why}.")
         else:
             rows = tuple((k, interval(r[k], r[f"{k}_lo"], r[f"{k}_hi"])) for k in
                          ("N", "D", "tokens_per_param", "train_flops", "inference_flops", "total_flops"))
