@@ -333,7 +333,7 @@ def _saved_fit(tmp_path, fit_like):
     result = pytest.importorskip("scaling.fitting.result")
     names = [f.name for f in dataclasses.fields(result.FitResult)]
     neutral = {"covar": None, "residuals": np.zeros(fit_like.n_points), "bic": fit_like.aic, "success": True,
-               "message": "test", "nfev": 1, "version": "test", "seed": 0}
+               "message": "test", "nfev": 1, "version": "test", "seed": 0, "diagnostics": (), "calibration": {}}
     values = {k: getattr(fit_like, k) if hasattr(fit_like, k) else neutral[k] for k in names}
     path = tmp_path / "fit.json"
     result.FitResult(**values).save(path)

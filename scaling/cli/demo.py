@@ -27,6 +27,8 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--horizon", type=positive_int, default=72_000, metavar="T", help="step budget of the schedule plan")
     p.add_argument("--curve-bootstrap", type=int, default=40, metavar="N", help="block-bootstrap refits per curve law")
     p.add_argument("--final-bootstrap", type=int, default=200, metavar="N", help="bootstrap refits per final-loss law")
+    p.add_argument("--multi-power-bootstrap", type=int, default=0, metavar="N",
+                   help="bootstrap refits for multi-power (default 0: Laplace + held-out calibration; refits cost minutes)")
     p.add_argument("--level", type=level_value, default=0.9, help="interval level (default 0.9)")
     p.add_argument("--seed", type=int, default=0, help="seed (default 0)")
     p.set_defaults(func=run)
@@ -41,6 +43,7 @@ def run(args: argparse.Namespace) -> int:
 
     run_demo(args.out, curves=args.curves, points=args.points, curve_laws=names(args.curve_laws),
              final_laws=names(args.final_laws), horizon=args.horizon, curve_bootstrap=args.curve_bootstrap,
-             final_bootstrap=args.final_bootstrap, seed=args.seed, level=args.level,
+             final_bootstrap=args.final_bootstrap, slow_law_bootstrap=args.multi_power_bootstrap, seed=args.seed,
+             level=args.level,
              log=lambda line: print(line, flush=True))
     return 0
