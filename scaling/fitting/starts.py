@@ -27,6 +27,7 @@ Laws without a data-derived start use their own grid (:meth:`Law.starts`).
 
 from __future__ import annotations
 
+import functools
 import itertools
 
 import numpy as np
@@ -36,28 +37,76 @@ ALPHA_GRID = (0.2, 0.35, 0.5, 0.7, 1.0)
 MPL_GRID = {"alpha": (0.4, 0.6), "Cn": (0.03, 0.15), "beta": (0.6,), "gamma": (0.6,)}
 
 
+def bounded_lstsq(M: np.ndarray, y: np.ndarray, lo, hi) -> np.ndarray:
+    """``argmin ||M x - y||`` subject to ``lo <= x <= hi``, exactly, for a few columns.
+
+    The minimiser of a convex quadratic over a box is the unconstrained
+    minimiser on one of its faces: each coordinate is free or held at a
+    bound. With ``P <= 4`` columns there are at most ``3^P = 81`` faces, so
+    every face is solved (tiny least squares) and the best feasible point is
+    kept. Exact, and free of ``scipy.optimize``'s import cost.
+    """
+    M = np.asarray(M, dtype=np.float64)
+    y = np.asarray(y, dtype=np.float64)
+    lo = np.asarray(lo, dtype=np.float64)
+    hi = np.asarray(hi, dtype=np.float64)
+    p = M.shape[1]
+    best, best_f = None, np.inf
+    for states in itertools.product((0, 1, 2), repeat=p):  # 0 free, 1 at lo, 2 at hi
+        x = np.where(np.array(states) == 1, lo, np.where(np.array(states) == 2, hi, 0.0))
+        if not np.all(np.isfinite(x[np.array(states) != 0])):
+            continue
+        free = np.array(states) == 0
+        rhs = y - M[:, ~free] @ x[~free]
+        if free.any():
+            x[free] = np.linalg.lstsq(M[:, free], rhs, rcond=None)[0]
+        if np.all(x >= lo - 1e-12 * np.abs(lo)) and np.all(x <= hi + 1e-12 * np.abs(hi)):
+            f = float(np.sum((M @ x - y) ** 2))
+            if f < best_f:
+                best, best_f = np.clip(x, lo, hi), f
+    return best if best is not None else np.clip(np.zeros(p), lo, hi)
+
+
 def _linear_coefficients(rows_x, rows_y, loss, lo, hi) -> np.ndarray | None:
     """Bounded least squares for ``(L0, A, B)`` of ``L0 + A x - B y`` on relative residuals."""
-    from scipy.optimize import lsq_linear
-
     x = np.concatenate(rows_x)
     y = np.concatenate(rows_y)
     w = 1.0 / loss
     M = np.stack([np.ones_like(x), x, -y], axis=1) * w[:, None]
     if not np.all(np.isfinite(M)):
         return None
-    scale = np.maximum(np.max(np.abs(M), axis=0), 1e-300)  # column scaling: lsq_linear is not unit-free
+    scale = np.maximum(np.max(np.abs(M), axis=0), 1e-300)  # column scaling: the solve is not unit-free
     Ms = M / scale
     lo_s, hi_s = np.asarray(lo) * scale, np.asarray(hi) * scale
     if np.max(np.abs(M[:, 2])) == 0.0:  # no annealing information: B starts at its lower bound
-        res = lsq_linear(Ms[:, :2], loss * w, bounds=(lo_s[:2], hi_s[:2]), method="bvls")
-        return np.r_[res.x / scale[:2], lo[2]]
-    res = lsq_linear(Ms, loss * w, bounds=(lo_s, hi_s), method="bvls")
-    return res.x / scale
+        coef = bounded_lstsq(Ms[:, :2], loss * w, lo_s[:2], hi_s[:2])
+        return np.r_[coef / scale[:2], lo[2]]
+    return bounded_lstsq(Ms, loss * w, lo_s, hi_s) / scale
+
+
+@functools.lru_cache(maxsize=32)
+def _jitted(kind: str, *static):
+    """One jitted area / loss-drop function per law option set (eager JAX compiles every op apart)."""
+    import jax
+
+    if kind == "areas":
+        from scaling.laws.lr_annealing import schedule_areas
+
+        warmup, warmup_steps = static
+        return jax.jit(lambda lr, lam: schedule_areas(lr, lam=lam, warmup=warmup, warmup_steps=warmup_steps))
+    from scaling.areas import multi_power_ld, warmup_end
+
+    (warmup,) = static
+
+    def ld(lr, step, c, beta, gamma):
+        start = 1 if warmup == "repo" else warmup_end(lr) + 1
+        return multi_power_ld(lr, step, c, beta, gamma, start=start)
+
+    return jax.jit(ld)
 
 
 def _lr_annealing_starts(law, dataset) -> np.ndarray:
-    from scaling.laws.lr_annealing import LAM_GRID, schedule_areas
+    from scaling.laws.lr_annealing import LAM_GRID
 
     fit_lam = law.options.get("lam") == "fit"
     lams = LAM_GRID if fit_lam else (float(law.options.get("lam", 0.999)),)
@@ -68,8 +117,8 @@ def _lr_annealing_starts(law, dataset) -> np.ndarray:
     for lam in lams:
         s1s, s2s = [], []
         for g in dataset:
-            s1, s2 = schedule_areas(g.inputs["lr"], lam=lam, warmup=law.options.get("warmup", "real"),
-                                    warmup_steps=law.options.get("warmup_steps"))
+            areas = _jitted("areas", law.options.get("warmup", "real"), law.options.get("warmup_steps"))
+            s1, s2 = areas(np.asarray(g.inputs["lr"], dtype=np.float64), np.float64(lam))
             step = np.asarray(g.inputs["step"], dtype=np.int64)
             s1s.append(np.maximum(np.asarray(s1, dtype=np.float64)[step], 1e-12))
             s2s.append(np.asarray(s2, dtype=np.float64)[step])
@@ -83,9 +132,6 @@ def _lr_annealing_starts(law, dataset) -> np.ndarray:
 
 
 def _multi_power_starts(law, dataset) -> np.ndarray:
-    import jax.numpy as jnp
-
-    from scaling.areas import multi_power_ld, warmup_end
 
     loss = np.concatenate([np.asarray(g.loss, dtype=np.float64) for g in dataset])
     peak = max(float(np.max(g.inputs["lr"])) for g in dataset)
@@ -100,12 +146,10 @@ def _multi_power_starts(law, dataset) -> np.ndarray:
     starts = []
     for cn, beta, gamma in itertools.product(MPL_GRID["Cn"], MPL_GRID["beta"], MPL_GRID["gamma"]):
         c = cn * peak ** (gamma - 1.0)
-        lds = []
-        for g in dataset:
-            lr = jnp.asarray(g.inputs["lr"], dtype=jnp.float64)
-            start = 1 if warmup == "repo" else warmup_end(lr) + 1
-            lds.append(np.asarray(multi_power_ld(lr, jnp.asarray(g.inputs["step"]), c, beta, gamma, start=start),
-                                  dtype=np.float64))
+        ld = _jitted("ld", warmup)
+        lds = [np.asarray(ld(np.asarray(g.inputs["lr"], dtype=np.float64), np.asarray(g.inputs["step"]),
+                             np.float64(c), np.float64(beta), np.float64(gamma)), dtype=np.float64)
+               for g in dataset]
         for alpha in MPL_GRID["alpha"]:
             coef = _linear_coefficients([s ** -alpha for s in s1s], lds, loss, lo, hi)
             if coef is None:
@@ -137,4 +181,4 @@ def default_starts(law, dataset) -> np.ndarray:
     return np.clip(starts, lo, hi)
 
 
-__all__ = ["ALPHA_GRID", "DATA_STARTS", "MPL_GRID", "default_starts"]
+__all__ = ["ALPHA_GRID", "DATA_STARTS", "MPL_GRID", "bounded_lstsq", "default_starts"]
