@@ -112,14 +112,20 @@ def test_numeric_minimiser_matches_closed_form():
         np.testing.assert_allclose(numeric[col], closed[col], rtol=1e-6)
 
 
-def test_numeric_minimiser_handles_a_law_without_closed_form():
-    # Chinchilla written in (N, M = D/N): not recognised as closed-form, same optimum.
+def _chinchilla_in_n_and_m() -> Law:
+    """Chinchilla written in (N, M = D/N): not recognised as closed-form, same optimum."""
+
     def fn(theta, x):
         E, A, B, alpha, beta = theta
         return E + A * x["N"] ** -alpha + B * (x["M"] * x["N"]) ** -beta
 
-    law = Law("chin-nm", fn, ("E", "A", "B", "alpha", "beta"), ((0, 10),) * 5,
-              {k: (1.0,) for k in ("E", "A", "B", "alpha", "beta")}, ("N", "M"), "final", "", "")
+    return Law("chin-nm", fn, ("E", "A", "B", "alpha", "beta"), ((0, 10),) * 5,
+               {k: (1.0,) for k in ("E", "A", "B", "alpha", "beta")}, ("N", "M"), "final", "", "")
+
+
+def test_numeric_minimiser_handles_a_law_without_closed_form():
+    # Chinchilla written in (N, M = D/N): not recognised as closed-form, same optimum.
+    law = _chinchilla_in_n_and_m()
     theta = np.array([TEX[k] for k in ("E", "A", "B", "alpha", "beta")])
     plan = planning.compute_optimal(FitLike(law, theta), [GOPHER_FLOPS])
     assert plan.loc[0, "N"] == pytest.approx(4.04e10, rel=0.01)
@@ -290,12 +296,7 @@ def test_optimal_tokens_inverts_the_frontier():
 
 
 def test_optimal_tokens_numeric_matches_closed_form():
-    def fn(theta, x):
-        E, A, B, alpha, beta = theta
-        return E + A * x["N"] ** -alpha + B * (x["M"] * x["N"]) ** -beta
-
-    law = Law("chin-nm", fn, ("E", "A", "B", "alpha", "beta"), ((0, 10),) * 5,
-              {k: (1.0,) for k in ("E", "A", "B", "alpha", "beta")}, ("N", "M"), "final", "", "")
+    law = _chinchilla_in_n_and_m()
     theta = np.array([TEX[k] for k in ("E", "A", "B", "alpha", "beta")])
     numeric = planning.optimal_tokens(FitLike(law, theta), [1e9, 4.04e10])
     closed = planning.optimal_tokens(chinchilla_fit(), [1e9, 4.04e10])

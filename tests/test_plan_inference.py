@@ -15,7 +15,6 @@ expected values are computed here, independently of :mod:`scaling.plan`:
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
@@ -23,22 +22,11 @@ import pytest
 
 from scaling import plan
 from scaling.laws import get_law
-from scaling.laws.base import Law
 
 P = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}  # Hoffmann et al. 2022, Eq. 10
 
 
-@dataclasses.dataclass(frozen=True)
-class FitLike:
-    """The part of FitResult that planning reads (law, point estimate, samples, level)."""
-
-    law: Law
-    params: np.ndarray
-    samples: np.ndarray | None = None
-    level: float = 0.9
-
-    def law_object(self) -> Law:
-        return self.law
+from tests.test_plan import FitLike  # noqa: E402  (the shared stand-in for a fit result)
 
 
 def fit_like(p=P, samples=None) -> FitLike:
