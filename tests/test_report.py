@@ -487,3 +487,12 @@ def test_schedule_figure_has_one_legend_naming_every_schedule():
     F.plot_schedules(axes[0], pd.concat(frames), lr_ax=axes[1], highlight="cosine")
     legend = axes[1].get_legend()
     assert legend is not None and [t.get_text() for t in legend.get_texts()] == ["cosine", "wsd 10% exp", "constant"]
+
+
+def test_the_answer_says_when_curve_laws_disagree_on_the_schedule():
+    from scaling.report.build import schedule_disagreement
+
+    assert schedule_disagreement([("lr-annealing", "wsd 10% exp"), ("multi-power", "wsd 10% exp")]) is None
+    line = schedule_disagreement([("lr-annealing", "wsd 10% exp"), ("multi-power", "multistep 80/10/10")])
+    assert "disagree" in line and "wsd 10% exp" in line and "multistep 80/10/10" in line
+    assert schedule_disagreement([("lr-annealing", "cosine"), ("multi-power", None)]) is None

@@ -363,6 +363,24 @@ def curve_sections(fit, *, curves=None, plan: Mapping[str, Any] | None = None, b
     return answer, Section(f"Evidence: {fit.law} fit{_label(tag)}", tuple(blocks + figs))
 
 
+def schedule_disagreement(tops: Sequence[tuple[str, str | None]]) -> str | None:
+    """An Answer line when curve laws rank different schedules first (None when they agree)."""
+    named = [(law, top) for law, top in tops if top]
+    if len({top for _, top in named}) < 2:
+        return None
+    return ("**The fitted laws disagree on the best schedule** (" + "; ".join(f"`{law}`: {top}" for law, top in named)
+            + "): each ranking holds only if its law is right, so these data do not settle the choice; compare "
+            "the laws' held-out errors below before acting on either.")
+
+
+def _top_schedule(answer_blocks) -> str | None:
+    """The rank-1 schedule of a curve section's ranking table (None without a plan)."""
+    for b in answer_blocks:
+        if isinstance(b, Table) and b.columns[:2] == ("rank", "schedule") and b.rows:
+            return str(b.rows[0][1])
+    return None
+
+
 # --------------------------------------------------------------------------- law comparison
 
 COMPARISON_COLUMNS = ("law", "PredE", "WorstE", "delta_aic")
@@ -432,6 +450,7 @@ def build_report(fits: Sequence[Any], *, curves=None, points=None, budgets: Sequ
         raise ScalingError("no fit results to report on; pass FIT.json files")
     answer: list = []
     sections: list[Section] = []
+    tops: list[tuple[str, str | None]] = []  # (law, best schedule) per curve fit
     n_steps = sum(8 for _ in fits)
     with Progress(n_steps, "report", enabled=progress) as bar:
         for k, fit in enumerate(fits):
@@ -445,8 +464,12 @@ def build_report(fits: Sequence[Any], *, curves=None, points=None, budgets: Sequ
                 a, s = final_sections(fit, points=p, budgets=budgets, published=published, bar=bar, tag=tag)
             else:
                 a, s = curve_sections(fit, curves=c, plan=schedule_plan, bar=bar, tag=tag)
+                tops.append((fit.law, _top_schedule(a)))
             answer += a
             sections.append(s)
+    line = schedule_disagreement(tops)
+    if line:
+        answer.insert(0, line)
     if comparison is not None:
         a, s = comparison_section(comparison)
         answer += a
