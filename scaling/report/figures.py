@@ -102,14 +102,18 @@ def _level_text(level: float) -> str:
 
 
 def colors(n: int) -> list:
-    """``n`` distinct colours: :data:`PALETTE` up to 8, then evenly spaced hues of a cyclic map.
+    """``n`` distinct colours: :data:`PALETTE` up to 8, ``tab10``/``tab20`` up to 20, then ``turbo`` hues.
 
     Past 8 runs the Okabe-Ito palette would repeat, so two runs would share a
-    colour; instead hues of ``turbo`` are spread by the golden ratio, which
-    keeps neighbours in the legend apart.
+    colour; matplotlib's categorical maps stay distinct to 20, and beyond
+    that hues of ``turbo`` spread by the golden ratio keep neighbours in the
+    legend apart.
     """
     if n <= len(PALETTE):
         return list(PALETTE[:n])
+    if n <= 20:
+        cmap = matplotlib.colormaps["tab10" if n <= 10 else "tab20"]
+        return [cmap(k) for k in range(n)]
     cmap = matplotlib.colormaps["turbo"]
     return [cmap(0.05 + 0.9 * ((k * 0.6180339887) % 1.0)) for k in range(n)]
 
