@@ -44,8 +44,17 @@ TARGETS = (("open_lm_1b", 640.0), ("open_lm_7b", 20.0))
 PUBLISHED = {"loss open_lm_1b M=640": 0.7103, "loss open_lm_7b M=20": 0.7320, "err17 open_lm_1b M=640": 3.6365}
 
 
-def load_rpj(path: Path = DATA) -> pd.DataFrame:
-    """RedPajama rows as a points table: ``run, N, D, M, loss`` (C4 val) and ``err`` (17-task error)."""
+def load_rpj(path: Path | None = None) -> pd.DataFrame:
+    """RedPajama rows as a points table: ``run, N, D, M, loss`` (C4 val) and ``err`` (17-task error).
+
+    Default: the copy shipped in the package (``dataset:gadre2024-rpj``); ``path``: the flat CSV in
+    ``../shared``.
+    """
+    if path is None:
+        from scaling.datasets import load_dataset
+
+        t = load_dataset("gadre2024-rpj").rename(columns={"err_avg_17": "err"})
+        return t[["run", "model", "N", "D", "loss", "err", "M"]].reset_index(drop=True)
     df = pd.read_csv(path)
     df = df[df["dataset"] == "rpj"].copy()
     out = pd.DataFrame({"run": df["name"].astype(str), "model": df["model"].astype(str),
@@ -78,7 +87,7 @@ def _fits(fit_set: pd.DataFrame, err_set: pd.DataFrame, objective: str):
     return law, res, dlaw, dres
 
 
-def replicate(path: Path = DATA) -> pd.DataFrame:
+def replicate(path: Path | None = None) -> pd.DataFrame:
     """Both objectives; one row per (objective, quantity): actual, predicted, relative error in %."""
     from scaling._x64 import float64
 
@@ -108,10 +117,7 @@ def replicate(path: Path = DATA) -> pd.DataFrame:
 
 
 def main(argv=None) -> int:
-    if not DATA.is_file():
-        print(f"skipped: {DATA} not found (Gadre et al.'s public data are not available here)")
-        return 0
-    out = replicate()
+    out = replicate()  # the shipped copy of the data (dataset:gadre2024-rpj)
     print("Gadre et al. 2024 replication (RedPajama, C4 val loss, 17-task error); relative errors in %")
     print(out.to_string(index=False, float_format=lambda v: f"{v:.4f}"))
     for name, text in out.attrs["params"].items():

@@ -153,6 +153,7 @@ def test_tree_cut_counts_every_drop_exactly_once():
         np.testing.assert_allclose(np.asarray(cols[0]).sum(axis=1), want, rtol=1e-9, atol=1e-15)
 
 
+@pytest.mark.slow
 def test_multi_power_ld_derivatives_match_the_exact_sum():
     # gradient and Hessian in (log C, beta, gamma), through the custom JVP,
     # against autodiff of the exact double sum; also under vmap over parameters

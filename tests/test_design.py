@@ -205,6 +205,7 @@ def test_public_names_and_subpackages_do_not_collide():
     assert callable(scaling.fit)
 
 
+@pytest.mark.slow
 def test_readme_python_examples_run(tmp_path, monkeypatch):
     """Every ```python block of the README runs as written (from the repository root)."""
     text = (ROOT / "README.md").read_text()

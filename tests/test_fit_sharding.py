@@ -7,6 +7,9 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
+
+pytestmark = pytest.mark.slow  # a subprocess with two forced host devices compiles everything again
 
 ROOT = Path(__file__).resolve().parents[1]
 

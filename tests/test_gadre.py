@@ -31,18 +31,21 @@ def _rel(table, objective, quantity):
     return float(t["rel_err_pct"].iloc[0])
 
 
+@pytest.mark.slow
 def test_papers_least_squares_recipe_reproduces_the_published_digits(table):
     assert round(_rel(table, "paper", "loss open_lm_1b M=640"), 4) == 0.7103
     assert round(_rel(table, "paper", "loss open_lm_7b M=20"), 4) == 0.7320
     assert round(_rel(table, "paper", "err17 open_lm_1b M=640"), 4) == 3.6365
 
 
+@pytest.mark.slow
 def test_papers_recipe_gives_the_published_parameters(table):
     text = table.attrs["params"]["paper"]
     for expected in ("a=166.21", "b=-0.27285", "c=366.68", "E=1.8366"):
         assert expected in text, text
 
 
+@pytest.mark.slow
 def test_our_default_objective_also_extrapolates_within_one_percent(table):
     # Huber on log loss (our default) gives a different 1-dof optimum; measured 0.396 % / 0.420 % / 1.35 %
     ours = table[table["objective"] == "ours"]

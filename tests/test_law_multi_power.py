@@ -92,6 +92,7 @@ def test_law_on_a_long_schedule_is_within_the_ld_bound_of_the_direct_sum():
     assert np.all(np.abs(got - _direct(THETA, lr, steps)) <= np.exp(THETA[3]) * 1e-6 * tv)
 
 
+@pytest.mark.slow
 def test_batched_exact_hessian_matches_the_direct_sum():
     # the fitter's path: vmap over parameter vectors of jacfwd(grad) of a summed log-loss
     import jax

@@ -94,7 +94,11 @@ def test_derived_quantities_are_finite_and_vmappable(name):
         assert np.all(np.isfinite(np.asarray(value))), key
 
 
-@pytest.mark.parametrize("name", NAMES)
+#: Laws whose fit costs tens of seconds here: their round trip runs in the slow tier.
+HEAVY = {"multi-power", "lr-annealing-n", "kaplan-batch"}
+
+
+@pytest.mark.parametrize("name", [pytest.param(n, marks=pytest.mark.slow) if n in HEAVY else n for n in NAMES])
 def test_fit_result_json_round_trip(name, tmp_path):
     _, _, result = _fit(name)
     path = tmp_path / "fit.json"
