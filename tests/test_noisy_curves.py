@@ -65,3 +65,24 @@ def test_bootstrap_band_widens_with_the_noise():
         lo, hi = result.intervals["L0"]
         widths.append(hi - lo)
     assert 2.5 < widths[1] / widths[0] < 10
+
+
+def test_a_very_long_log_is_averaged_by_default_and_the_fit_says_so():
+    import pandas as pd
+
+    from scaling.fitting import dataset_from_curves
+    from scaling.fitting.selection import LARGE_RUN_POINTS
+    from scaling.laws import get_law
+
+    law = get_law("lr-annealing")
+    T = 3 * LARGE_RUN_POINTS
+    step = np.arange(1, T + 1)
+    lr = np.full(T, 3e-4)
+    loss = 2.5 + 0.6 * np.cumsum(lr) ** -0.45
+    table = pd.DataFrame({"run": "long", "step": step, "loss": loss, "lr": lr})
+    ds = dataset_from_curves(law, table)
+    assert ds.n_points < 1000 and ds.info["aggregate"]["window"]["long"] > 1
+    every = dataset_from_curves(law, table, aggregate=1)
+    assert every.n_points > LARGE_RUN_POINTS
+    short = dataset_from_curves(law, table[table["step"] <= LARGE_RUN_POINTS // 2])
+    assert "aggregate" not in short.info

@@ -40,7 +40,8 @@ def add(sub: argparse._SubParsersAction) -> None:
                    help="curves: keep every logged point (no warmup/early-transient cut)")
     p.add_argument("--aggregate", default=None, metavar="K|auto",
                    help="curves: fit means of K consecutive logged points (noisy per-step training loss); "
-                        "auto: runs of more than 500 points are averaged down to ~250")
+                        "auto: runs of more than 500 points are averaged down to ~250; default: only runs of "
+                        "more than 10,000 points (a million-step log fits in seconds); 1: every point")
     p.add_argument("--strategy", choices=("auto", "varpro", "staged", "direct"), default="auto",
                    help="multistart strategy (default auto: varpro for laws with linear terms such as "
                         "chinchilla, else staged; direct = the objective from every start)")

@@ -214,8 +214,9 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
         Fit window means of this many consecutive selected points instead of
         the points (:func:`scaling.fitting.selection.aggregate_points`), the
         documented way to fit noisy per-step training loss; ``"auto"``
-        averages runs of more than 500 points down to ~250. Recorded in
-        ``info["aggregate"]`` (window per run).
+        averages runs of more than 500 points down to ~250; ``None`` (the
+        default) does so only for runs of more than 10,000 points; ``1``
+        fits every point. Recorded in ``info["aggregate"]`` (window per run).
     """
     from scaling.fitting.selection import aggregate_points, aggregation_window, as_rule, select_run, selection_rule
     from scaling.laws import get_law
@@ -275,8 +276,9 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
     columns = {"run": np.concatenate([np.full(len(g.loss), g.name, dtype=object) for g in groups])}
     info = {"kind": "curves", "files": list(files) if files is not None else _files_of(df), "runs": runs,
             "split": split, "warmup_steps": int(warmup_steps), "selection": {"rule": rule, "runs": selected}}
-    if aggregate is not None:
-        info["aggregate"] = {"option": aggregate, "window": windows}
+    if aggregate is not None or any(w > 1 for w in windows.values()):
+        info["aggregate"] = {"option": aggregate if aggregate is not None else "default (long runs)",
+                             "window": windows}
     return Dataset(groups, info=info, columns=columns)
 
 

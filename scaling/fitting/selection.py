@@ -53,6 +53,9 @@ from scaling.errors import DataError
 #: Default fraction ``f`` of the run's total forward area below which points are early transient.
 MIN_AREA_FRACTION = 0.01
 
+#: Runs with more selected points than this are averaged by default (see :func:`aggregation_window`).
+LARGE_RUN_POINTS = 10_000
+
 RULE_KEYS = ("exclude_warmup", "warmup_steps", "min_area_fraction", "min_step", "max_step")
 
 
@@ -209,14 +212,18 @@ AUTO_POINTS = 250
 
 
 def aggregation_window(n_points: int, aggregate) -> int:
-    """Window length (in logged points) for ``aggregate``: an int, ``"auto"`` or None (1 = none).
+    """Window length (in logged points) for ``aggregate``: an int, ``"auto"`` or None (the default).
 
     ``"auto"`` averages runs of more than ``2 * AUTO_POINTS`` points down to
     about :data:`AUTO_POINTS` (per-step training logs), and leaves sparser
-    logs alone.
+    logs alone. ``None`` does the same only for runs of more than
+    :data:`LARGE_RUN_POINTS` points (a million-step log then fits in seconds
+    instead of minutes, in a few hundred MB); ``1`` never averages.
     """
     if aggregate is None:
-        return 1
+        # the default: logs so long that fitting every point costs minutes and gigabytes (a
+        # per-step log of a long run) are averaged as "auto" does; sparser logs are left alone
+        return int(np.ceil(n_points / AUTO_POINTS)) if n_points > LARGE_RUN_POINTS else 1
     if aggregate == "auto":
         return int(np.ceil(n_points / AUTO_POINTS)) if n_points > 2 * AUTO_POINTS else 1
     try:
