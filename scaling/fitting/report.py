@@ -72,6 +72,12 @@ def fit_report(result, *, min_correl: float = 0.1) -> str:
         from scaling.fitting.selection import describe
 
         lines.append(f"    points used        = {describe(info['selection'])}")
+    agg = info.get("aggregate") or {}
+    windows = {k: int(v) for k, v in (agg.get("window") or {}).items() if int(v) > 1}
+    if windows:
+        lines.append("    aggregated         = fitted as means of " + ", ".join(
+            f"{w} consecutive points ({run})" for run, w in windows.items())
+            + f" [{agg.get('option')}; --aggregate 1 fits every point]")
     cal = dict(getattr(result, "calibration", {}) or {})
     if "sigma_log" in cal:
         lines.append(f"    predictive sigma   = {100 * cal['sigma_log']:.3f}% (log scale, {cal.get('method')} on "
