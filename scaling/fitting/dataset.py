@@ -98,6 +98,20 @@ def _files_of(df) -> list[str]:
     return [str(f) for f in files]
 
 
+def _numeric_column(df, name: str, law_name: str) -> np.ndarray:
+    """Column ``name`` as float64, or one line naming the first cell that is not a number."""
+    import pandas as pd
+
+    values = pd.to_numeric(df[name], errors="coerce")
+    bad = np.flatnonzero(values.isna().to_numpy() & df[name].notna().to_numpy())
+    if bad.size:
+        i = int(bad[0])
+        raise DataError(f"column {name!r} (read by law {law_name!r}) row {i + 1} holds {df[name].iloc[i]!r}, not a "
+                        f"number ({bad.size} such cells); give numbers, or pick another column with "
+                        "--law-option x=COLUMN")
+    return values.to_numpy(dtype=np.float64)
+
+
 def dataset_from_points(law, points_df, *, files: Sequence[str] | None = None, target: str = "loss") -> Dataset:
     """One group holding every row of a final-loss points table.
 
@@ -129,7 +143,7 @@ def dataset_from_points(law, points_df, *, files: Sequence[str] | None = None, t
     inputs: dict[str, np.ndarray] = {}
     for name in law.inputs:
         if name in df.columns:
-            col = np.asarray(df[name], dtype=np.float64)
+            col = _numeric_column(df, name, law.name)
         elif name == "D" and "N" in df.columns and "C" in df.columns:
             col = np.asarray(df["C"], dtype=np.float64) / (6.0 * np.asarray(df["N"], dtype=np.float64))
             info["D_from_C"] = "D = C / (6 N)"

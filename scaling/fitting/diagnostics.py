@@ -199,7 +199,7 @@ def diagnose(result, law, dataset=None, *, packed=None, index=None) -> tuple[dic
             continue
         width = float(iv[1] - iv[0])
         v = abs(theta[j])
-        if width <= 1e-9 * max(1.0, v):
+        if width <= 1e-6 * max(1.0, v):  # no real data pin a parameter to a millionth
             out.append(item("zero_width_interval", "warning",
                             f"{name}: its interval [{iv[0]:.6g}, {iv[1]:.6g}] has no width: no resample moved "
                             "it, which means the data do not inform it, not that it is exact", name))

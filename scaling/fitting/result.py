@@ -209,9 +209,13 @@ class FitResult:
         """Correlation matrix of the parameters (from ``covar``), or None."""
         if self.covar is None:
             return None
-        sd = np.sqrt(np.diag(self.covar))
+        var = np.diag(self.covar)
+        sd = np.sqrt(np.where(var > 0, var, np.nan))
         with np.errstate(invalid="ignore", divide="ignore"):
-            return self.covar / np.outer(sd, sd)
+            corr = self.covar / np.outer(sd, sd)
+        # a covariance that is not positive semi-definite (a flat or degenerate fit) gives "correlations"
+        # beyond +-1: they are not correlations, so they are reported as unknown
+        return np.where(np.abs(corr) <= 1.0 + 1e-9, np.clip(corr, -1.0, 1.0), np.nan)
 
     # ------------------------------------------------------------------ io
     def to_dict(self) -> dict:

@@ -1,0 +1,52 @@
+"""Hostile fits: text where numbers belong, degenerate data, impossible correlations (issue 13)."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scaling.errors import DataError
+
+
+def test_a_text_column_read_by_a_law_option_is_a_one_line_error_naming_the_cell():
+    from scaling.fitting import dataset_from_points
+    from scaling.laws import get_law
+
+    table = pd.DataFrame({"width": ["64", "128", "wide", "512"], "loss": [3.0, 2.8, 2.7, 2.6]})
+    with pytest.raises(DataError, match=r"column 'width' .* row 3 holds 'wide', not a number"):
+        dataset_from_points(get_law("power-law", x="width"), table)
+
+
+def test_the_cli_exits_2_without_a_traceback_on_a_text_column(tmp_path, capsys):
+    from scaling.cli import main
+
+    path = tmp_path / "w.csv"
+    path.write_text("width,loss\na,3\nb,2.8\nc,2.7\nd,2.6\ne,2.55\n")
+    assert main(["fit", str(path), "--law", "power-law", "--law-option", "x=width",
+                 "--out", str(tmp_path / "f.json")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "not a number" in err and not (tmp_path / "f.json").exists()
+
+
+def test_correlations_of_a_covariance_that_is_not_positive_semidefinite_are_unknown():
+    from dataclasses import replace
+
+    from tests.test_design import _tiny_curve_fit
+
+    fit = _tiny_curve_fit()
+    bad = np.diag([1.0, 1.0, 1.0, 1.0])
+    bad[0, 1] = bad[1, 0] = 143.7  # what an all-equal-loss fit produced
+    corr = replace(fit, covar=bad).correl
+    assert np.isnan(corr[0, 1]) and np.all(np.abs(corr[np.isfinite(corr)]) <= 1.0)
+
+
+def test_all_equal_losses_get_warnings_not_a_clean_report():
+    from scaling.fitting import dataset_from_points, fit
+    from tests._fit_data import chinchilla_points
+
+    pts = chinchilla_points(seed=1)
+    pts["loss"] = 3.0
+    res = fit("chinchilla", dataset_from_points("chinchilla", pts))
+    codes = {d["code"] for d in res.diagnostics if d["severity"] == "warning"}
+    assert codes & {"zero_width_interval", "not_converged", "near_perfect_correlation", "not_identifiable"}
+    corr = res.correl
+    assert np.all(np.abs(corr[np.isfinite(corr)]) <= 1.0)
