@@ -3,8 +3,9 @@
 Pure functions of a fit result and plain numbers, by concern:
 
 - :mod:`scaling.plan.allocation`: compute-optimal N, D and loss, loss at any
-  (N, D), compute for a target loss (with inference), iso-FLOP profiles,
-  range checks against the fitted data;
+  (N, D), iso-FLOP profiles, range checks against the fitted data;
+- :mod:`scaling.plan.target_loss`: the cheapest way to a target loss (fixed N, capped N,
+  inference counted);
 - :mod:`scaling.plan.chinchilla`: the Chinchilla closed forms (one copy);
 - :mod:`scaling.plan.schedules`: candidate schedules, ranking with paired
   intervals, WSD decay scan, free-form search, the honest recommendation;
@@ -13,8 +14,9 @@ Pure functions of a fit result and plain numbers, by concern:
 Every value and band comes from :mod:`scaling.evaluate`.
 """
 
-from scaling.plan.allocation import (compute_for_loss, compute_optimal, flops_range, isoflop_curves, loss_at,
+from scaling.plan.allocation import (compute_optimal, flops_range, isoflop_curves, loss_at,
                                      needs_allocation, optimal_allocation, optimal_tokens, range_warnings)
+from scaling.plan.target_loss import compute_for_loss
 from scaling.plan.chinchilla import chinchilla_allocation, chinchilla_loss
 from scaling.plan.published import HOFFMANN_ROUNDED, PUBLISHED_CHINCHILLA
 from scaling.plan.schedules import (best_wsd_decay, candidate_schedules, compare_schedules, curve_losses,
