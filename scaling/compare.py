@@ -136,7 +136,7 @@ def _loo_units(dataset) -> tuple[np.ndarray, list[str]]:
 def _leave_one_run_out(law, dataset, theta, delta) -> tuple[dict[str, float], int]:
     """Metrics of leave-one-run-out predictions; refits batched from ``theta`` with 0/1 weights."""
     from scaling.fitting.objective import expand_weights, pack
-    from scaling.fitting.optimize import solve_batch
+    from scaling.fitting.solver import solve_batch
 
     labels, names = _loo_units(dataset)
     if len(names) < 2:

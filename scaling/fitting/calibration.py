@@ -96,7 +96,8 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
         ``{"method": "none", ...}`` when no fold can be built.
     """
     from scaling.fitting.objective import expand_weights, pack
-    from scaling.fitting.optimize import compiled, solve_batch
+    from scaling.fitting.optimize import compiled
+    from scaling.fitting.solver import solve_batch
 
     import jax.numpy as jnp
 

@@ -40,7 +40,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from scaling.fitting.objective import DEFAULT_DELTA, log_fn_of, make_objective
+from scaling.fitting.objective import log_fn_of, make_objective
 
 # status codes of a start
 CONVERGED_FTOL = 0
@@ -227,20 +227,4 @@ def compiled(law_fn, space: str = "log"):
     return ns
 
 
-def solve_batch(law, packed, theta0, *, weights=None, delta: float = DEFAULT_DELTA, maxiter: int = 200,
-                ftol: float = 1e-13, gtol: float = 1e-14, round_iters: int = 10, progress=None,
-                gauss_newton: bool = False, space: str = "log", bounds=None, prune: bool = False) -> BatchResult:
-    """Run the damped Newton solver from every row of ``theta0`` (see :class:`~scaling.fitting.solver.DampedNewton`).
-
-    Kept as a function for callers that want one line; the options are
-    those of :class:`~scaling.fitting.solver.DampedNewton` and its
-    :meth:`~scaling.fitting.solver.DampedNewton.solve`.
-    """
-    from scaling.fitting.solver import DampedNewton
-
-    solver = DampedNewton(maxiter=maxiter, ftol=ftol, gtol=gtol, round_iters=round_iters, gauss_newton=gauss_newton)
-    return solver.solve(law, packed, theta0, weights=weights, delta=delta, space=space, bounds=bounds,
-                        progress=progress, prune=prune)
-
-
-__all__ = ["BatchResult", "MAXITER", "PRUNED", "STATUS_TEXT", "compiled", "solve_batch"]
+__all__ = ["BatchResult", "MAXITER", "PRUNED", "STATUS_TEXT", "compiled"]

@@ -257,4 +257,18 @@ class DampedNewton:
         return BatchResult(theta_out, f_out, g_out, it_out, status_out)
 
 
-__all__ = ["CHUNK", "DampedNewton", "MAXITER", "PRUNED"]
+def solve_batch(law, packed, theta0, *, weights=None, delta: float = DEFAULT_DELTA, maxiter: int = 200,
+                ftol: float = 1e-13, gtol: float = 1e-14, round_iters: int = 10, progress=None,
+                gauss_newton: bool = False, space: str = "log", bounds=None, prune: bool = False) -> BatchResult:
+    """Run the damped Newton solver from every row of ``theta0`` (see :class:`DampedNewton`).
+
+    Kept as a function for callers that want one line; the options are
+    those of :class:`~scaling.fitting.solver.DampedNewton` and its
+    :meth:`~scaling.fitting.solver.DampedNewton.solve`.
+    """
+    solver = DampedNewton(maxiter=maxiter, ftol=ftol, gtol=gtol, round_iters=round_iters, gauss_newton=gauss_newton)
+    return solver.solve(law, packed, theta0, weights=weights, delta=delta, space=space, bounds=bounds,
+                        progress=progress, prune=prune)
+
+
+__all__ = ["CHUNK", "DampedNewton", "MAXITER", "PRUNED", "solve_batch"]

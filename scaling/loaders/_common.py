@@ -212,6 +212,15 @@ def json_document(text: str, *, what: str):
         raise DataError(f"{what} nests arrays or objects too deeply to read; a log holds flat records") from None
 
 
+def is_wandb_dump(obj) -> bool:
+    """Is this parsed JSON a W&B run dump (an object with a ``history`` list or table)?
+
+    Here rather than in :mod:`scaling.loaders.wandb` because the JSONL
+    reader asks it too, to say what a JSON document holds.
+    """
+    return isinstance(obj, dict) and isinstance(obj.get("history"), (list, dict))
+
+
 def describe_json(obj) -> str:
     """A few words on what a JSON value holds, for "not this format" messages."""
     if isinstance(obj, dict):

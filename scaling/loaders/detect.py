@@ -142,11 +142,9 @@ def _document_kind(path: Path, obj=None) -> str | None:
         whole, obj = c.json_document(path.read_text(encoding="utf-8", errors="replace"), what=str(path))
         if not whole:
             return None
-    from scaling.loaders.wandb import is_wandb_dump
-
     if isinstance(obj, dict) and "log_history" in obj:
         return "huggingface"
-    if is_wandb_dump(obj):
+    if c.is_wandb_dump(obj):
         return "wandb"
     return None
 

@@ -18,6 +18,7 @@ from scaling.loaders._common import (
     Records,
     curves_from_records,
     describe_json,
+    is_wandb_dump,
     parse_json,
     points_from_records,
 )
@@ -65,8 +66,6 @@ def _explain_json_document(path: Path) -> None:
         obj = parse_json(text, what=str(path))
     except DataError:
         return  # not a JSON document either: the line error stands
-    from scaling.loaders.wandb import is_wandb_dump
-
     if isinstance(obj, dict) and is_wandb_dump(obj):
         hint = "a W&B run dump: pass --format wandb (or name it .json)"
     elif isinstance(obj, dict) and "log_history" in obj:

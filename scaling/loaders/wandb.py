@@ -39,22 +39,17 @@ from scaling.loaders.jsonl import read_jsonl
 from scaling.runs import ROW, merge_notes
 
 
-def is_wandb_dump(obj) -> bool:
-    """Is this parsed JSON a W&B run dump (an object with a ``history`` list or table)?"""
-    return isinstance(obj, dict) and isinstance(obj.get("history"), (list, dict))
-
-
 def load_wandb_history(path: Path, choice: c.ColumnChoice, *, run: str) -> pd.DataFrame:
     """Canonical curve table from a W&B history export (CSV or JSONL) or run dump (JSON)."""
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         check_not_empty(path)
         whole, doc = c.json_document(path.read_text(encoding="utf-8", errors="replace"), what=str(path))
-        if whole and isinstance(doc, dict) and not is_wandb_dump(doc) and path.suffix.lower() == ".json":
+        if whole and isinstance(doc, dict) and not c.is_wandb_dump(doc) and path.suffix.lower() == ".json":
             raise DataError(
                 f"{path}: holds {c.describe_json(doc)}, with no 'history'; a W&B run dump holds "
                 "'history' rows or columns (and 'config', 'summary'); export the run again or pass another --format"
             )
-        if whole and is_wandb_dump(doc):
+        if whole and c.is_wandb_dump(doc):
             return load_wandb_dump(doc, path, choice, run=run)
         rec = read_jsonl(path, run=run)
     else:
