@@ -34,6 +34,8 @@ from typing import Any, Callable, Sequence
 
 import numpy as np
 
+from scaling.fitting.diagnostics import warning_messages
+
 CURVE_LAWS = ("lr-annealing", "multi-power")
 FINAL_LAWS = ("chinchilla", "overtraining")
 
@@ -52,12 +54,6 @@ def _clean(x: Any) -> Any:
     if isinstance(x, np.ndarray):
         return _clean(x.tolist())
     return x
-
-
-def _warnings(fit) -> list[str]:
-    from scaling.report.build import warnings_of
-
-    return warnings_of(fit)
 
 
 def _natural(fit) -> dict[str, float]:
@@ -93,7 +89,7 @@ def curve_job(table, law_name: str, train: Sequence[str], test: Sequence[str], *
                      "warnings": list(pred.attrs.get("warnings", ()))}
     entry = {"fit_on": list(train), "held_out": held,
              "mean_PredE": float(np.mean([v["PredE"] for v in held.values()])),
-             "params": _natural(res), "warnings": _warnings(res)}
+             "params": _natural(res), "warnings": warning_messages(res)}
     return res, entry
 
 
@@ -119,7 +115,7 @@ def final_job(points, law_name: str, *, bootstrap: int, seed: int, level: float)
     law = get_law(law_name)
     res = fit(law, dataset_from_points(law, points), bootstrap=bootstrap, seed=seed, level=level)
     intervals = {k: list(v) for k, v in (res.derived_intervals or {}).items()}
-    return res, {"params": _natural(res), "intervals": intervals, "warnings": _warnings(res),
+    return res, {"params": _natural(res), "intervals": intervals, "warnings": warning_messages(res),
                  "R2": res.r2, "n_points": res.n_points}
 
 
@@ -128,11 +124,11 @@ def compute_job(fit, budgets: Sequence[float]) -> dict[str, Any]:
     from scaling import plan
 
     table = plan.compute_optimal(fit, list(budgets))
-    warn = plan.range_warnings(fit, flops=table["flops"].to_numpy(), N=table["N"].to_numpy(), D=table["D"].to_numpy())
+    warn = plan.rangewarning_messages(fit, flops=table["flops"].to_numpy(), N=table["N"].to_numpy(), D=table["D"].to_numpy())
     rows = [{k: getattr(r, k) for k in ("flops", "N", "N_lo", "N_hi", "D", "D_lo", "D_hi", "tokens_per_param",
                                          "loss", "loss_lo", "loss_hi")} for r in table.itertuples(index=False)]
-    supported = not warn and not _warnings(fit)
-    return {"law": fit.law, "budgets": rows, "warnings": warn + _warnings(fit), "supported": supported}
+    supported = not warn and not warning_messages(fit)
+    return {"law": fit.law, "budgets": rows, "warnings": warn + warning_messages(fit), "supported": supported}
 
 
 def run_demo(out_dir: str | Path = "out", *, curves: str = "luo2025-25M", points: str = "gadre2024-rpj",

@@ -341,6 +341,22 @@ def extrapolation(fit, steps, lr) -> dict[str, Any]:
     return out
 
 
+def warning_messages(fit) -> list[str]:
+    """The messages of a fit's diagnostics of severity ``"warning"`` (an entry without a severity counts as one).
+
+    What every shell that qualifies an answer reads: the report's caveats, the
+    schedule recommendation, the demo's summary.
+    """
+    out = []
+    for d in getattr(fit, "diagnostics", None) or ():
+        if isinstance(d, Mapping):
+            if d.get("severity", "warning") == "warning":
+                out.append(str(d.get("message", d.get("code", ""))))
+        else:
+            out.append(str(d))
+    return out
+
+
 def format_diagnostics(diagnostics) -> list[str]:
     """One line per diagnostic: ``WARNING [code] message`` or ``note [code] message``."""
     return [f"{'WARNING' if d.get('severity') == 'warning' else 'note'} [{d.get('code')}] {d.get('message')}"
@@ -371,4 +387,4 @@ def finish_fit(result, law, dataset, *, packed=None, index=None, n_padded=None):
 
 
 __all__ = ["ANNEALING_PARAMS", "diagnose", "extrapolation", "finish_fit", "fitted_range", "format_diagnostics",
-           "noise_level"]
+           "noise_level", "warning_messages"]

@@ -377,10 +377,9 @@ def recommendation(ranking, *, fit=None, steps: int | None = None) -> str:
         The planned step budget.
     """
     top = ranking.iloc[0]
-    caveats = []
-    for d in (getattr(fit, "diagnostics", None) or ()):
-        if isinstance(d, Mapping) and d.get("severity") == "warning":
-            caveats.append(str(d.get("message", d.get("code", ""))))
+    from scaling.fitting.diagnostics import warning_messages
+
+    caveats = warning_messages(fit)
     fitted_max = ((getattr(fit, "data_info", None) or {}).get("fitted_range") or {}).get("max_step") if fit is not None else None
     if steps is not None and fitted_max:
         factor = float(steps) / float(fitted_max)

@@ -25,6 +25,7 @@ import numpy as np
 
 from scaling import plan as planning
 from scaling.errors import ScalingError
+from scaling.fitting.diagnostics import warning_messages
 from scaling.progress import Progress
 from scaling.report import figures as F
 from scaling.report import frames
@@ -73,20 +74,8 @@ def data_notes(fit, files: Sequence[str], *, drawn: bool = False) -> list[str]:
     return notes
 
 
-def warnings_of(fit) -> list[str]:
-    """The fit's diagnostics of severity "warning", as text."""
-    out = []
-    for d in getattr(fit, "diagnostics", None) or ():
-        if isinstance(d, Mapping):
-            if d.get("severity", "warning") == "warning":
-                out.append(str(d.get("message", d.get("code", ""))))
-        else:
-            out.append(str(d))
-    return out
-
-
 def _caveat_block(fit, extra: Sequence[str] = ()) -> str | None:
-    lines = warnings_of(fit) + list(extra)
+    lines = warning_messages(fit) + list(extra)
     if not lines:
         return None
     return "**Caveats:** " + "; ".join(lines) + "."
@@ -188,7 +177,7 @@ def final_sections(fit, *, points=None, budgets: Sequence[float] = (), published
             rows.append((fmt(r.flops, ".3g"), interval(r.N, r.N_lo, r.N_hi), interval(r.D, r.D_lo, r.D_hi),
                          interval(r.tokens_per_param, r.tokens_per_param_lo, r.tokens_per_param_hi),
                          interval(r.loss, r.loss_lo, r.loss_hi, ".4g")))
-        reasons = warnings_of(fit) + planning.range_warnings(fit, flops=plan["flops"].to_numpy(),
+        reasons = warning_messages(fit) + planning.range_warnings(fit, flops=plan["flops"].to_numpy(),
                                                              N=plan["N"].to_numpy(), D=plan["D"].to_numpy())
         best = plan.iloc[0]
         if reasons:
