@@ -87,7 +87,9 @@ def evaluators(law):
         the law at each row of ``thetas`` (``lax.map`` in batches of
         ``batch`` rows, so memory stays ``batch x n``);
     ``jac(theta, inputs) -> (n, P)``
-        forward-mode Jacobian with respect to ``theta``.
+        forward-mode Jacobian with respect to ``theta``;
+    ``paired(thetas, inputs) -> (S, M)``
+        the law at row ``s`` of ``thetas`` with row ``s`` of every input.
     """
     key = law.fn
     ns = _EVALUATORS.get(key)
@@ -101,6 +103,7 @@ def evaluators(law):
     ns.many = jax.jit(lambda ss, inputs, b: jax.lax.map(lambda th: f(th, inputs), ss, batch_size=b),
                       static_argnums=2)
     ns.jac = jax.jit(jax.jacfwd(f))
+    ns.paired = jax.jit(jax.vmap(f, in_axes=(0, 0)))
     _EVALUATORS[key] = ns
     return ns
 

@@ -117,16 +117,11 @@ def values_paired(law, thetas, inputs: Mapping[str, Any]) -> np.ndarray:
     Used where every parameter vector has its own points (the compute-optimal
     search moves along each sample's own iso-FLOP line).
     """
-    import jax
-
     from scaling._compile import evaluators
     from scaling._x64 import float64
 
-    ev = evaluators(law)
-    if not hasattr(ev, "paired"):
-        ev.paired = jax.jit(jax.vmap(law.fn, in_axes=(0, 0)))
     with float64():
-        out = ev.paired(np.atleast_2d(np.asarray(thetas, np.float64)), _prepared(inputs))
+        out = evaluators(law).paired(np.atleast_2d(np.asarray(thetas, np.float64)), _prepared(inputs))
         return np.asarray(out, dtype=np.float64)
 
 

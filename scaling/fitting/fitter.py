@@ -158,16 +158,17 @@ def _fitted_ranges(dataset, kind: str) -> dict[str, Any]:
     """
     if kind == "curve":
         return {}
+    from scaling.inputs import complete_ndc
+
+    given = {k: np.concatenate([np.asarray(g.inputs[k], np.float64).reshape(-1) for g in dataset])
+             for k in ("N", "D", "C") if all(k in g.inputs for g in dataset)}
+    if "N" in given and "M" in dataset.columns and "D" not in given:
+        given["D"] = given["N"] * np.asarray(dataset.columns["M"], np.float64)  # M = D/N (Gadre et al.)
+    if len(given) < 2:  # a law of one input (power law in N, width, ...): only its own range is known
+        cols = given
+    else:
+        cols = {k: v for k, v in complete_ndc(**given).items() if k in ("N", "D", "C")}
     ranges = {}
-    cols = {k: np.concatenate([np.asarray(g.inputs[k], np.float64).reshape(-1) for g in dataset])
-            for k in ("N", "D", "C") if all(k in g.inputs for g in dataset)}
-    if "N" in cols and "D" in cols and "C" not in cols:
-        cols["C"] = 6.0 * cols["N"] * cols["D"]
-    if "N" in cols and "C" in cols and "D" not in cols:
-        cols["D"] = cols["C"] / (6.0 * cols["N"])
-    if "N" in cols and "M" in dataset.columns:
-        cols["D"] = cols["N"] * np.asarray(dataset.columns["M"], np.float64)
-        cols["C"] = 6.0 * cols["N"] * cols["D"]
     for k, v in cols.items():
         v = v[np.isfinite(v)]
         if v.size:
