@@ -124,7 +124,7 @@ def compute_job(fit, budgets: Sequence[float]) -> dict[str, Any]:
     from scaling import plan
 
     table = plan.compute_optimal(fit, list(budgets))
-    warn = plan.rangewarning_messages(fit, flops=table["flops"].to_numpy(), N=table["N"].to_numpy(), D=table["D"].to_numpy())
+    warn = plan.range_warnings(fit, flops=table["flops"].to_numpy(), N=table["N"].to_numpy(), D=table["D"].to_numpy())
     rows = [{k: getattr(r, k) for k in ("flops", "N", "N_lo", "N_hi", "D", "D_lo", "D_hi", "tokens_per_param",
                                          "loss", "loss_lo", "loss_hi")} for r in table.itertuples(index=False)]
     supported = not warn and not warning_messages(fit)
