@@ -8,6 +8,9 @@ planning, compare and the report. Inputs (LR arrays, steps, N, D) are
 arguments, never closed-over constants, so a new schedule of the same length
 reuses the compiled code. The fitter's batched solver is cached the same way
 (:func:`scaling.fitting.optimize.compiled`, keyed by the law function).
+Laws from :func:`scaling.laws.get_law` also keep their executables on disk
+(:mod:`scaling._executables`) while the persistent cache is on, so a new
+process loads them without tracing.
 
 :func:`enable_persistent_cache` turns on JAX's on-disk compilation cache so a
 *new process* (the next ``scaling`` command) reuses code compiled by an
@@ -41,7 +44,9 @@ def enable_persistent_cache() -> Path | None:
 
     Every compiled function is stored (no minimum compile time or size), so
     the second ``scaling fit`` of the same law and data shape in a new process
-    loads its solver instead of compiling it. ``SCALING_NO_COMPILE_CACHE=1``
+    loads its solver instead of compiling it; the executables of registry
+    laws are also stored under their own key (:mod:`scaling._executables`),
+    which skips tracing and lowering too. ``SCALING_NO_COMPILE_CACHE=1``
     turns this off. Works whether or not jax is imported yet (before import,
     through JAX's environment variables, so ``scaling --help`` stays free of
     jax).
@@ -65,6 +70,9 @@ def enable_persistent_cache() -> Path | None:
         "jax_persistent_cache_min_compile_time_secs": 0.0,
         "jax_persistent_cache_min_entry_size_bytes": 0,
     }
+    from scaling import _executables
+
+    _executables.enable(folder)
     if "jax" in sys.modules:
         import jax
 
@@ -97,13 +105,21 @@ def evaluators(law):
         return ns
     import jax
 
+    from scaling._executables import stored
+    from scaling.laws import stable_name
+
     f = law.fn
+    name = stable_name(f)
+
+    def keep(jitted, role, static_argnums=()):
+        return stored(jitted, None if name is None else f"{name}/evaluate.{role}", static_argnums)
+
     ns = type("Evaluators", (), {})()
-    ns.point = jax.jit(f)
-    ns.many = jax.jit(lambda ss, inputs, b: jax.lax.map(lambda th: f(th, inputs), ss, batch_size=b),
-                      static_argnums=2)
-    ns.jac = jax.jit(jax.jacfwd(f))
-    ns.paired = jax.jit(jax.vmap(f, in_axes=(0, 0)))
+    ns.point = keep(jax.jit(f), "point")
+    ns.many = keep(jax.jit(lambda ss, inputs, b: jax.lax.map(lambda th: f(th, inputs), ss, batch_size=b),
+                           static_argnums=2), "many", (2,))
+    ns.jac = keep(jax.jit(jax.jacfwd(f)), "jac")
+    ns.paired = keep(jax.jit(jax.vmap(f, in_axes=(0, 0))), "paired")
     _EVALUATORS[key] = ns
     return ns
 

@@ -207,23 +207,32 @@ def compiled(law_fn, space: str = "log"):
         H = J.T @ ((w * inq)[:, None] * J)
         return f, g, H
 
-    def batched(fun):
+    from scaling._executables import stored
+    from scaling.laws import stable_name
+
+    name = stable_name(law_fn)
+
+    def keep(fun, role):
+        # on disk under the law's registry name (a new process skips tracing)
+        return stored(jax.jit(fun), None if name is None else f"{name}/{space}/solver.{role}")
+
+    def batched(fun, role):
         # vmapped over a chunk of starts (state, weights and bounds per
         # lane): one compiled shape per law, data shape and chunk size
-        return jax.jit(jax.vmap(fun, in_axes=(0, None, 0, 0, 0) + (None,) * (fun.__code__.co_argcount - 5)))
+        return keep(jax.vmap(fun, in_axes=(0, None, 0, 0, 0) + (None,) * (fun.__code__.co_argcount - 5)), role)
 
     ns = type("Compiled", (), {})()
     ns.objective = objective
     ns.residuals = residuals
     ns.fgh = fgh
-    ns.objective_jit = jax.jit(objective)
-    ns.residuals_jit = jax.jit(residuals)
-    ns.fgh_jit = jax.jit(fgh)
-    ns.jacobian_jit = jax.jit(jax.jacfwd(residuals))
-    ns.init = batched(_make_init(fgh))
-    ns.run = batched(_make_solve(fgh, objective))
-    ns.init_gn = batched(_make_init(fgh_gn))
-    ns.run_gn = batched(_make_solve(fgh_gn, objective))
+    ns.objective_jit = keep(objective, "objective")
+    ns.residuals_jit = keep(residuals, "residuals")
+    ns.fgh_jit = keep(fgh, "fgh")
+    ns.jacobian_jit = keep(jax.jacfwd(residuals), "jacobian")
+    ns.init = batched(_make_init(fgh), "init")
+    ns.run = batched(_make_solve(fgh, objective), "run")
+    ns.init_gn = batched(_make_init(fgh_gn), "init_gn")
+    ns.run_gn = batched(_make_solve(fgh_gn, objective), "run_gn")
     return ns
 
 

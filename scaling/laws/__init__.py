@@ -36,6 +36,9 @@ LAWS: dict[str, Callable[..., Law]] = {
 #: identity, so building a new function per call would recompile every time.
 _BUILT: dict[tuple, Law] = {}
 
+#: law function -> repr of its (name, frozen options) key, for :func:`stable_name`
+_NAMES: dict[Callable, str] = {}
+
 
 def _freeze(value: Any) -> Any:
     if isinstance(value, dict):
@@ -75,7 +78,19 @@ def get_law(law: str | Law, **options: Any) -> Law:
     # key on the options the factory recorded (normalised: lam="0.999" and
     # lam=0.999 are one law), so equivalent spellings share one value
     key = (law, _freeze(dict(built.options)))
-    return _BUILT.setdefault(key, built)
+    value = _BUILT.setdefault(key, built)
+    _NAMES.setdefault(value.fn, repr(key))
+    return value
 
 
-__all__ = ["LAWS", "Law", "get_law"]
+def stable_name(fn: Callable) -> str | None:
+    """The registry name and options of a law function built by :func:`get_law`, else None.
+
+    The same in every process (unlike ``id(fn)``), so compiled executables
+    of the law can be stored on disk under it (:mod:`scaling._executables`);
+    a user's own ``Law`` has no stable name and is compiled per process.
+    """
+    return _NAMES.get(fn)
+
+
+__all__ = ["LAWS", "Law", "get_law", "stable_name"]
