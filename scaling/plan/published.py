@@ -1,6 +1,9 @@
 """Published scaling-law parameters, for comparison plots and checks.
 
-Values as listed in ``shared/data/external/chinchilla-epoch/PROVENANCE.md``.
+Chinchilla-form values as listed in
+``shared/data/external/chinchilla-epoch/PROVENANCE.md``; Kaplan et al.'s
+batch-size law constants from the paper itself (arXiv:2001.08361), each
+with the table or equation it comes from.
 """
 
 from __future__ import annotations
@@ -34,4 +37,19 @@ PUBLISHED_CHINCHILLA: dict[str, dict[str, float]] = {
 #: Hoffmann et al. 2022, Eq. 10, as rounded in the paper.
 HOFFMANN_ROUNDED: dict[str, float] = {"E": 1.69, "A": 406.4, "B": 410.7, "alpha": 0.34, "beta": 0.28}
 
-__all__ = ["HOFFMANN_ROUNDED", "PUBLISHED_CHINCHILLA"]
+#: Kaplan et al. 2020, arXiv:2001.08361: the constants of the ``kaplan-batch`` law
+#: L(N, S_min) = (N_c/N)^alpha_N + (S_c/S_min)^alpha_S with B_crit(L) = B_*/L^(1/alpha_B).
+#: N_c (non-embedding parameters), alpha_N, S_c (steps), alpha_S: Table 3, the fit of
+#: Eq. 5.6 to the learning curves (the values Appendix B's derived numbers reproduce);
+#: B_* (tokens), alpha_B: Eq. 5.3 / 1.4 (Table 5 and Figure 10 print B_* = 2.1e8, L^-4.8).
+#: Not to be mixed with Eq. 1.1's converged-loss fit L(N): alpha_N = 0.076, N_c = 8.8e13.
+KAPLAN_2020_BATCH: dict[str, float] = {
+    "N_c": 6.5e13,
+    "alpha_N": 0.077,
+    "S_c": 2.1e3,
+    "alpha_S": 0.76,
+    "B_star": 2e8,
+    "alpha_B": 0.21,
+}
+
+__all__ = ["HOFFMANN_ROUNDED", "KAPLAN_2020_BATCH", "PUBLISHED_CHINCHILLA"]
