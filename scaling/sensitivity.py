@@ -19,7 +19,8 @@ gives final losses ``L(eta)``. This module
    the expected excess loss over a range of LRs (``L_0`` caps diverged runs,
    the paper uses the loss at initialisation; ``L_*`` the best loss). It is
    reported twice: ``sensitivity`` from the observed runs (the paper's
-   definition: mean over the sweep, ``L_*`` the best observed loss) and
+   definition: mean over the sweep, or the runs inside ``lr_range``, with
+   ``L_*`` the best observed loss among them) and
    ``sensitivity_fit`` from the fitted parabola averaged over a log-uniform
    grid of ``lr_range`` (with a bootstrap interval).
 
@@ -88,8 +89,10 @@ def _sensitivity_observed(lrs, losses, L0, lr_range):
     keep = np.ones(lrs.size, bool) if lr_range is None else (lrs >= lr_range[0]) & (lrs <= lr_range[1])
     if not keep.any():
         return float("nan")
+    # L_* is the best loss *within* the range, as in Wortsman et al.'s
+    # E_{eta in [a, b]}[min(L(eta), L_0) - min_{eta in [a, b]} L(eta)]
     capped = np.minimum(losses[keep], L0)
-    return float(np.mean(capped - np.min(losses)))
+    return float(np.mean(capped - np.min(losses[keep])))
 
 
 def _sensitivity_fit(theta, grid_log10, L0):

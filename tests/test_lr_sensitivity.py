@@ -60,6 +60,10 @@ def test_observed_sensitivity_is_the_mean_excess_over_the_best_run():
     # E[min(L, L0) - L*] = mean(0.5, 0, 0.2, 2.0) = 0.675
     assert np.isclose(res.per_size["sensitivity"].iloc[0], 0.675)
     assert np.isnan(res.kappa)
+    # over a range the best loss is the best *inside* it (Wortsman et al. 2023, Sec. 3):
+    # LRs 1e-2, 1e-1 -> mean(min(3.2, 5) - 3.2, min(9, 5) - 3.2) = 0.9
+    ranged = lr_sensitivity(df, bootstrap=0, L0=5.0, lr_range=(5e-3, 2e-1))
+    assert np.isclose(ranged.per_size["sensitivity"].iloc[0], 0.9)
 
 
 def test_fitted_sensitivity_has_an_interval(result):
