@@ -8,8 +8,8 @@ planning, compare and the report. Inputs (LR arrays, steps, N, D) are
 arguments, never closed-over constants, so a new schedule of the same length
 reuses the compiled code. The fitter's batched solver is cached the same way
 (:func:`scaling.fitting.optimize.compiled`, keyed by the law function).
-Laws from :func:`scaling.laws.get_law` also keep their executables on disk
-(:mod:`scaling._executables`) while the persistent cache is on, so a new
+Laws from :func:`scaling.laws.get_law` also keep their traced programs on disk
+(:mod:`scaling._programs`) while the persistent cache is on, so a new
 process loads them without tracing.
 
 :func:`enable_persistent_cache` turns on JAX's on-disk compilation cache so a
@@ -44,8 +44,8 @@ def enable_persistent_cache() -> Path | None:
 
     Every compiled function is stored (no minimum compile time or size), so
     the second ``scaling fit`` of the same law and data shape in a new process
-    loads its solver instead of compiling it; the executables of registry
-    laws are also stored under their own key (:mod:`scaling._executables`),
+    loads its solver instead of compiling it; the traced programs of registry
+    laws are also stored under their own key (:mod:`scaling._programs`),
     which skips tracing and lowering too. ``SCALING_NO_COMPILE_CACHE=1``
     turns this off. Works whether or not jax is imported yet (before import,
     through JAX's environment variables, so ``scaling --help`` stays free of
@@ -70,9 +70,9 @@ def enable_persistent_cache() -> Path | None:
         "jax_persistent_cache_min_compile_time_secs": 0.0,
         "jax_persistent_cache_min_entry_size_bytes": 0,
     }
-    from scaling import _executables
+    from scaling import _programs
 
-    _executables.enable(folder)
+    _programs.enable(folder)
     if "jax" in sys.modules:
         import jax
 
@@ -105,7 +105,7 @@ def evaluators(law):
         return ns
     import jax
 
-    from scaling._executables import stored
+    from scaling._programs import stored
     from scaling.laws import stable_name
 
     f = law.fn

@@ -207,7 +207,7 @@ def compiled(law_fn, space: str = "log"):
         H = J.T @ ((w * inq)[:, None] * J)
         return f, g, H
 
-    from scaling._executables import stored
+    from scaling._programs import stored
     from scaling.laws import stable_name
 
     name = stable_name(law_fn)

@@ -86,8 +86,8 @@ def get_law(law: str | Law, **options: Any) -> Law:
 def stable_name(fn: Callable) -> str | None:
     """The registry name and options of a law function built by :func:`get_law`, else None.
 
-    The same in every process (unlike ``id(fn)``), so compiled executables
-    of the law can be stored on disk under it (:mod:`scaling._executables`);
+    The same in every process (unlike ``id(fn)``), so traced programs
+    of the law can be stored on disk under it (:mod:`scaling._programs`);
     a user's own ``Law`` has no stable name and is compiled per process.
     """
     return _NAMES.get(fn)

@@ -1,4 +1,4 @@
-"""The on-disk executable store (scaling._executables): a new process loads, never retraces.
+"""The on-disk store of traced programs (scaling._programs): a new process loads, never retraces.
 
 Each check runs a fresh Python process on a private cache folder, because
 what the store saves is the tracing a *new* process would otherwise redo.
@@ -69,10 +69,10 @@ def test_second_process_loads_the_solver_instead_of_tracing_it(two_runs):
     stored = {"solve", "init", "residuals", "objective", "fgh", "fn"}
     assert stored & set(first["traced"])
     assert not stored & set(second["traced"]), sorted(set(second["traced"]))
-    assert any((cache / "executables").glob("*.bin"))
+    assert any((cache / "exported").glob("*.bin"))
 
 
-def test_loaded_executables_give_bit_identical_results(two_runs):
+def test_loaded_programs_give_bit_identical_results(two_runs):
     _, first, second = two_runs
     assert second["params"] == first["params"]
     assert second["ev"] == first["ev"]
@@ -81,14 +81,14 @@ def test_loaded_executables_give_bit_identical_results(two_runs):
 def test_damaged_entries_are_recompiled_not_trusted(two_runs, tmp_path):
     cache, first, _ = two_runs
     damaged = tmp_path / "cache"
-    (damaged / "executables").mkdir(parents=True)
-    for entry in (cache / "executables").glob("*.bin"):
-        (damaged / "executables" / entry.name).write_bytes(b"not an executable")
+    (damaged / "exported").mkdir(parents=True)
+    for entry in (cache / "exported").glob("*.bin"):
+        (damaged / "exported" / entry.name).write_bytes(b"not a program")
     again = _run(damaged)
     assert again["params"] == first["params"]
     assert "solve" in again["traced"]  # traced anew instead of loading garbage
     # and the damaged entries were replaced by good ones
-    assert all(p.read_bytes() != b"not an executable" for p in (damaged / "executables").glob("*.bin"))
+    assert all(p.read_bytes() != b"not a program" for p in (damaged / "exported").glob("*.bin"))
 
 
 def test_store_is_off_with_the_persistent_cache(tmp_path):
@@ -98,18 +98,18 @@ def test_store_is_off_with_the_persistent_cache(tmp_path):
 
 
 def test_key_covers_the_package_source(monkeypatch):
-    from scaling import _executables
+    from scaling import _programs
 
-    before = _executables._fingerprint()
-    monkeypatch.setattr(_executables, "_source_hash", lambda: "edited")
-    assert _executables._fingerprint() != before
+    before = _programs._fingerprint()
+    monkeypatch.setattr(_programs, "_source_hash", lambda: "edited")
+    assert _programs._fingerprint() != before
 
 
 def test_user_laws_without_a_registry_name_are_not_stored():
     import dataclasses
 
     import scaling
-    from scaling._executables import Stored
+    from scaling._programs import Stored
     from scaling.fitting.optimize import compiled
     from scaling.laws import stable_name
 

@@ -1,18 +1,24 @@
-"""Compiled executables kept on disk under our own key, so a new process skips tracing.
+"""Traced programs kept on disk under our own key, so a new process skips tracing.
 
 JAX's persistent compilation cache saves XLA's compile, but its key is a hash
 of the lowered program, so every new process still *traces* and *lowers* each
 function to find it: for the batched Newton solver of a curve law that is
 ~2 s per ``scaling fit``, most of a warm process. Here a jitted function gets a
 stable name (the law's registry name and options, the function's role, e.g.
-``"solver.run"``) and every executable compiled for it is stored under
+``"solver.run"``) and the program traced for it is exported
+(:mod:`jax.export`: StableHLO, no machine code) and stored under
 
     sha256(name, argument types and shapes, static arguments, fingerprint)
 
 where the fingerprint is the jax/jaxlib versions, the backend, the float64
 mode, ``XLA_FLAGS`` and a hash of this package's source files: editing any
 module of ``scaling`` or upgrading jax invalidates every entry. A process that
-finds the entry deserialises it (milliseconds) instead of tracing.
+finds the entry deserialises it (milliseconds) instead of tracing, and JAX's
+persistent cache then supplies the compiled code for it. (Storing compiled
+executables instead, with ``jax.experimental.serialize_executable``, is not
+safe on CPU: an executable that was itself loaded from JAX's cache
+re-serialises without its kernels and fails in the next process with
+"Function ... not found".)
 
 It is on only where the persistent cache is (:func:`scaling._compile.enable_persistent_cache`,
 which the CLI calls), never for traced arguments (a call inside another
@@ -21,7 +27,7 @@ jitted function goes through the plain ``jax.jit``), and only on one device
 (an unreadable entry, a program that cannot be serialised) falls back to the
 plain jitted function: the cache changes speed, never results. Entries are
 only read from the user's own cache folder, with the same trust as JAX's own
-persistent cache (loading an executable runs its code).
+persistent cache.
 """
 
 from __future__ import annotations
@@ -29,16 +35,15 @@ from __future__ import annotations
 import functools
 import hashlib
 import os
-import pickle
 from pathlib import Path
 from typing import Any, Callable
 
-#: folder of stored executables; None while the persistent cache is off
+#: folder of stored programs; None while the persistent cache is off
 _FOLDER: Path | None = None
 
 
 def enable(folder: Path | None) -> None:
-    """Store and load executables in ``folder`` (None turns the store off)."""
+    """Store and load traced programs in ``folder`` (None turns the store off)."""
     global _FOLDER
     _FOLDER = Path(folder) if folder is not None else None
 
@@ -68,31 +73,14 @@ def _fingerprint() -> str:
 
 
 @functools.lru_cache(maxsize=1)
-def _usable() -> bool:
-    """One local device, and the CPU's LAPACK kernels ready for a loaded executable.
-
-    An executable that calls LAPACK (``eigh`` in the Newton step) crashes the
-    process when loaded before jax has initialised its LAPACK handlers, which
-    it otherwise does only while lowering such a program (``jax.export``
-    initialises them the same way before running a deserialised module).
-    Without that hook (a jax that moved it), the store stays off.
-    """
+def _single_device() -> bool:
     import jax
 
-    if jax.local_device_count() != 1:
-        return False
-    if jax.devices()[0].platform == "cpu":
-        try:
-            from jax._src.lax import linalg
-
-            linalg.initialize_lapack()
-        except Exception:
-            return False
-    return True
+    return jax.local_device_count() == 1
 
 
 class Stored:
-    """``jitted`` with its executables also stored on disk under ``name``.
+    """``jitted`` with its traced programs also stored on disk under ``name``.
 
     Parameters
     ----------
@@ -119,7 +107,7 @@ class Stored:
         return self.jitted.lower(*args, **kwargs)
 
     def __call__(self, *args):
-        if _FOLDER is None or not _usable():
+        if _FOLDER is None or not _single_device():
             return self.jitted(*args)
         import jax
 
@@ -136,28 +124,40 @@ class Stored:
         return compiled(*dynamic)
 
     def _load_or_compile(self, args, signature):
-        from jax.experimental import serialize_executable as se
+        import jax
+        from jax import export
 
         digest = hashlib.sha256(repr((self.name, signature, _fingerprint())).encode()).hexdigest()
-        path = _FOLDER / "executables" / f"{digest}.bin"
+        path = _FOLDER / "exported" / f"{digest}.bin"
+        exported = None
         if path.exists():
             try:
-                payload, in_tree, out_tree = pickle.loads(path.read_bytes())
-                return se.deserialize_and_load(payload, in_tree, out_tree)
-            except Exception:  # a damaged or foreign entry: compile anew and replace it
+                exported = export.deserialize(bytearray(path.read_bytes()))
+            except Exception:  # a damaged or foreign entry: export anew and replace it
                 path.unlink(missing_ok=True)
-        compiled = self.jitted.lower(*args).compile()
-        try:
-            blob = pickle.dumps(se.serialize(compiled))
-        except Exception:  # not serialisable (e.g. closed-over constants): memory only
-            return compiled
-        try:
-            from scaling.outputs import write_atomic
+        if exported is None:
+            try:
+                exported = export.export(self.jitted)(*args)
+                blob = exported.serialize()
+            except Exception:  # not exportable (e.g. a custom call jax does not keep stable)
+                return self.jitted_dynamic(args)
+            try:
+                from scaling.outputs import write_atomic
 
-            write_atomic(path, blob)
-        except OSError:
-            pass
-        return compiled
+                write_atomic(path, bytes(blob))
+            except OSError:
+                pass
+        return jax.jit(exported.call)
+
+    def jitted_dynamic(self, args):
+        """The plain jitted function, called with the dynamic arguments only."""
+        static = {i: args[i] for i in self.static_argnums}
+
+        def call(*dynamic):
+            it = iter(dynamic)
+            return self.jitted(*(static[i] if i in static else next(it) for i in range(len(args))))
+
+        return call
 
 
 def stored(jitted: Callable, name: str | None, static_argnums: tuple[int, ...] = ()) -> Callable:
