@@ -103,7 +103,8 @@ def schedule_job(fit, *, steps: int, peak: float, warmup: int, final: float | No
     return {"law": fit.law, "steps": steps, "peak": peak, "warmup": warmup,
             "recommendation": plan.recommendation(ranking, fit=fit, steps=steps),
             "ranking": [{"schedule": r.schedule, "final_loss": r.final_loss, "lo": r.final_loss_lo,
-                         "hi": r.final_loss_hi, "above_best": r.delta, "p_best": r.p_best}
+                         "hi": r.final_loss_hi, "pred_lo": r.final_loss_pred_lo, "pred_hi": r.final_loss_pred_hi,
+                         "above_best": r.delta, "p_best": r.p_best}
                         for r in top.itertuples(index=False)]}
 
 

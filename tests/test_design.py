@@ -91,6 +91,13 @@ def test_predict_the_report_and_schedule_planning_show_the_same_band():
         np.testing.assert_allclose(curves[col].to_numpy(), pred[col].to_numpy(), rtol=1e-12)
     assert np.all(pred["loss_hi"] > pred["loss_lo"])
 
+    # the schedule ranking's predictive band at the last step is predict's band there
+    ranked = plan.compare_schedules(fit, {"wsd": spec}, steps=2000).iloc[0]
+    at_end = predict(fit, lr, steps=np.array([2000]))
+    np.testing.assert_allclose([ranked["final_loss"], ranked["final_loss_pred_lo"], ranked["final_loss_pred_hi"]],
+                               at_end[["loss", "loss_lo", "loss_hi"]].to_numpy()[0], rtol=1e-12)
+    assert ranked["final_loss_pred_lo"] <= ranked["final_loss_lo"] <= ranked["final_loss_hi"] <= ranked["final_loss_pred_hi"]
+
     from scaling.fitting import Dataset, Group
     from scaling.report import frames
 

@@ -11,9 +11,7 @@ searches a free monotone schedule (Luo et al. 2025). Because every schedule is
 evaluated with the *same* bootstrap samples, the difference to the best
 schedule gets a paired interval, much narrower than the overlap of the
 separate bands suggests.
-
-
-from __future__ import annotations"""
+"""
 
 from __future__ import annotations
 
@@ -158,9 +156,12 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
     -------
     pandas.DataFrame
         Sorted best first: ``rank``, ``schedule``, ``spec``, ``final_loss``,
-        ``final_loss_lo``, ``final_loss_hi``, ``delta`` (final loss minus the
-        best's), ``delta_lo``, ``delta_hi`` (paired), ``p_best`` (share of
-        bootstrap samples in which this schedule is the best; NaN without).
+        ``final_loss_lo``, ``final_loss_hi`` (parameter uncertainty only),
+        ``final_loss_pred_lo``, ``final_loss_pred_hi`` (the predictive band
+        of :func:`scaling.evaluate.band`, the one ``scaling predict`` and the
+        report's curves show), ``delta`` (final loss minus the best's),
+        ``delta_lo``, ``delta_hi`` (paired), ``p_best`` (share of bootstrap
+        samples in which this schedule is the best; NaN without).
     """
     import pandas as pd
 
@@ -169,11 +170,15 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
     law, theta, samples, fit_level = parameter_sets(fit)
     level = fit_level if level is None else float(level)
     thetas = stack(theta, samples)
-    names, specs, finals = [], [], []
+    names, specs, finals, pred_lo, pred_hi = [], [], [], [], []
     for name, sched in schedules.items():
         lr, spec = _lr_array(sched, steps)
         T = len(lr) - 1
         finals.append(curve_losses(law, thetas, lr, np.array([T]), N=N, B=B)[:, 0])
+        # the band `scaling predict` gives at step T (parameters + calibrated scatter)
+        pred = band(fit, curve_inputs(law, lr, np.array([T]), N=N, B=B), level=level, kind="predictive")
+        pred_lo.append(float(pred["loss_lo"][0]))
+        pred_hi.append(float(pred["loss_hi"][0]))
         names.append(str(name))
         specs.append(spec)
     F = np.stack(finals, axis=1)  # (1 + S, K)
@@ -181,6 +186,7 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
     has = samples is not None
     cols: dict[str, Any] = {"schedule": names, "spec": specs}
     cols.update(with_band("final_loss", F, level, has))
+    cols["final_loss_pred_lo"], cols["final_loss_pred_hi"] = np.array(pred_lo), np.array(pred_hi)
     cols.update(with_band("delta", F - F[:, [best]], level, has))
     if has:
         winners = np.nanargmin(np.where(np.isfinite(F[1:]), F[1:], np.inf), axis=1)

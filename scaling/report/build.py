@@ -327,15 +327,18 @@ def curve_sections(fit, *, curves=None, plan: Mapping[str, Any] | None = None, b
         answer.append(
             f"**Schedule plan from `{fit.law}`{_label(tag)}** for **{steps} steps** at peak LR {peak:g} "
             f"(warmup {warm}): {verdict} Predicted final loss of the top candidate "
-            f"{interval(top['final_loss'], top['final_loss_lo'], top['final_loss_hi'], '.4f')} nats/token; "
+            f"{interval(top['final_loss'], top['final_loss_pred_lo'], top['final_loss_pred_hi'], '.4f')} nats/token "
+            f"(predictive); "
             f"best WSD decay fraction ({scan['spec'].iloc[0].rsplit('shape=', 1)[1].split(',')[0]} decay) "
             f"{best_decay['decay']:.2g}."
         )
         show = ranking.head(8)
-        answer.append(Table(("rank", "schedule", "final loss", "above best", "P(best)"), tuple(
-            (str(r.rank), r.schedule, interval(r.final_loss, r.final_loss_lo, r.final_loss_hi, ".4f"),
+        answer.append(Table(("rank", "schedule", "final loss (predictive)", "above best (paired)", "P(best)"), tuple(
+            (str(r.rank), r.schedule, interval(r.final_loss, r.final_loss_pred_lo, r.final_loss_pred_hi, ".4f"),
              interval(r.delta, r.delta_lo, r.delta_hi, ".3g"), fmt(r.p_best, ".2f"))
-            for r in show.itertuples(index=False)), caption="Top candidate schedules by predicted final loss"))
+            for r in show.itertuples(index=False)),
+            caption="Top candidate schedules by predicted final loss (the predictive band of the figure below; "
+                    "the difference to the best is a paired parameter interval)"))
         names = list(dict.fromkeys([top["schedule"], "cosine", "multistep 80/10/10", "constant"]))
         sc = planning.schedule_curves(fit, {k: cands[k] for k in names}, steps=steps)
         fig, axes = F.new_axes(1, 2, size=(11.5, 4.2), gridspec_kw={"width_ratios": [2, 1]})
