@@ -19,7 +19,6 @@ so the results are those of one device.
 from __future__ import annotations
 
 import dataclasses
-import functools
 
 import numpy as np
 
@@ -43,59 +42,58 @@ def _devices():
 
 
 class _Placement:
-    """Per-lane arrays sharded on the lane axis over all local devices, data replicated.
+    """Blocks of a chunk's lanes run on every local device, each with its own copy of the data.
 
-    With one device this does nothing. With several, the compiled chunk
-    function is wrapped in ``jax.shard_map``: every device runs the
-    one-device program on its own block of lanes (no collectives, no
-    partitioning of the sums over points). Results agree with one device to
-    the solver's tolerance, not bit for bit: XLA compiles the per-device
-    program of a multi-device mesh slightly differently (last-bit
-    differences after ~30 Newton iterations, measured on 2 host devices),
-    and on the nearly-L1 Huber objective those move the stopping point by
-    ~1e-9 relative.
+    With one device this does nothing. With several, the lanes of a chunk
+    are split into one equal block per device and the *one-device* compiled
+    program runs on each block, on its own device (the calls are dispatched
+    asynchronously, so the devices work at once). Every lane is independent
+    and every device runs the same single-device program, so the results are
+    bit-identical to one device. (``jax.shard_map`` over a mesh, tried first,
+    compiles a slightly different per-device program: last-bit differences
+    that move a Huber optimum by ~1e-9 relative.)
     """
 
     def __init__(self, n_lanes: int):
         devices = _devices()
         self.n = len(devices) if n_lanes % len(devices) == 0 else 1
-        if self.n > 1:
-            from jax.sharding import Mesh, NamedSharding, PartitionSpec
-
-            self.mesh = Mesh(np.array(devices[: self.n]), ("lanes",))
-            self.lanes = NamedSharding(self.mesh, PartitionSpec("lanes"))
-            self.replicated = NamedSharding(self.mesh, PartitionSpec())
+        self.devices = devices[: self.n]
 
     def lane(self, x):
         import jax
 
+        if self.n > 1:  # split and placed per device in :meth:`wrap`
+            return np.asarray(x)
         # device_put, not jnp.asarray: outside a trace jnp.asarray of a numpy
         # array compiles an identity program per shape (~40 ms each in a new process)
-        return jax.device_put(np.asarray(x), self.lanes) if self.n > 1 else jax.device_put(np.asarray(x))
+        return jax.device_put(np.asarray(x))
 
     def data(self, tree):
+        """The data for the wrapped function: one copy per device (or ``tree`` itself)."""
         import jax
 
-        return jax.device_put(tree, self.replicated) if self.n > 1 else tree
+        return tree if self.n == 1 else tuple(jax.device_put(tree, d) for d in self.devices)
 
     def wrap(self, fun, n_args: int):
-        """``fun(state, packed, w, lo, hi, *scalars)`` run blockwise on every device."""
+        """``fun(lanes, data, w, lo, hi, *scalars)`` run blockwise, one block of lanes per device."""
         if self.n == 1:
             return fun
-        return _sharded(fun, self.mesh, n_args)
+        import jax
 
+        def blockwise(lanes, data, w, lo, hi, *scalars):
+            size = np.asarray(w).shape[0] // self.n
+            outs = []
+            for d, device in enumerate(self.devices):
+                sl = slice(d * size, (d + 1) * size)
 
-@functools.lru_cache(maxsize=64)
-def _sharded(fun, mesh, n_args: int):
-    import jax
-    from jax.sharding import PartitionSpec as P
+                def put(x, sl=sl, device=device):
+                    return jax.device_put(np.asarray(x)[sl], device)
 
-    specs = (P("lanes"), P(), P("lanes"), P("lanes"), P("lanes")) + (P(),) * (n_args - 5)
-    try:
-        mapped = jax.shard_map(fun, mesh=mesh, in_specs=specs, out_specs=P("lanes"), check_vma=False)
-    except TypeError:  # older jax: the flag was called check_rep
-        mapped = jax.shard_map(fun, mesh=mesh, in_specs=specs, out_specs=P("lanes"), check_rep=False)
-    return jax.jit(mapped)
+                outs.append(fun(jax.tree_util.tree_map(put, lanes), data[d], put(w), put(lo), put(hi),
+                                *(jax.device_put(x, device) for x in scalars)))
+            return jax.tree_util.tree_map(lambda *xs: np.concatenate([np.asarray(x) for x in xs]), *outs)
+
+        return blockwise
 
 
 @dataclasses.dataclass(frozen=True)
