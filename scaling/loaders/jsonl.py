@@ -129,15 +129,20 @@ def _add_block(records, at, role, parts, masks, lines, columns) -> None:
     else:
         frame = pd.DataFrame(index=pd.RangeIndex(len(records)))
     mask: dict[str, np.ndarray] = {}
-    if role is not None:
-        for col in kept:
-            s = frame[col]
-            if role(col) == "number" and not pd.api.types.is_numeric_dtype(s):
-                packed = _as_floats(s.to_numpy(dtype=object))
-                if packed is not None:
-                    frame[col] = packed[0]
-                    if packed[1].any():
-                        mask[col] = packed[1]
+    for col in kept:
+        s = frame[col]
+        plain = pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s)
+        if role is not None and role(col) == "number" and not plain:
+            packed = _as_floats(s.to_numpy(dtype=object))
+            if packed is not None:
+                frame[col] = packed[0]
+                if packed[1].any():
+                    mask[col] = packed[1]
+                continue
+        if pd.api.types.is_bool_dtype(s):
+            # pandas would turn a block of booleans into 0/1 when joining it to a block of
+            # numbers; a frame of all the records keeps them (and to_float refuses them).
+            frame[col] = s.astype(object)
     parts.append(frame)
     masks.append(mask)
     lines.append(np.asarray(at, dtype=np.int64))
