@@ -315,3 +315,19 @@ def test_a_wandb_jsonl_history_is_not_read_whole_to_look_for_a_dump(tmp_path, mo
               '{"_step": 0, "_runtime": 1, "train/loss": 4.0}\n{"_step": 1, "_runtime": 2, "train/loss": 3.0}\n')
     monkeypatch.setattr(Path, "read_text", lambda *a, **k: pytest.fail("read whole"))
     assert load(p)["loss"].tolist() == [4.0, 3.0]
+
+
+def test_an_unreadable_jsonl_log_is_a_data_error(monkeypatch, tmp_path):
+    target = write(tmp_path / "locked.jsonl", '{"step": 0, "loss": 3.0}\n')
+    real_open = builtins.open
+
+    def guarded(file, *args, **kwargs):
+        if isinstance(file, (str, os.PathLike)) and Path(file).name == "locked.jsonl":
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded)
+    monkeypatch.setattr(io, "open", guarded)
+    for fmt in (None, "jsonl", "wandb"):
+        with pytest.raises(DataError, match=r"locked\.jsonl: cannot read \(Permission denied\)"):
+            load(target, format=fmt)
