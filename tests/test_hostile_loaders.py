@@ -331,3 +331,16 @@ def test_an_unreadable_jsonl_log_is_a_data_error(monkeypatch, tmp_path):
     for fmt in (None, "jsonl", "wandb"):
         with pytest.raises(DataError, match=r"locked\.jsonl: cannot read \(Permission denied\)"):
             load(target, format=fmt)
+
+
+def test_jsonl_run_names_share_one_object_per_name(tmp_path, monkeypatch):
+    from scaling.loaders import jsonl
+    from scaling.loaders._common import ColumnChoice, curve_column_role
+
+    monkeypatch.setattr(jsonl, "BLOCK_LINES", 3)
+    body = "".join('{"run": "%s", "step": %d, "loss": 3.0}\n' % ("cosine-124M" if i % 2 else "wsd-124M", i // 2)
+                   for i in range(10))
+    rec = jsonl.read_jsonl(write(tmp_path / "r.jsonl", body), run="r", role=curve_column_role(ColumnChoice()))
+    values = rec.frame["run"].to_numpy(dtype=object)
+    assert len({id(v) for v in values}) == 2 and values[1] == "cosine-124M"
+    assert load(tmp_path / "r.jsonl")["run"].value_counts().to_dict() == {"wsd-124M": 5, "cosine-124M": 5}

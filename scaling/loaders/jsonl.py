@@ -43,6 +43,9 @@ BLOCK_LINES = 1 << 15
 _SCAN = json.JSONDecoder(parse_int=_json_int, parse_constant=str).scan_once
 _JSON_SPACE = " \t\n\r"  # what json.loads skips around a value (str.strip would skip more)
 
+#: Distinct text values shared at most (a column of unique ids is left as read).
+_MAX_SHARED = 1 << 16
+
 Role = Callable[[str], "str | None"]
 
 
@@ -73,6 +76,7 @@ def read_jsonl(path: Path, *, run: str, role: Role | None = None) -> Records:
     masks: list[dict[str, np.ndarray]] = []
     lines: list[np.ndarray] = []
     columns: dict[str, None] = {}
+    names: dict[str, str] = {}  # one object per distinct text value (run names)
     n_records = 0
     scan = _SCAN
     with open(path, encoding="utf-8", errors="replace") as fh:
@@ -99,11 +103,11 @@ def read_jsonl(path: Path, *, run: str, role: Role | None = None) -> Records:
                 records.append(obj)
                 at.append(number)
                 if len(records) == BLOCK_LINES:
-                    _add_block(records, at, role, parts, masks, lines, columns)
+                    _add_block(records, at, role, parts, masks, lines, columns, names)
                     n_records += len(records)
                     records, at = [], []
             if records:
-                _add_block(records, at, role, parts, masks, lines, columns)
+                _add_block(records, at, role, parts, masks, lines, columns, names)
                 n_records += len(records)
     return _records(path, run, parts, masks, lines, columns, n_records, kept_all=role is None)
 
@@ -119,7 +123,7 @@ def _parse_line(line: str, path: Path, number: int, *, first: bool):
         raise
 
 
-def _add_block(records, at, role, parts, masks, lines, columns) -> None:
+def _add_block(records, at, role, parts, masks, lines, columns, names) -> None:
     """Turn one block of records into a frame of the columns worth keeping."""
     keys = dict.fromkeys(chain.from_iterable(records))  # first-appearance order, as pandas
     columns.update(keys)
@@ -139,6 +143,12 @@ def _add_block(records, at, role, parts, masks, lines, columns) -> None:
                 if packed[1].any():
                     mask[col] = packed[1]
                 continue
+        if role is not None and role(col) == "text" and not plain and len(names) < _MAX_SHARED:
+            # Run names repeat on every line; json makes a new string object each time.
+            # One object per distinct name (the values and the dtype are unchanged).
+            shared = [names.setdefault(v, v) if type(v) is str else v for v in s.to_numpy(dtype=object)]
+            frame[col] = pd.Series(shared, index=frame.index, dtype=s.dtype)
+            continue
         if pd.api.types.is_bool_dtype(s):
             # pandas would turn a block of booleans into 0/1 when joining it to a block of
             # numbers; a frame of all the records keeps them (and to_float refuses them).
