@@ -107,3 +107,47 @@ def test_diagnostics_and_calibration_survive_json_exactly(tmp_path):
     assert back == result
     assert [dict(d) for d in back.diagnostics] == [dict(d) for d in result.diagnostics]
     assert back.calibration["sigma_log"] == result.calibration["sigma_log"]
+
+
+def test_convergence_of_a_sound_fit_claims_both(sound):
+    from scaling.fitting.diagnostics import convergence
+
+    conv = convergence(sound)
+    assert conv == {"optimizer": True, "determined": True, "undetermined": [], "text": "yes"}
+    line = next(x for x in sound.report().splitlines() if "converged" in x)
+    assert line.strip() == f"converged          = True: {sound.message}"
+    assert sound.to_dict()["convergence"] == conv
+
+
+def test_convergence_names_each_undetermined_parameter_once_in_parameter_order(sound):
+    from scaling.fitting.diagnostics import convergence, item
+
+    diags = (item("zero_width_interval", "warning", "x", "alpha"), item("at_bound", "warning", "y", "L0"),
+             {**item("near_perfect_correlation", "warning", "near-perfect correlations (L0-A +0.9999)", "L0"),
+              "params": ["L0", "A"]},
+             item("lack_of_fit", "warning", "misses"), item("enormous_interval", "note", "only a note", "C"))
+    conv = convergence(dataclasses.replace(sound, diagnostics=diags))
+    assert conv["undetermined"] == [n for n in sound.param_names if n in ("L0", "A", "alpha")]
+    assert conv["optimizer"] and not conv["determined"]
+    assert conv["text"] == (f"yes (optimizer), but the data do not determine 3 of {len(sound.param_names)} "
+                            f"parameters ({', '.join(conv['undetermined'])}): see the warnings")
+
+
+def test_convergence_reads_correlated_pairs_from_the_message_of_older_fits(sound):
+    from scaling.fitting.diagnostics import convergence, item
+
+    old = item("near_perfect_correlation", "warning", "near-perfect correlations (L0-A +0.9999, alpha-C -0.9995): "
+               "the data fix only combinations", "L0")
+    stuck = dataclasses.replace(sound, success=False, diagnostics=(old,))
+    conv = convergence(stuck)
+    assert set(conv["undetermined"]) == {"L0", "A", "alpha", "C"}
+    assert conv["text"].startswith("no (the optimizer stopped before converging); and the data do not determine 4")
+    line = next(x for x in stuck.report().splitlines() if "converged" in x)
+    assert "= False: " in line and "the data do not determine 4 of" in line and "but" not in line
+
+
+def test_near_perfect_correlation_records_every_parameter_of_its_pairs(sound):
+    cov = np.diag(np.asarray(sound.stderr) ** 2)
+    cov[0, 1] = cov[1, 0] = 0.9999 * sound.stderr[0] * sound.stderr[1]
+    d = next(x for x in diagnose(dataclasses.replace(sound, covar=cov), LAW) if x["code"] == "near_perfect_correlation")
+    assert d["params"] == list(sound.param_names[:2])

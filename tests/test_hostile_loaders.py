@@ -256,3 +256,91 @@ def test_a_named_pipe_is_refused_instead_of_blocking(tmp_path):
         load(fifo)
     write(tmp_path / "real.csv", "step,loss\n0,3.0\n")
     assert load(tmp_path).attrs["files"] == [str(tmp_path / "real.csv")]  # a folder's pipe is skipped
+
+
+# --------------------------------------------------------------------------- memory: the JSONL block reader
+
+
+def test_jsonl_keeps_only_the_columns_a_curve_can_use_as_float64(tmp_path):
+    from scaling.loaders._common import ColumnChoice, curve_column_role
+    from scaling.loaders.jsonl import read_jsonl
+
+    lines = ['{"step": %d, "loss": %s, "lr": 0.001, "note": "text %d", "grad_norm": 1.5}' % (i, "NaN" if i == 2 else 3 - i / 10, i)
+             for i in range(5)]
+    rec = read_jsonl(write(tmp_path / "r.jsonl", "\n".join(lines) + "\n"), run="r", role=curve_column_role(ColumnChoice()))
+    # The text and unused columns are not stored; their names stay for messages.
+    assert [c for c in rec.frame.columns if not c.startswith("__")] == ["step", "loss", "lr"]
+    assert rec.column_names() == ["step", "loss", "lr", "note", "grad_norm"]
+    # The literal NaN does not make the loss an object column: float64 plus a mask.
+    assert rec.frame["loss"].dtype == np.float64
+    assert rec.nan_cells["loss"].tolist() == [False, False, True, False, False]
+
+
+def test_jsonl_messages_still_list_the_unstored_columns(tmp_path):
+    p = write(tmp_path / "r.jsonl", '{"iteration_count": 1, "loss": 3, "note": "x"}\n')
+    with pytest.raises(DataError, match=r"no step column .*columns found: 'iteration_count', 'loss', 'note'"):
+        load(p)
+
+
+def test_jsonl_literal_nan_in_a_later_block_is_noted_with_its_line(tmp_path, monkeypatch):
+    from scaling.loaders import jsonl
+
+    monkeypatch.setattr(jsonl, "BLOCK_LINES", 2)
+    body = "".join('{"step": %d, "loss": %s}\n' % (i, "NaN" if i == 4 else 3.0) for i in range(6))
+    t = load(write(tmp_path / "r.jsonl", body))
+    assert "holds a literal NaN loss in 1 row (line 5)" in notes(t)
+    assert t["step"].tolist() == [0, 1, 2, 3, 5]
+
+
+def test_jsonl_a_boolean_in_a_later_block_is_refused_not_read_as_zero(tmp_path, monkeypatch):
+    from scaling.loaders import jsonl
+
+    monkeypatch.setattr(jsonl, "BLOCK_LINES", 1)
+    p = write(tmp_path / "r.jsonl", '{"step": 0, "loss": 3.0}\n{"step": 1, "loss": false}\n')
+    with pytest.raises(DataError, match=r"non-numeric value 'False' at line 2, column 'loss'"):
+        load(p)
+
+
+def test_a_one_line_wandb_dump_saved_as_jsonl_is_still_a_dump(tmp_path):
+    import json
+
+    doc = {"name": "cosine", "history": [{"_step": 0, "_runtime": 1, "train/loss": 4.0}, {"_step": 1, "_runtime": 2, "train/loss": 3.0}]}
+    p = write(tmp_path / "wandb-history.jsonl", json.dumps(doc) + "\n")
+    t = load(p, format="wandb")
+    assert t["loss"].tolist() == [4.0, 3.0] and set(t["run"]) == {"cosine"}
+
+
+def test_a_wandb_jsonl_history_is_not_read_whole_to_look_for_a_dump(tmp_path, monkeypatch):
+    p = write(tmp_path / "wandb-history.jsonl",
+              '{"_step": 0, "_runtime": 1, "train/loss": 4.0}\n{"_step": 1, "_runtime": 2, "train/loss": 3.0}\n')
+    monkeypatch.setattr(Path, "read_text", lambda *a, **k: pytest.fail("read whole"))
+    assert load(p)["loss"].tolist() == [4.0, 3.0]
+
+
+def test_an_unreadable_jsonl_log_is_a_data_error(monkeypatch, tmp_path):
+    target = write(tmp_path / "locked.jsonl", '{"step": 0, "loss": 3.0}\n')
+    real_open = builtins.open
+
+    def guarded(file, *args, **kwargs):
+        if isinstance(file, (str, os.PathLike)) and Path(file).name == "locked.jsonl":
+            raise PermissionError(13, "Permission denied", str(file))
+        return real_open(file, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", guarded)
+    monkeypatch.setattr(io, "open", guarded)
+    for fmt in (None, "jsonl", "wandb"):
+        with pytest.raises(DataError, match=r"locked\.jsonl: cannot read \(Permission denied\)"):
+            load(target, format=fmt)
+
+
+def test_jsonl_run_names_share_one_object_per_name(tmp_path, monkeypatch):
+    from scaling.loaders import jsonl
+    from scaling.loaders._common import ColumnChoice, curve_column_role
+
+    monkeypatch.setattr(jsonl, "BLOCK_LINES", 3)
+    body = "".join('{"run": "%s", "step": %d, "loss": 3.0}\n' % ("cosine-124M" if i % 2 else "wsd-124M", i // 2)
+                   for i in range(10))
+    rec = jsonl.read_jsonl(write(tmp_path / "r.jsonl", body), run="r", role=curve_column_role(ColumnChoice()))
+    values = rec.frame["run"].to_numpy(dtype=object)
+    assert len({id(v) for v in values}) == 2 and values[1] == "cosine-124M"
+    assert load(tmp_path / "r.jsonl")["run"].value_counts().to_dict() == {"wsd-124M": 5, "cosine-124M": 5}

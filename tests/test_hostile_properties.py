@@ -365,3 +365,91 @@ def test_every_planning_candidate_schedule_parses(steps, warmup_frac):
     warmup = min(int(warmup_frac * steps), steps - 1)
     for name, spec in candidate_schedules(steps, 3e-4, warmup=warmup).items():
         assert parse_schedule(spec)[1] == steps, name
+
+
+# --------------------------------------------------------------------------- JSON lines: block reader = per-line reader
+
+
+def _per_line_records(path: Path, run: str):
+    """The reference reader: one dict per line, one frame of every key (the reader before the
+    block reader). Same parse, same errors; the block reader must agree with it."""
+    import pandas as pd
+
+    from scaling.loaders._common import Records, parse_json
+    from scaling.loaders.csv import check_not_empty
+    from scaling.loaders.jsonl import _explain_json_document, _where
+    from scaling.runs import ROW
+
+    check_not_empty(path)
+    records, lines = [], []
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        for i, line in enumerate(fh, start=1):
+            if not line.strip():
+                continue
+            try:
+                obj = parse_json(line, what=f"{path}: line {i}")
+            except DataError:
+                if i == 1 or not records:
+                    _explain_json_document(path)
+                raise
+            if not isinstance(obj, dict):
+                raise DataError(f"{path}: line {i} is not a JSON object ({{...}}); each line must be one record")
+            records.append(obj)
+            lines.append(i)
+    frame = pd.DataFrame.from_records(records)
+    frame[ROW] = lines
+    return Records(frame=frame, source=str(path), where=_where, run=run)
+
+
+def _outcome(fn):
+    try:
+        return "ok", fn()
+    except DataError as exc:
+        return "error", str(exc)
+
+
+CHOICES = st.builds(
+    lambda step, loss, lr, run, split: dict(step=step, loss=loss, lr=lr, run=run, split=split),
+    st.sampled_from([None] * 6 + ["tokens", "_step", "x", "STEP "]),
+    st.sampled_from([None] * 6 + ["val_loss", "x", "lr"]),
+    st.sampled_from([None] * 6 + ["x", "tokens"]),
+    st.sampled_from([None] * 6 + ["x", "tokens", "loss"]),
+    st.sampled_from([None, None, "train", "val"]),
+)
+
+
+def _block_reader_property(data, choice, block):
+    from unittest import mock
+
+    import pandas as pd
+
+    from scaling.loaders import jsonl
+    from scaling.loaders._common import ColumnChoice, PointColumns, curves_from_records, points_from_records
+
+    path = _write("r.jsonl", data)
+    cc = ColumnChoice(**choice)
+    with mock.patch.object(jsonl, "BLOCK_LINES", block):  # small blocks: several per file
+        new = _outcome(lambda: jsonl.load_jsonl(path, cc, run="r"))
+        new_pts = _outcome(lambda: jsonl.load_points_jsonl(path, PointColumns()))
+    old = _outcome(lambda: curves_from_records(_per_line_records(path, "r"), cc))
+    old_pts = _outcome(lambda: points_from_records(_per_line_records(path, "r"), PointColumns()))
+    for a, b in ((new, old), (new_pts, old_pts)):
+        assert a[0] == b[0], (a, b)
+        if a[0] == "error":
+            assert a[1] == b[1]
+        else:
+            pd.testing.assert_frame_equal(a[1], b[1])
+            assert a[1].attrs == b[1].attrs
+
+
+@FAST
+@given(jsonl_files(), CHOICES, st.sampled_from([1, 2, 3, 1 << 15]))
+def test_the_block_jsonl_reader_agrees_with_the_per_line_reader(data, choice, block):
+    _block_reader_property(data, choice, block)
+
+
+@pytest.mark.slow
+@SLOW
+@given(jsonl_files(), CHOICES, st.sampled_from([1, 2, 3, 1 << 15]))
+def test_the_block_jsonl_reader_agrees_with_the_per_line_reader_slow(data, choice, block):
+    _block_reader_property(data, choice, block)

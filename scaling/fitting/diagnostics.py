@@ -38,6 +38,7 @@ Codes
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any, Mapping, Sequence
 
 import numpy as np
@@ -213,9 +214,10 @@ def diagnose(result, law, dataset=None, *, packed=None, index=None) -> tuple[dic
                  if np.isfinite(correl[i, j]) and abs(correl[i, j]) > CORREL_MAX]
         if pairs:
             shown = ", ".join(f"{a}-{b} {c:+.4f}" for a, b, c in pairs)
-            out.append(item("near_perfect_correlation", "warning",
-                            f"near-perfect correlations ({shown}): the data fix only combinations of these "
-                            "parameters, not each one", pairs[0][0]))
+            out.append({**item("near_perfect_correlation", "warning",
+                               f"near-perfect correlations ({shown}): the data fix only combinations of these "
+                               "parameters, not each one", pairs[0][0]),
+                        "params": list(dict.fromkeys(n for a, b, _ in pairs for n in (a, b)))})
     if dataset is not None:
         out += _identifiability(result, law, dataset, theta, lo, hi, packed, index, at_bound)
         out += _lack_of_fit(result, dataset)
@@ -357,6 +359,55 @@ def warning_messages(fit) -> list[str]:
     return out
 
 
+#: Warning codes that say the data do not determine a parameter (its value or its interval).
+UNDETERMINED_CODES = ("at_bound", "not_identifiable", "undetermined_error", "zero_width_interval",
+                      "enormous_interval", "near_perfect_correlation")
+
+
+def convergence(fit) -> dict[str, Any]:
+    """What "converged" may claim for a fit: the optimizer's stop, and whether the data determine the parameters.
+
+    The optimizer converging (``fit.success``) says the objective stopped
+    decreasing, not that the data pin the parameters down: a fit with
+    parameters on their bounds, unidentifiable, or with intervals of no or of
+    enormous width also "converges". Read from ``fit.diagnostics``
+    (:data:`UNDETERMINED_CODES`, severity warning).
+
+    Returns
+    -------
+    dict
+        ``optimizer`` (bool, = ``fit.success``), ``determined`` (bool: the
+        optimizer converged and no parameter is undetermined),
+        ``undetermined`` (list of parameter names, in parameter order) and
+        ``text`` (one phrase for reports, e.g. ``"yes (optimizer), but the
+        data do not determine 2 of 5 parameters (e, beta): see the
+        warnings"``).
+    """
+    names = [str(n) for n in getattr(fit, "param_names", ())]
+    flagged: set[str] = set()
+    for d in getattr(fit, "diagnostics", None) or ():
+        if not isinstance(d, Mapping) or d.get("severity", "warning") != "warning":
+            continue
+        if d.get("code") in UNDETERMINED_CODES:
+            params = d.get("params") or ([d["param"]] if d.get("param") is not None else [])
+            if d.get("code") == "near_perfect_correlation" and not d.get("params"):
+                # fits saved before "params" was recorded: the pairs are only in the message
+                pairs = re.findall(r"(\w+)-(\w+) [+-]\d", str(d.get("message", "")))
+                params = [n for pair in pairs for n in pair] or params
+            flagged.update(str(p) for p in params)
+    undetermined = [n for n in names if n in flagged] + sorted(flagged - set(names))
+    optimizer = bool(getattr(fit, "success", False))
+    if optimizer:
+        text = "yes (optimizer)" if undetermined else "yes"
+    else:
+        text = "no (the optimizer stopped before converging)"
+    if undetermined:
+        text += (f"{', but' if optimizer else '; and'} the data do not determine {len(undetermined)} of {len(names)} "
+                 f"parameters ({', '.join(undetermined)}): see the warnings")
+    return {"optimizer": optimizer, "determined": optimizer and not undetermined,
+            "undetermined": undetermined, "text": text}
+
+
 def format_diagnostics(diagnostics) -> list[str]:
     """One line per diagnostic: ``WARNING [code] message`` or ``note [code] message``."""
     return [f"{'WARNING' if d.get('severity') == 'warning' else 'note'} [{d.get('code')}] {d.get('message')}"
@@ -386,5 +437,5 @@ def finish_fit(result, law, dataset, *, packed=None, index=None, n_padded=None):
                                calibration=calibration)
 
 
-__all__ = ["ANNEALING_PARAMS", "diagnose", "extrapolation", "finish_fit", "fitted_range", "format_diagnostics",
+__all__ = ["ANNEALING_PARAMS", "UNDETERMINED_CODES", "convergence", "diagnose", "extrapolation", "finish_fit", "fitted_range", "format_diagnostics",
            "noise_level", "warning_messages"]

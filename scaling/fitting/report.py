@@ -24,6 +24,19 @@ def _objective_text(info) -> str:
     return f"{name}, delta = {_g(delta, 3)}" if name == "huber-log" and delta is not None else name
 
 
+def _converged_text(result) -> str:
+    """``True: <how it stopped>``, qualified when the data do not determine some parameters."""
+    from scaling.fitting.diagnostics import convergence
+
+    conv = convergence(result)
+    text = f"{result.success}: {result.message}"
+    if conv["undetermined"]:
+        names = conv["undetermined"]
+        text += (f"; {'but ' if result.success else ''}the data do not determine {len(names)} of "
+                 f"{len(result.param_names)} parameters ({', '.join(names)}): see the warnings")
+    return text
+
+
 def fit_report(result, *, min_correl: float = 0.1) -> str:
     """lmfit-style report: fit statistics, variables, derived quantities, correlations.
 
@@ -61,7 +74,7 @@ def fit_report(result, *, min_correl: float = 0.1) -> str:
         f"   (within 1e-9 relative; strategy {info.get('strategy', '?')})",
         f"    Newton iterations  = {result.nfev}",
         f"    time               = {result.seconds:.3f} s",
-        f"    converged          = {result.success}: {result.message}",
+        f"    converged          = {_converged_text(result)}",
     ]
     if files:
         lines.append(f"    data               = {', '.join(map(str, files))}")

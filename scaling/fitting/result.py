@@ -105,7 +105,10 @@ class FitResult:
         Coefficient of determination and root-mean-square error of the loss
         itself (nats), not of its log.
     success : bool
-        True when the best start converged.
+        True when the best start converged (the optimizer's stop: it does not
+        say that the data determine the parameters; :meth:`to_dict` adds a
+        ``convergence`` entry, :func:`scaling.fitting.diagnostics.convergence`,
+        that does).
     message : str
         How the best start stopped, plus bootstrap notes.
     n_starts, n_starts_at_best : int
@@ -223,6 +226,11 @@ class FitResult:
         out = {"format": FORMAT}
         for f in dataclasses.fields(self):
             out[f.name] = _jsonable(getattr(self, f.name))
+        # Derived, for readers of the file: "success" is the optimizer's stop only; this says
+        # whether the data determine the parameters too (from the diagnostics; not read back).
+        from scaling.fitting.diagnostics import convergence
+
+        out["convergence"] = convergence(self)
         return out
 
     def to_json(self) -> str:

@@ -77,6 +77,15 @@ class Records:
     #: column -> bool mask (aligned with `frame`) of cells that held a literal NaN
     #: token, for readers whose parser turns them into NaN before :func:`to_float` sees them
     nan_cells: dict[str, np.ndarray] = field(default_factory=dict)
+    #: every column of the file in order, when `frame` holds only those a curve can use
+    #: (see :func:`curve_column_role`); None when `frame` holds them all
+    columns: list[str] | None = None
+
+    def column_names(self) -> list[str]:
+        """The file's columns (not ROW), in file order, for choosing and for messages."""
+        if self.columns is not None:
+            return list(self.columns)
+        return [c for c in self.frame.columns if c != ROW]
 
 
 def find_column(columns: Sequence[str], aliases: Sequence[str]) -> str | None:
@@ -317,6 +326,32 @@ def choose_curve_columns(
     return CurveColumns(step=step_col, loss=loss_cols, numeric=num, run=run_col)
 
 
+def curve_column_role(choice: ColumnChoice, step_aliases: Sequence[str] = STEP_ALIASES) -> Callable[[str], str | None]:
+    """``role(column)``: how :func:`choose_curve_columns` could use a column of a curve log.
+
+    ``"text"`` for a possible run column, ``"number"`` for a possible step,
+    loss, LR, tokens, params or FLOPs column, None for a column no choice can
+    pick. A reader may skip None columns and store "number" columns as
+    float64; it must mirror choose_curve_columns (aliases compared
+    case-insensitively after stripping, explicit names likewise, the
+    ``lr-<optimizer>`` prefix).
+    """
+    numeric = {a.strip().lower() for a in (*step_aliases, *TRAIN_LOSS_ALIASES, *VAL_LOSS_ALIASES, *LR_ALIASES,
+                                          *TOKENS_ALIASES, *PARAMS_ALIASES, *FLOPS_ALIASES)}
+    numeric |= {n.strip().lower() for n in (choice.step, choice.loss, choice.lr) if n is not None}
+    text = {a.strip().lower() for a in RUN_ALIASES} | ({choice.run.strip().lower()} if choice.run is not None else set())
+
+    def role(col: str) -> str | None:
+        low = str(col).strip().lower()
+        if low in text:
+            return "text"
+        if low in numeric or _LR_PREFIX.match(str(col)):
+            return "number"
+        return None
+
+    return role
+
+
 def _rows_text(where: Callable[[int], str], rows: np.ndarray) -> str:
     shown = ", ".join(where(int(r)) for r in rows[:3])
     return shown + (f" ... ({len(rows)} in all)" if len(rows) > 3 else "")
@@ -325,7 +360,7 @@ def _rows_text(where: Callable[[int], str], rows: np.ndarray) -> str:
 def curves_from_records(rec: Records, choice: ColumnChoice) -> pd.DataFrame:
     """Pick step/loss/lr/run columns of one file's records and build the canonical table."""
     f = rec.frame
-    cols = [c for c in f.columns if c != ROW]
+    cols = rec.column_names()
     src = rec.source
     if len(f) == 0:
         raise DataError(f"{src}: no data rows (columns found: {list_columns(cols)}); the log is empty")
@@ -387,7 +422,7 @@ class PointColumns:
 def points_from_records(rec: Records, choice: PointColumns) -> pd.DataFrame:
     """Pick run/N/D/C/loss columns of a points file and build the canonical points table."""
     f = rec.frame
-    cols = [c for c in f.columns if c != ROW]
+    cols = rec.column_names()
     src = rec.source
     if len(f) == 0:
         raise DataError(f"{src}: no data rows (columns found: {list_columns(cols)}); the table is empty")

@@ -43,7 +43,7 @@ def load_wandb_history(path: Path, choice: c.ColumnChoice, *, run: str) -> pd.Da
     """Canonical curve table from a W&B history export (CSV or JSONL) or run dump (JSON)."""
     if path.suffix.lower() in (".jsonl", ".ndjson", ".json"):
         check_not_empty(path)
-        whole, doc = c.json_document(path.read_text(encoding="utf-8", errors="replace"), what=str(path))
+        whole, doc = _json_document_of(path)
         if whole and isinstance(doc, dict) and not c.is_wandb_dump(doc) and path.suffix.lower() == ".json":
             raise DataError(
                 f"{path}: holds {c.describe_json(doc)}, with no 'history'; a W&B run dump holds "
@@ -51,10 +51,26 @@ def load_wandb_history(path: Path, choice: c.ColumnChoice, *, run: str) -> pd.Da
             )
         if whole and c.is_wandb_dump(doc):
             return load_wandb_dump(doc, path, choice, run=run)
-        rec = read_jsonl(path, run=run)
+        rec = read_jsonl(path, run=run, role=c.curve_column_role(choice))
     else:
         rec = read_table(path, run=run, **curve_reader(choice, str(path)))
     return c.curves_from_records(rec, choice)
+
+
+def _json_document_of(path: Path):
+    """:func:`scaling.loaders._common.json_document` of the file's text, without reading a
+    JSON-lines history whole: when the first non-blank line is a JSON value by itself and
+    more follows, the file cannot be one document (json.loads would stop at "Extra data")."""
+    with open(path, encoding="utf-8", errors="replace") as fh:
+        first = next((line for line in fh if line.strip(_JSON_SPACE)), "")
+        whole, doc = c.json_document(first, what=str(path))
+        if whole:
+            more = any(line.strip(_JSON_SPACE) for line in fh)
+            return (False, None) if more else (True, doc)
+    return c.json_document(path.read_text(encoding="utf-8", errors="replace"), what=str(path))
+
+
+_JSON_SPACE = " \t\n\r"  # what json.loads skips between values
 
 
 def _history_frame(history, path: Path) -> pd.DataFrame:

@@ -123,6 +123,9 @@ def fit_metrics_line(fit) -> str:
     if n_starts:
         bits.append(f"{getattr(fit, 'n_starts_at_best', '?')}/{n_starts} starts reached the best objective")
     bits.append(f"{B} bootstrap resamples" if B else "no bootstrap (no intervals)")
+    from scaling.fitting.diagnostics import convergence
+
+    bits.append(f"converged: {convergence(fit)['text']}")
     secs = getattr(fit, "seconds", None)
     if secs is not None:
         bits.append(f"fitted in {float(secs):.2f} s")
