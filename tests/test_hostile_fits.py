@@ -88,6 +88,11 @@ def test_converged_is_qualified_in_the_terminal_the_json_and_the_report(tmp_path
     # The sentence the report prints under its fit summary (the whole report: the slow test below).
     assert "converged: yes (optimizer), but the data do not determine 1 of 5 parameters (beta)" in fit_metrics_line(
         FitResult.load(out))
+    # and budget, like the report, does not present the allocation as a recommendation
+    assert main(["budget", str(out), "--flops", "1e21"]) == 0
+    printed = capsys.readouterr().out
+    assert "not a recommendation: converged yes (optimizer), but the data do not determine 1 of 5 parameters (beta)" \
+        in printed
 
 
 @pytest.mark.slow

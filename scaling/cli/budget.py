@@ -47,6 +47,19 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _verdict(fit, ranges) -> None:
+    """Say whether the table is a recommendation (the report's rule: no warning, nothing far outside the data)."""
+    from scaling.fitting.diagnostics import convergence, warning_messages
+
+    state = convergence(fit)
+    if not state["determined"]:
+        print(f"\nnot a recommendation: converged {state['text']}; the table is what the fitted law implies, "
+              "shown as evidence only")
+    elif warning_messages(fit) or ranges:
+        print("\nnot a recommendation: the fit or the budgets carry the warnings above; the table is what the "
+              "fitted law implies, shown as evidence only")
+
+
 def run(args: argparse.Namespace) -> int:
     """Print the allocation table (and the target-loss plan), with range warnings."""
     import numpy as np
@@ -74,9 +87,10 @@ def run(args: argparse.Namespace) -> int:
         print(text_table(Table(("FLOPs", "N (params)", "D (tokens)", "D/N", "loss (nats)"), rows,
                                caption=f"Compute-optimal allocation from {args.fit} ({fit.law}; "
                                        f"[{level:.0%} bootstrap interval])")))
-        for line in plan.range_warnings(fit, flops=np.array(flops), N=table["N"].to_numpy(),
-                                        D=table["D"].to_numpy()):
+        ranges = plan.range_warnings(fit, flops=np.array(flops), N=table["N"].to_numpy(), D=table["D"].to_numpy())
+        for line in ranges:
             print(f"warning: {line}")
+        _verdict(fit, ranges)
         outputs.append(table)
     if args.target_loss is not None:
         df = plan.compute_for_loss(fit, args.target_loss, N=args.n, max_N=args.max_n,
