@@ -82,3 +82,41 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_temporary(tmp_path, mon
         write_atomic(p, "new" * 1000)
     assert p.read_text() == "old"
     assert [q.name for q in tmp_path.iterdir()] == ["pred.csv"]
+
+
+def test_sigterm_during_a_write_leaves_no_temporary_file(tmp_path):
+    """A ``kill`` in the middle of an atomic write from the CLI: exit 143, no .tmp, no half file."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "pred.csv"
+    script = f"""
+import os, signal, sys
+import scaling.outputs as outputs
+from scaling import cli
+
+real_write = os.write
+calls = []
+def slow_write(fd, data):
+    calls.append(1)
+    if len(calls) == 2:  # the kill arrives halfway through the file
+        os.kill(os.getpid(), signal.SIGTERM)
+    return real_write(fd, bytes(data)[:1 << 16])
+outputs.os.write = slow_write
+
+def work(args):
+    outputs.write_atomic({str(out)!r}, "x" * (1 << 20))
+    return 0
+
+import scaling.cli.laws as laws_command
+laws_command.run = work  # any subcommand: this one now writes a large file
+sys.exit(cli.main(["laws"]))
+"""
+    proc = subprocess.run([sys.executable, "-c", script], env={"PYTHONPATH": str(root), "PATH": "/usr/bin:/bin",
+                                                               "SCALING_NO_COMPILE_CACHE": "1"},
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 143, proc.stderr
+    assert "scaling: terminated" in proc.stderr and "Traceback" not in proc.stderr
+    assert list(tmp_path.iterdir()) == []  # neither the output nor a temporary file

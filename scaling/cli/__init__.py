@@ -65,14 +65,47 @@ def main(argv: Sequence[str] | None = None) -> int:
     from scaling._compile import enable_persistent_cache
 
     enable_persistent_cache()
+    previous = _terminate_like_interrupt()
     try:
         return int(args.func(args) or 0)
     except ScalingError as exc:
         print(f"scaling: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
+    except _Terminated:
+        print("scaling: terminated", file=sys.stderr)
+        return 143
     except KeyboardInterrupt:
         print("scaling: interrupted", file=sys.stderr)
         return 130
+    finally:
+        if previous is not None:
+            import signal
+
+            signal.signal(signal.SIGTERM, previous)
+
+
+class _Terminated(BaseException):
+    """SIGTERM, raised where the process is, so an atomic write removes its temporary file."""
+
+
+def _terminate_like_interrupt():
+    """Turn SIGTERM into :class:`_Terminated` (as Ctrl-C is KeyboardInterrupt); returns the old handler.
+
+    A ``kill`` during a large write would otherwise leave the ``.tmp`` file
+    beside the output until the next write to it; raised as an exception, it
+    unwinds through :func:`scaling.outputs.write_atomic`, which removes it.
+    Only in the main thread (signals can be set nowhere else).
+    """
+    import signal
+    import threading
+
+    if threading.current_thread() is not threading.main_thread():
+        return None
+
+    def raise_terminated(signum, frame):
+        raise _Terminated()
+
+    return signal.signal(signal.SIGTERM, raise_terminated)
 
 
 __all__ = ["EXIT_USAGE", "SUBCOMMANDS", "build_parser", "main"]
