@@ -25,7 +25,12 @@ fitted forward area the sigma grows (:func:`predictive_sigma`, with the
 growth rate fitted on the time-split points); measured on the Luo et al.
 (2025) protocol with lr-annealing (fit 3 schedules, predict 6, up to 3x
 longer), the 90 % band covers 80 / 92 / 97 % of the held-out points at
-25M / 100M / 400M (``benchmarks/curves_protocol.py``).
+25M / 100M / 400M (``benchmarks/curves_protocol.py``). With multi-power it
+covers 100 / 67 / 58 %: both laws predict ``cosine_72000`` and ``wsdcon_3``
+0.2-0.6 % too low at every size, an error that none of the three fitted
+schedules' folds shows for multi-power at 100M / 400M (their held-out RMS
+is 0.03-0.2 %); three schedules are too few to reveal it, and neither a
+step-based extrapolation factor nor a second time split (measured) does.
 
 The refits reuse the packed data with zero weights on the held-out points,
 started at the full fit's optimum, in one batched solve: no new compile and
