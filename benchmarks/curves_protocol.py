@@ -31,7 +31,11 @@ of points inside the 90 % calibrated band (parameter band x
 :func:`scaling.fitting.calibration.predictive_sigma`: the held-out sigma,
 growing with the forward-area extrapolation; ``cov_rms`` with the RMS fit
 residual instead, as ``scaling.predict`` does today). Set-level coverage
-is pooled over points.
+is pooled over points. The Luo sets (3 fitted runs) are calibrated by
+leave-one-schedule-out plus a time split, the bundled and synthetic sets
+(2 fitted runs) by two time splits (see :mod:`scaling.fitting.calibration`);
+the summary line counts the calibration refits stopped at the iteration
+cap.
 
     .venv/bin/python benchmarks/curves_protocol.py                       # everything
     .venv/bin/python benchmarks/curves_protocol.py --sets luo-25M bundled --laws lr-annealing
@@ -269,10 +273,13 @@ def main(argv=None) -> int:
                  "cov_rms": np.average(df.cov_rms, weights=df.n),
                  "sigma_cal": result.calibration.get("sigma_log", np.nan), "fit_s": fit_s,
                  "warnings": sum(d["severity"] == "warning" for d in result.diagnostics)}
+            folds = (result.calibration or {}).get("folds", [])
+            capped = sum(not f.get("refit_converged", True) for f in folds)
             summary.append(s)
             print(f"[{set_name} {law_key}] PredE {100 * s['PredE']:.3f}% WorstE {100 * s['WorstE']:.3f}% "
                   f"|final| {100 * s['FinalE']:.3f}% band {100 * s['coverage']:.0f}% (rms band "
-                  f"{100 * s['cov_rms']:.0f}%) sigma_cal {100 * s['sigma_cal']:.3f}% fit {fit_s:.1f}s  "
+                  f"{100 * s['cov_rms']:.0f}%) sigma_cal {100 * s['sigma_cal']:.3f}% ({len(folds)} folds, {capped} refits at "
+                  f"the iteration cap) fit {fit_s:.1f}s  "
                   + " ".join(f"{k}={v:.4g}" for k, v in zip(result.param_names, result.params)), flush=True)
             for line in format_diagnostics(result.diagnostics):
                 print("    " + line)

@@ -74,3 +74,20 @@ def test_predictive_sigma_is_flat_inside_the_fitted_area_and_grows_beyond(three_
                                  rel=1e-9)
     uncal = dataclasses.replace(three_runs, calibration={})
     assert np.isnan(predictive_sigma(uncal, np.array([5]), lr)).all()
+
+
+def test_two_runs_are_calibrated_on_time_splits_not_on_one_run_fits():
+    # leaving one of two runs out would measure a one-run fit (a constant run alone cannot identify C)
+    two = fit(LAW, Dataset(_runs(("constant", "cosine"), 7), info={"kind": "curves"}), progress=False)
+    cal = two.calibration
+    assert cal["method"] == "split-run"
+    assert [f["kind"] for f in cal["folds"]] == ["time", "time"]
+    assert sum(f["n_points"] for f in cal["folds"]) == pytest.approx(0.75 * 2 * STEPS.size, abs=4)
+    assert NOISE * 0.7 < cal["sigma_log"] < NOISE * 2.0
+
+
+def test_each_fold_records_whether_its_refit_converged(three_runs):
+    folds = three_runs.calibration["folds"]
+    # lr-annealing with the law true: every refit from the full optimum converges in a few Newton steps
+    assert all(f["refit_converged"] for f in folds)
+    assert all(0 < f["refit_iterations"] < 50 for f in folds)
