@@ -222,6 +222,7 @@ def _backward(L, y):
 
 
 def _symmetric(H):
+    """``(H + H^T) / 2`` with non-finite entries set to 0 (as the compiled solver does)."""
     Hs = 0.5 * (H + np.swapaxes(H, 1, 2))
     return np.where(np.isfinite(Hs), Hs, 0.0)
 
@@ -233,16 +234,15 @@ def _newton_step(theta, g, H, nu, lo, hi):
     largest diagonal entry (within a factor ``P`` of the largest
     eigenvalue). Otherwise the saddle-free step of
     :mod:`scaling.fitting.optimize`, ``d = -V diag(1 / (|l| + nu max|l|))
-    V^T g`` from ``H = V diag(l) V^T``.
+    V^T g`` from ``H = V diag(l) V^T``. ``H`` is symmetric (:func:`_symmetric`).
     """
-    Hs = _symmetric(H)
     p = H.shape[1]
-    scale = np.maximum(np.max(np.abs(np.diagonal(Hs, axis1=1, axis2=2)), axis=1), 1e-300)
-    L, pd = _cholesky(Hs + (nu * scale)[:, None, None] * np.eye(p))
+    scale = np.maximum(np.max(np.abs(np.diagonal(H, axis1=1, axis2=2)), axis=1), 1e-300)
+    L, pd = _cholesky(H + (nu * scale)[:, None, None] * np.eye(p))
     step = _backward(L, _forward(L, g))
     bad = ~pd
     if bad.any():
-        lam, V = np.linalg.eigh(Hs[bad])
+        lam, V = np.linalg.eigh(H[bad])
         abs_lam = np.abs(lam)
         top = np.maximum(abs_lam.max(axis=1), 1e-300)
         vg = np.einsum("kij,ki->kj", V, g[bad])
@@ -251,8 +251,11 @@ def _newton_step(theta, g, H, nu, lo, hi):
 
 
 def _decrement(g, H):
-    """Predicted decrease of the undamped Newton step, ``g^T H^{-1} g / 2``; ``inf`` unless ``H`` is PD."""
-    L, pd = _cholesky(_symmetric(H))
+    """Predicted decrease of the undamped Newton step, ``g^T H^{-1} g / 2``; ``inf`` unless ``H`` is PD.
+
+    ``H`` is symmetric (:func:`_symmetric`).
+    """
+    L, pd = _cholesky(H)
     y = _forward(L, g)
     return np.where(pd, 0.5 * np.einsum("ki,ki->k", y, y), np.inf)
 
@@ -325,6 +328,7 @@ def refit(law, packed, theta, weights, *, delta: float = DEFAULT_DELTA, space: s
     hi = np.ascontiguousarray(np.broadcast_to(np.asarray(bounds[1], dtype=np.float64), (k, p)))
     evaluate = _Evaluator(law, packed, weights, lo, hi, delta, space)
     theta, f, g, H, bad = _at_start(law, packed, theta, weights, lo, hi, delta, space, evaluate)
+    H = _symmetric(H)  # kept symmetric (and finite) from here on
     nu = np.full(k, float(nu0))
     n_iter = np.zeros(k, dtype=np.int64)
     status = np.where(bad, STALLED, MAXITER).astype(np.int64)
@@ -340,12 +344,14 @@ def refit(law, packed, theta, weights, *, delta: float = DEFAULT_DELTA, space: s
         ok = (f2 < f[a]) & ~bad2
         gain = f[a] - f2
         acc = a[ok]
-        theta[acc], f[acc], g[acc], H[acc] = t2[ok], f2[ok], g2[ok], H2[ok]
+        theta[acc], f[acc], g[acc], H[acc] = t2[ok], f2[ok], g2[ok], _symmetric(H2[ok])
         small_decrease = ok & (nu[a] <= 1.0) & (gain <= ftol * np.abs(f2))
         nu[a] = np.where(ok, np.maximum(nu[a] * 0.1, 1e-12), nu[a] * 10.0)
         pg = _projected(theta[a], g[a], lo[a], hi[a])
         small_grad = ok & (np.max(np.abs(pg), axis=1) <= gtol)
-        small_step = ok & _small_decrement(_decrement(g[a], H[a]), f[a], theta[a], g[a], lo[a], hi[a], dtol)
+        small_step = np.zeros(a.size, dtype=bool)  # the decrement only changes where a step was taken
+        small_step[ok] = _small_decrement(_decrement(g[acc], H[acc]), f[acc], theta[acc], g[acc], lo[acc], hi[acc],
+                                          dtol)
         stalled = ~ok & (nu[a] > NU_MAX)
         status[a] = np.select([small_decrease | small_step, small_grad, stalled],
                               [CONVERGED_FTOL, CONVERGED_GTOL, STALLED], MAXITER)
