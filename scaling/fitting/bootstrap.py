@@ -168,10 +168,12 @@ def percentile_interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, 
 
 
 #: Initial relative damping of a warm-started refit (the multistart solver
-#: starts at 1e-3 for far-away starts). A bootstrap optimum is a fraction of
-#: a standard error away, where the full Newton step is nearly right; 1e-3
-#: of the largest eigenvalue would stall the weak directions (a, alpha are
-#: strongly correlated in Chinchilla) for several iterations.
+#: starts at 1e-3 for far-away starts). A bootstrap optimum is about a
+#: standard error away, where a nearly full Newton step is right; 1e-3 of
+#: the largest curvature would hold back the weak directions (a, alpha are
+#: strongly correlated in Chinchilla) for several iterations. Measured on
+#: Epoch's points: 9.6 evaluations per refit at 1e-3, 7.2 at 1e-6 and 1e-7,
+#: 8.5 at 1e-9 (more rejected full steps).
 WARM_NU = 1e-6
 
 #: The decrement rule of :func:`refit` stops at a predicted gain of this
@@ -276,8 +278,10 @@ def refit(law, packed, theta, weights, *, delta: float = DEFAULT_DELTA, space: s
     is at most ``DECREMENT_RTOL * ftol * |f|`` with no bound active (the
     next step could not gain that; Boyd & Vandenberghe 2004, Sec. 9.5).
     The refits end as close to their optima as the compiled solver's
-    (measured on Epoch's points: within 3e-7 of a ``ftol = 1e-18`` solve
-    in every parameter, both).
+    (measured on Epoch's 240 points, 4,000 resamples: both within 4e-7,
+    absolute, of a ``ftol = 1e-18`` solve in every parameter; percentile
+    intervals of the two agree to 1e-7 relative), in ~7 evaluations per
+    refit instead of ~10 iterations plus line searches.
 
     When every lane starts at the same point with the same free bounds (a
     bootstrap), the first objective, gradient and Hessian of all lanes are
