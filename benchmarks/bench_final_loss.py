@@ -41,7 +41,11 @@ from pathlib import Path
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = ROOT.parent / "shared" / "data" / "external" / "chinchilla-epoch" / "svg_extracted_data.csv"
+_EPOCH = Path("data") / "external" / "chinchilla-epoch" / "svg_extracted_data.csv"
+# ../shared beside the checkout (/work/main), or two levels up from a git
+# worktree (/work/wt/NAME), as tests/_fit_data.py finds it
+DATA = next((p / "shared" / _EPOCH for p in (ROOT.parent, ROOT.parent.parent) if (p / "shared" / _EPOCH).exists()),
+            ROOT.parent / "shared" / _EPOCH)
 DELTA = 1e-3
 
 

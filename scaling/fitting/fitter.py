@@ -197,9 +197,9 @@ def _bootstrap(law, dataset, packed, index, n_padded, theta, objective, n_boot, 
             callback(done, total)
 
     # warm starts: every refit begins at the best fit, with the compiled
-    # solver of the fit itself
-    res = DampedNewton().solve(law, packed, np.tile(theta, (n_boot, 1)), weights=weights,
-                               delta=objective.threshold, space=objective.space, progress=report_progress)
+    # solver of the fit itself (driven lane by lane, see bootstrap.refit)
+    res = _boot.refit(law, packed, theta, weights, delta=objective.threshold, space=objective.space,
+                      progress=report_progress)
     bar.close()
     # a refit stopped by the iteration cap is kept (it is close to its
     # optimum and dropping it would bias the intervals); only refits
