@@ -408,7 +408,7 @@ class _Evaluator:
         from scaling.fitting.optimize import compiled
         from scaling.fitting.solver import CHUNK, _devices, _Placement
 
-        n_dev = len(_devices())
+        n_dev = self.n_dev = len(_devices())
         self.sizes = []
         for size in sorted({CHUNK, TAIL_CHUNK}, reverse=True):
             place = _Placement(size * n_dev)
@@ -418,7 +418,11 @@ class _Evaluator:
 
     def __call__(self, rows, points):
         """``(theta clipped, f, g, H, bad)`` at ``points`` (one row per lane) for lanes ``rows``."""
-        chunk, place, init, packed = next((c for c in self.sizes[::-1] if rows.size <= c[0]), self.sizes[0])
+        # the program size is chosen per device, as on one device: with n
+        # devices every lane then runs in the program it runs in alone
+        # (bit-identical results), the extra devices taking the rest
+        chunk, place, init, packed = next((c for c in self.sizes[::-1] if rows.size <= c[0] // self.n_dev),
+                                          self.sizes[0])
         lane = place.lane if place.n > 1 else (lambda x: x)
         outs = []
         for s0 in range(0, rows.size, chunk):

@@ -114,8 +114,6 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
     from scaling.fitting.optimize import MAXITER, compiled
     from scaling.fitting.solver import solve_batch
 
-    import jax.numpy as jnp
-
     if packed is None or index is None or n_padded is None:
         packed, index, n_padded = pack(dataset, law.kind)
     folds = _folds(dataset)
@@ -140,7 +138,7 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
         if not (np.isfinite(res.f[k]) and np.all(np.isfinite(res.theta[k]))):
             per.append({"held_out": label, "kind": kind, "n_points": int(mask.sum()), "failed": True})
             continue
-        r = np.asarray(ns.residuals_jit(jnp.asarray(res.theta[k]), packed))[index][mask]
+        r = np.asarray(ns.residuals_jit(np.asarray(res.theta[k], dtype=np.float64), packed))[index][mask]
         pooled[kind].append(r)
         fold_r.append(r)
         fold_rho.append(area[mask] / max(float(np.max(area[~mask])), 1e-300))

@@ -130,8 +130,6 @@ def fitted_range(dataset) -> dict[str, Any]:
 
 def _jacobian_fd(ns, theta, packed, index, lo, hi) -> np.ndarray:
     """Central-difference Jacobian of the residuals (one-sided at a bound), shape (n, P)."""
-    import jax.numpy as jnp
-
     theta = np.asarray(theta, dtype=np.float64)
     cols = []
     for j in range(theta.size):
@@ -142,8 +140,8 @@ def _jacobian_fd(ns, theta, packed, index, lo, hi) -> np.ndarray:
         if up[j] == dn[j]:
             cols.append(np.zeros(index.size))
             continue
-        ru = np.asarray(ns.residuals_jit(jnp.asarray(up), packed))[index]
-        rd = np.asarray(ns.residuals_jit(jnp.asarray(dn), packed))[index]
+        ru = np.asarray(ns.residuals_jit(np.asarray(up, dtype=np.float64), packed))[index]
+        rd = np.asarray(ns.residuals_jit(np.asarray(dn, dtype=np.float64), packed))[index]
         cols.append((ru - rd) / (up[j] - dn[j]))
     return np.stack(cols, axis=1)
 

@@ -67,10 +67,8 @@ def smoothed_curvature(r: np.ndarray, objective) -> np.ndarray:
 
 def residuals_and_jacobian(ns, theta, packed, index):
     """Residuals ``(n,)`` and their Jacobian ``(n, P)`` at ``theta`` (real points only)."""
-    import jax.numpy as jnp
-
-    r = np.asarray(ns.residuals_jit(jnp.asarray(theta), packed))[index]
-    J = np.asarray(ns.jacobian_jit(jnp.asarray(theta), packed))[index]
+    r = np.asarray(ns.residuals_jit(np.asarray(theta, dtype=np.float64), packed))[index]
+    J = np.asarray(ns.jacobian_jit(np.asarray(theta, dtype=np.float64), packed))[index]
     return r, J
 
 

@@ -169,7 +169,6 @@ def _make_solve(fgh, objective):
     return solve
 
 
-@functools.lru_cache(maxsize=64)
 def compiled(law_fn, space: str = "log"):
     """Compiled solver pieces for one law function and residual space (cached by identity).
 
@@ -179,6 +178,12 @@ def compiled(law_fn, space: str = "log"):
     ``init_gn`` / ``run_gn`` (Gauss-Newton), each vmapped over a chunk of
     starts with one weight vector per start.
     """
+    # one cache key however ``space`` is passed (compiled(f) is compiled(f, "log"))
+    return _compiled(law_fn, str(space))
+
+
+@functools.lru_cache(maxsize=64)
+def _compiled(law_fn, space: str):
     import jax
     import jax.numpy as jnp
 
