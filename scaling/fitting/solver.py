@@ -29,6 +29,10 @@ from scaling.fitting.optimize import MAXITER, PRUNED, BatchResult, compiled
 #: Lanes per compiled call: one shape compiles, whatever the number of starts.
 CHUNK = 64
 
+#: Fewest lanes per call: a multi-power fit's 4 starts in 8 lanes spent half of
+#: every Newton round (~0.9 s each, mostly the loss-drop Hessian) on padding.
+MIN_CHUNK = 4
+
 #: ``prune``: a lane is dropped when its gap to the best objective exceeds
 #: this many times its decrease over the last round (Newton's decreases only
 #: shrink near an optimum, so it would not close the gap in as many rounds).
@@ -199,7 +203,7 @@ class DampedNewton:
         # chunk wastes fewer padded lanes. With several devices each device
         # gets a full chunk of that size, so every device runs the program
         # (and the floating-point order) of the one-device case.
-        chunk = min(CHUNK, max(8, 1 << int(np.ceil(np.log2(max(k, 1))))))
+        chunk = min(CHUNK, max(MIN_CHUNK, 1 << int(np.ceil(np.log2(max(k, 1))))))
         chunk *= len(_devices())
         place = _Placement(chunk)
         packed = place.data(packed)
