@@ -145,20 +145,24 @@ def test_folders_and_globs_with_symlink_loops(tmp_path):
         load(root / "gone.csv")
 
 
-@pytest.fixture
-def unreadable(monkeypatch, tmp_path):
-    """A file whose reads fail with EACCES (chmod does not stop root, so open is patched)."""
-    target = write(tmp_path / "locked.csv", "step,loss\n0,3.0\n")
+def _deny_reads(monkeypatch, target: Path) -> Path:
+    """Make every open of ``target`` fail with EACCES (chmod does not stop root, so open is patched)."""
     real_open = builtins.open
 
     def guarded(file, *args, **kwargs):
-        if isinstance(file, (str, os.PathLike)) and Path(file).name == "locked.csv":
+        if isinstance(file, (str, os.PathLike)) and Path(file).name == target.name:
             raise PermissionError(13, "Permission denied", str(file))
         return real_open(file, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "open", guarded)
     monkeypatch.setattr(io, "open", guarded)
     return target
+
+
+@pytest.fixture
+def unreadable(monkeypatch, tmp_path):
+    """A CSV file whose reads fail with EACCES."""
+    return _deny_reads(monkeypatch, write(tmp_path / "locked.csv", "step,loss\n0,3.0\n"))
 
 
 def test_an_unreadable_file_is_a_data_error_in_load_and_kind_detection(unreadable):
@@ -318,16 +322,7 @@ def test_a_wandb_jsonl_history_is_not_read_whole_to_look_for_a_dump(tmp_path, mo
 
 
 def test_an_unreadable_jsonl_log_is_a_data_error(monkeypatch, tmp_path):
-    target = write(tmp_path / "locked.jsonl", '{"step": 0, "loss": 3.0}\n')
-    real_open = builtins.open
-
-    def guarded(file, *args, **kwargs):
-        if isinstance(file, (str, os.PathLike)) and Path(file).name == "locked.jsonl":
-            raise PermissionError(13, "Permission denied", str(file))
-        return real_open(file, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "open", guarded)
-    monkeypatch.setattr(io, "open", guarded)
+    target = _deny_reads(monkeypatch, write(tmp_path / "locked.jsonl", '{"step": 0, "loss": 3.0}\n'))
     for fmt in (None, "jsonl", "wandb"):
         with pytest.raises(DataError, match=r"locked\.jsonl: cannot read \(Permission denied\)"):
             load(target, format=fmt)
