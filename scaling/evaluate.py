@@ -152,7 +152,7 @@ def predictive_sigma(fit, inputs: Mapping[str, Any] | None = None):
 
 
 def band(fit, inputs: Mapping[str, Any], *, level: float | None = None, kind: str = "predictive",
-         batch: int = 64) -> dict[str, np.ndarray]:
+         batch: int = 64, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """A fitted law at ``inputs`` with its band: ``{"loss", "loss_lo", "loss_hi"}``, each (n,).
 
     Parameters
@@ -166,6 +166,9 @@ def band(fit, inputs: Mapping[str, Any], *, level: float | None = None, kind: st
         See the module docstring.
     batch : int
         Samples evaluated at once.
+    rows : array (1 + S, n), optional
+        The law at ``stack(theta, samples)`` and ``inputs``, when the caller
+        has it already (:func:`values`); not evaluated again.
 
     Returns
     -------
@@ -182,7 +185,9 @@ def band(fit, inputs: Mapping[str, Any], *, level: float | None = None, kind: st
     if not 0.0 < level < 1.0:
         raise ScalingError(f"level must lie strictly between 0 and 1, got {level}")
     z = float(ndtri(0.5 + level / 2.0))
-    rows = values(law, stack(theta, samples), inputs, batch=batch)
+    if rows is None:
+        rows = values(law, stack(theta, samples), inputs, batch=batch)
+    rows = np.asarray(rows, dtype=np.float64)
     point = rows[0]
     lo = hi = point
     if samples is not None:

@@ -174,9 +174,11 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
     for name, sched in schedules.items():
         lr, spec = _lr_array(sched, steps)
         T = len(lr) - 1
-        finals.append(curve_losses(law, thetas, lr, np.array([T]), N=N, B=B)[:, 0])
-        # the band `scaling predict` gives at step T (parameters + calibrated scatter)
-        pred = band(fit, curve_inputs(law, lr, np.array([T]), N=N, B=B), level=level, kind="predictive")
+        at_T = curve_inputs(law, lr, np.array([T]), N=N, B=B)
+        rows = values(law, thetas, at_T)
+        finals.append(rows[:, 0])
+        # the band `scaling predict` gives at step T (parameters + calibrated scatter), from the same rows
+        pred = band(fit, at_T, level=level, kind="predictive", rows=rows)
         pred_lo.append(float(pred["loss_lo"][0]))
         pred_hi.append(float(pred["loss_hi"][0]))
         names.append(str(name))
