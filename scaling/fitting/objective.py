@@ -18,8 +18,12 @@ Chinchilla estimates to exactly this; ``tests/test_fit_objective.py`` keeps a
 regression test for it.
 
 Data enter the compiled functions as arguments (a *packed* dataset: a tuple
-of ``(inputs, log_loss)`` per group), so compiled code is reused across fits
-of the same law with data of the same shapes.
+of ``(inputs, log_loss)`` blocks), so compiled code is reused across fits
+of the same law with data of the same shapes. Groups whose padded inputs
+have the same shapes (runs of one length, the usual case) form one *stacked*
+block with a leading run axis, evaluated by one ``vmap`` of the law: the
+traced program holds one copy of the law however many runs are fitted
+(nine 12k-step runs compiled in 46 s unrolled, one copy each).
 """
 
 from __future__ import annotations
@@ -78,6 +82,10 @@ def padded_size(n: int) -> int:
 def pack(dataset, kind: str = "final") -> tuple[tuple, np.ndarray, int]:
     """The dataset as a pytree of float64 arrays, padded with zero-weight points.
 
+    Groups are padded to :func:`padded_size`; groups whose padded inputs then
+    have identical keys, shapes and dtypes are stacked into one block (leading
+    axis = group), in order of first appearance.
+
     Parameters
     ----------
     dataset : Dataset
@@ -87,16 +95,20 @@ def pack(dataset, kind: str = "final") -> tuple[tuple, np.ndarray, int]:
 
     Returns
     -------
-    packed : tuple of (inputs, log_loss) per group
+    packed : tuple of (inputs, log_loss) per block
+        ``log_loss`` has shape ``(size,)`` for a single group and
+        ``(k, size)`` for a stack of ``k`` groups (whose inputs then carry the
+        same leading axis ``k``).
     index : ndarray of int, shape (n,)
-        Position of each real point in the flat padded order.
+        Position of each real point, in dataset order, in the flat padded
+        order (blocks one after another, a stack row by row).
     n_padded : int
         Total length of the flat padded order.
     """
     import jax
 
-    packed, index, offset = [], [], 0
-    for g in dataset:
+    blocks: dict[tuple, list[tuple[int, dict, np.ndarray]]] = {}
+    for i, g in enumerate(dataset):
         n = len(g.loss)
         size = padded_size(n)
         fill = np.concatenate([np.arange(n), np.full(size - n, n - 1)])
@@ -105,14 +117,40 @@ def pack(dataset, kind: str = "final") -> tuple[tuple, np.ndarray, int]:
             v = np.asarray(v)
             if v.ndim == 1 and (kind == "final" or k == "step") and v.shape[0] == n:
                 v = v[fill]
-            # device_put, not jnp.asarray: outside a trace the latter compiles
-            # an identity program per shape (~40 ms each in a new process)
-            inputs[k] = jax.device_put(v if v.dtype.kind in "iu" else v.astype(np.float64))
+            inputs[k] = v if v.dtype.kind in "iu" else v.astype(np.float64)
         log_y = np.log(np.asarray(g.loss, dtype=np.float64))[fill]
-        packed.append((inputs, jax.device_put(log_y)))
-        index.append(offset + np.arange(n))
-        offset += size
+        key = tuple(sorted((k, v.shape, v.dtype.str) for k, v in inputs.items())) + (size,)
+        blocks.setdefault(key, []).append((i, inputs, log_y))
+    packed, starts, offset = [], {}, 0
+    for members in blocks.values():
+        if len(members) == 1:
+            _, inputs, log_y = members[0]
+        else:
+            inputs = {k: np.stack([m[1][k] for m in members]) for k in members[0][1]}
+            log_y = np.stack([m[2] for m in members])
+        size = members[0][2].shape[0]
+        for row, (i, _, _) in enumerate(members):
+            starts[i] = offset + row * size
+        offset += size * len(members)
+        # device_put, not jnp.asarray: outside a trace the latter compiles
+        # an identity program per shape (~40 ms each in a new process)
+        packed.append(({k: jax.device_put(v) for k, v in inputs.items()}, jax.device_put(log_y)))
+    index = [starts[i] + np.arange(len(g.loss)) for i, g in enumerate(dataset)]
     return tuple(packed), np.concatenate(index), offset
+
+
+def block_values(fn: Callable, theta, inputs, log_y):
+    """``fn(theta, inputs)`` of one packed block, flat ``(size,)`` or ``(k * size,)``.
+
+    A stacked block (``log_y.ndim == 2``) is evaluated by one ``vmap`` over its
+    leading group axis (one copy of the law in the traced program).
+    """
+    import jax
+    import jax.numpy as jnp
+
+    if log_y.ndim == 2:
+        return jax.vmap(fn, in_axes=(None, 0))(theta, inputs).reshape(-1)
+    return jnp.atleast_1d(fn(theta, inputs))
 
 
 def expand_weights(weights, index: np.ndarray, n_padded: int) -> np.ndarray:
@@ -219,14 +257,15 @@ def make_objective(log_fn: Callable, space: str = "log", fn: Callable | None = N
 
     if space == "log":
         def residuals(theta, packed):
-            return jnp.concatenate([jnp.atleast_1d(log_fn(theta, inputs)) - log_y for inputs, log_y in packed])
+            return jnp.concatenate([block_values(log_fn, theta, inputs, log_y) - log_y.reshape(-1)
+                                    for inputs, log_y in packed])
     elif space == "raw":
         def predict(theta, inputs):
             return fn(theta, inputs) if fn is not None else jnp.exp(log_fn(theta, inputs))
 
         def residuals(theta, packed):
             # the packed data hold log L; exp(log L) is L to one rounding
-            return jnp.concatenate([jnp.atleast_1d(predict(theta, inputs)) - jnp.exp(log_y)
+            return jnp.concatenate([block_values(predict, theta, inputs, log_y) - jnp.exp(log_y.reshape(-1))
                                     for inputs, log_y in packed])
     else:
         raise ValueError(f"space must be 'log' or 'raw', not {space!r}")
@@ -237,5 +276,5 @@ def make_objective(log_fn: Callable, space: str = "log", fn: Callable | None = N
     return objective, residuals
 
 
-__all__ = ["DEFAULT_DELTA", "OBJECTIVES", "Objective", "SQUARED_DELTA", "expand_weights", "huber", "log_fn_of",
+__all__ = ["DEFAULT_DELTA", "OBJECTIVES", "Objective", "SQUARED_DELTA", "block_values", "expand_weights", "huber", "log_fn_of",
            "make_objective", "pack", "padded_size", "resolve_objective"]
