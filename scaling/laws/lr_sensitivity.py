@@ -22,14 +22,17 @@ with one row per run. Fit space: :math:`\\theta = (L_*, k, \\log_{10}\\eta_*)`.
 References
 ----------
 M. Wortsman et al., "Small-scale proxies for large-scale Transformer
-training instabilities", arXiv:2309.14322 (2023), Sec. 3.
+training instabilities", arXiv:2309.14322 (2023), Sec. 2.2 (LR vs. loss
+curves and the LR sensitivity; the parabola is this package's local model of
+those curves).
 
 Examples
 --------
 >>> import numpy as np
 >>> from scaling.laws import get_law
 >>> law = get_law("lr-sensitivity")
->>> float(law(np.array([3.0, 0.2, -3.0]), {"lr": np.array([1e-2])})[0])  # doctest: +ELLIPSIS
+>>> # two decades above eta* = 1e-3: L = 3 + 0.2 * 2**2
+>>> float(law(np.array([3.0, 0.2, -3.0]), {"lr": np.array([1e-1])})[0])  # doctest: +ELLIPSIS
 3.8...
 """
 
@@ -71,7 +74,7 @@ def make(x: str = "lr") -> Law:
         inputs=(x,),
         kind="final",
         equation=f"L({x}) = L* + k (log10 {x} - log10 eta*)^2",
-        citation="Wortsman et al. 2023, arXiv:2309.14322 (Sec. 3)",
+        citation="Wortsman et al. 2023, arXiv:2309.14322 (Sec. 2.2)",
         derived=_derived,
         options={"x": x},
     )
