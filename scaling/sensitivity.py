@@ -27,7 +27,7 @@ gives final losses ``L(eta)``. This module
 References
 ----------
 M. Wortsman et al., "Small-scale proxies for large-scale Transformer
-training instabilities", arXiv:2309.14322 (2023), Sec. 3 (LR sensitivity).
+training instabilities", arXiv:2309.14322 (2023), Sec. 2.2 (LR sensitivity).
 
 Examples
 --------
@@ -55,7 +55,8 @@ class LRSensitivity:
     Attributes
     ----------
     per_size : pandas.DataFrame
-        One row per size: ``N``, ``n_runs``, ``eta_star`` (optimal LR) with
+        One row per size: ``N``, ``n_runs``, ``n_diverged`` (runs with a
+        non-finite loss, counted as ``L0``), ``eta_star`` (optimal LR) with
         ``eta_star_lo``/``eta_star_hi`` (``level`` bootstrap interval),
         ``L_star`` (nats), ``k`` (nats per decade squared), ``sensitivity``
         (observed), ``sensitivity_fit`` with ``_lo``/``_hi``.
@@ -85,9 +86,22 @@ class LRSensitivity:
         return self.eta0 * (np.asarray(N, dtype=np.float64) / self.N0) ** (-self.kappa)
 
 
+#: Relative slack of the ``lr_range`` edges: an LR computed as ``3 * 10**-1``
+#: (0.30000000000000004) is inside a range that ends at ``3e-1``.
+RANGE_RTOL = 1e-9
+
+
+def _in_range(lrs, lr_range):
+    if lr_range is None:
+        return np.ones(lrs.size, bool)
+    return (lrs >= lr_range[0] * (1 - RANGE_RTOL)) & (lrs <= lr_range[1] * (1 + RANGE_RTOL))
+
+
 def _sensitivity_observed(lrs, losses, L0, lr_range):
-    keep = np.ones(lrs.size, bool) if lr_range is None else (lrs >= lr_range[0]) & (lrs <= lr_range[1])
-    if not keep.any():
+    """Wortsman et al.'s measure over the runs in ``lr_range``; a diverged run (loss inf/NaN) counts as ``L0``."""
+    keep = _in_range(lrs, lr_range)
+    losses = np.where(np.isfinite(losses), losses, np.inf)
+    if not keep.any() or not np.isfinite(losses[keep]).any():
         return float("nan")
     # L_* is the best loss *within* the range, as in Wortsman et al.'s
     # E_{eta in [a, b]}[min(L(eta), L_0) - min_{eta in [a, b]} L(eta)]
@@ -111,7 +125,11 @@ def lr_sensitivity(points_df, *, lr: str = "lr", size: str = "N", loss: str = "l
     ----------
     points_df : pandas.DataFrame
         One row per run: the LR column ``lr``, the size column ``size`` and
-        the final loss column ``loss`` (nats). At least 4 runs per size.
+        the final loss column ``loss`` (nats). At least 4 runs per size with
+        a finite loss. A diverged run (loss ``inf`` or NaN) needs ``L0``: it
+        counts as ``L0`` in the observed sensitivity (the paper's rule) and
+        is left out of the parabola fit; the table's ``n_diverged`` says how
+        many.
     lr, size, loss : str
         Column names.
     bootstrap : int
@@ -122,7 +140,7 @@ def lr_sensitivity(points_df, *, lr: str = "lr", size: str = "N", loss: str = "l
         Seed of the resampling.
     lr_range : (float, float), optional
         LR range of the sensitivity measure (default: each size's observed
-        range).
+        range); the edges are inclusive to a relative ``1e-9``.
     L0 : float, optional
         Loss cap of the sensitivity measure (Wortsman et al. use the loss at
         initialisation, e.g. ``log(vocab_size)``); default no cap.
@@ -145,9 +163,16 @@ def lr_sensitivity(points_df, *, lr: str = "lr", size: str = "N", loss: str = "l
     rows, fits, samples = [], {}, {}
     for n_value, sub in points_df.groupby(size, sort=True):
         sub = sub[[lr, loss]].astype(float).rename(columns={loss: "loss"})
-        if len(sub) < 4:
-            raise DataError(f"size {size}={n_value:g} has {len(sub)} runs; the LR fit needs at least 4 LRs per size")
-        res = fit(law, dataset_from_points(law, sub), bootstrap=bootstrap, level=level, seed=seed)
+        diverged = ~np.isfinite(sub["loss"].to_numpy())
+        if diverged.any() and L0 is None:
+            raise DataError(f"size {size}={n_value:g} has {int(diverged.sum())} run(s) with a non-finite loss "
+                            "(diverged); pass L0 (the loss at initialisation, e.g. log(vocab size)) to count them "
+                            "as L0, as Wortsman et al. do, or remove them")
+        finite = sub[~diverged]
+        if len(finite) < 4:
+            raise DataError(f"size {size}={n_value:g} has {len(finite)} runs with a finite loss; the LR fit needs "
+                            "at least 4 LRs per size")
+        res = fit(law, dataset_from_points(law, finite), bootstrap=bootstrap, level=level, seed=seed)
         fits[float(n_value)] = res
         lrs, losses = sub[lr].to_numpy(), sub["loss"].to_numpy()
         rng_ = (lrs.min(), lrs.max()) if lr_range is None else lr_range
@@ -162,7 +187,7 @@ def lr_sensitivity(points_df, *, lr: str = "lr", size: str = "N", loss: str = "l
             log_eta_samples = res.samples[:, 2]
         samples[float(n_value)] = log_eta_samples
         eta_lo, eta_hi = (10.0 ** v for v in res.intervals["log10_eta_star"])
-        rows.append({"N": float(n_value), "n_runs": len(sub), "eta_star": 10.0 ** res.params[2],
+        rows.append({"N": float(n_value), "n_runs": len(sub), "n_diverged": int(diverged.sum()), "eta_star": 10.0 ** res.params[2],
                      "eta_star_lo": eta_lo, "eta_star_hi": eta_hi, "L_star": res.params[0], "k": res.params[1],
                      "sensitivity": _sensitivity_observed(lrs, losses, cap, lr_range),
                      "sensitivity_fit": s_fit, "sensitivity_fit_lo": lo, "sensitivity_fit_hi": hi})

@@ -60,7 +60,7 @@ def test_observed_sensitivity_is_the_mean_excess_over_the_best_run():
     # E[min(L, L0) - L*] = mean(0.5, 0, 0.2, 2.0) = 0.675
     assert np.isclose(res.per_size["sensitivity"].iloc[0], 0.675)
     assert np.isnan(res.kappa)
-    # over a range the best loss is the best *inside* it (Wortsman et al. 2023, Sec. 3):
+    # over a range the best loss is the best *inside* it (Wortsman et al. 2023, Sec. 2.2):
     # LRs 1e-2, 1e-1 -> mean(min(3.2, 5) - 3.2, min(9, 5) - 3.2) = 0.9
     ranged = lr_sensitivity(df, bootstrap=0, L0=5.0, lr_range=(5e-3, 2e-1))
     assert np.isclose(ranged.per_size["sensitivity"].iloc[0], 0.9)
@@ -75,4 +75,33 @@ def test_fitted_sensitivity_has_an_interval(result):
 def test_too_few_lrs_per_size_is_a_one_line_error():
     df = pd.DataFrame({"N": 1e8, "lr": [1e-3, 1e-2, 1e-1], "loss": [3.0, 2.9, 3.1]})
     with pytest.raises(DataError, match="at least 4 LRs per size"):
+        lr_sensitivity(df, bootstrap=0)
+
+
+def test_range_edges_hold_lrs_computed_with_rounding_error():
+    # 3 * 10**-1 is 0.30000000000000004: it belongs to a range that ends at 3e-1
+    lrs = np.array([3 * 10.0**-k for k in range(4, 0, -1)])
+    assert lrs[-1] > 3e-1
+    df = pd.DataFrame({"N": 1e8, "lr": lrs, "loss": [3.4, 3.0, 3.2, 4.6]})
+    res = lr_sensitivity(df, bootstrap=0, L0=5.0, lr_range=(3e-4, 3e-1))
+    # all four runs: mean(0.4, 0, 0.2, 1.6) = 0.55 (without the last one it would be 0.2)
+    assert np.isclose(res.per_size["sensitivity"].iloc[0], 0.55)
+
+
+def test_diverged_runs_count_as_L0_and_stay_out_of_the_fit():
+    lrs = [1e-4, 3e-4, 1e-3, 3e-3, 1e-2, 3e-2]
+    df = pd.DataFrame({"N": 1e8, "lr": lrs, "loss": [3.5, 3.2, 3.0, 3.1, 3.6, np.inf]})
+    res = lr_sensitivity(df, bootstrap=0, L0=5.0)
+    row = res.per_size.iloc[0]
+    # mean(0.5, 0.2, 0, 0.1, 0.6, 5 - 3) = 3.4 / 6
+    assert np.isclose(row["sensitivity"], 3.4 / 6)
+    assert row["n_runs"] == 6 and row["n_diverged"] == 1
+    assert res.fits[1e8].n_points == 5
+    nan = df.assign(loss=[3.5, 3.2, 3.0, 3.1, 3.6, np.nan])
+    assert np.isclose(lr_sensitivity(nan, bootstrap=0, L0=5.0).per_size["sensitivity"].iloc[0], 3.4 / 6)
+
+
+def test_diverged_runs_without_L0_are_a_one_line_error():
+    df = pd.DataFrame({"N": 1e8, "lr": [1e-4, 1e-3, 1e-2, 3e-2, 1e-1], "loss": [3.5, 3.0, 3.2, 3.6, np.inf]})
+    with pytest.raises(DataError, match=r"1 run\(s\) with a non-finite loss .*pass L0"):
         lr_sensitivity(df, bootstrap=0)
