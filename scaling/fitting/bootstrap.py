@@ -44,6 +44,7 @@ from scaling._x64 import in_float64
 from scaling.errors import FitError
 from scaling.fitting.objective import DEFAULT_DELTA
 from scaling.fitting.optimize import (CONVERGED_FTOL, CONVERGED_GTOL, MAXITER, NU_MAX, STALLED, BatchResult)
+from scaling.fitting.solver import MIN_CHUNK
 
 SCHEMES = ("points", "groups", "blocks")
 
@@ -182,9 +183,9 @@ WARM_NU = 1e-6
 #: convergence), so a rule at ``ftol`` itself would stop short of it.
 DECREMENT_RTOL = 1e-2
 
-#: Lanes of one evaluation when only a few refits are left (a small shape
-#: the multistart stage compiles anyway).
-TAIL_CHUNK = 8
+#: Lanes of one evaluation when only a few refits are left: the solver's small
+#: shape, which the multistart stage compiles anyway.
+TAIL_CHUNK = MIN_CHUNK
 
 
 def _cholesky(A):

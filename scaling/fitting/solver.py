@@ -26,11 +26,15 @@ from scaling._x64 import in_float64
 from scaling.fitting.objective import DEFAULT_DELTA
 from scaling.fitting.optimize import MAXITER, PRUNED, BatchResult, compiled
 
-#: Lanes per compiled call: one shape compiles, whatever the number of starts.
+#: Lanes per compiled call for many starts (a final-law grid, bootstrap refits).
 CHUNK = 64
 
-#: Fewest lanes per call: a multi-power fit's 4 starts in 8 lanes spent half of
-#: every Newton round (~0.9 s each, mostly the loss-drop Hessian) on padding.
+#: Lanes per compiled call for at most :data:`CHUNK` starts (a refinement, a
+#: curve grid, calibration folds), in as many calls as needed. Only these two
+#: shapes: each lane count compiles its own ``init`` and ``run`` (~7 s of XLA
+#: for a 4-parameter law here), and power-of-two counts from 4 to 64 compiled up
+#: to five pairs per law and data shape. Small, because a multi-power fit's 4
+#: starts in 8 lanes spent half of every Newton round on padding.
 MIN_CHUNK = 4
 
 #: ``prune``: a lane is dropped when its gap to the best objective exceeds
@@ -199,11 +203,11 @@ class DampedNewton:
         hi = np.broadcast_to(np.asarray(bounds[1], dtype=np.float64), (k, p))
         weights = np.ones(n) if weights is None else np.asarray(weights, dtype=np.float64)
         weights = np.broadcast_to(weights, (k, n))
-        # few starts (a refinement, a small curve grid): a smaller power-of-two
-        # chunk wastes fewer padded lanes. With several devices each device
-        # gets a full chunk of that size, so every device runs the program
-        # (and the floating-point order) of the one-device case.
-        chunk = min(CHUNK, max(MIN_CHUNK, 1 << int(np.ceil(np.log2(max(k, 1))))))
+        # few starts: MIN_CHUNK-lane calls waste at most 3 padded lanes and
+        # share one compiled shape. With several devices each device gets a
+        # full chunk of that size, so every device runs the program (and the
+        # floating-point order) of the one-device case.
+        chunk = MIN_CHUNK if k <= CHUNK else CHUNK
         chunk *= len(_devices())
         place = _Placement(chunk)
         packed = place.data(packed)
