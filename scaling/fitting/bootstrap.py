@@ -183,8 +183,8 @@ WARM_NU = 1e-6
 #: convergence), so a rule at ``ftol`` itself would stop short of it.
 DECREMENT_RTOL = 1e-2
 
-#: Lanes of one evaluation when only a few refits are left: the solver's small
-#: shape, which the multistart stage compiles anyway.
+#: Lanes of one evaluation when at most ``CHUNK`` refits are left (or asked
+#: for): the solver's small shape, which the multistart stage compiles anyway.
 TAIL_CHUNK = MIN_CHUNK
 
 
@@ -413,17 +413,18 @@ class _Evaluator:
         self.sizes = []
         for size in sorted({CHUNK, TAIL_CHUNK}, reverse=True):
             place = _Placement(size * n_dev)
-            self.sizes.append((size * n_dev, place, place.wrap(compiled(law.fn, space).init, 6), place.data(packed)))
+            self.sizes.append((size * n_dev, place, place.wrap(compiled(law.fn, space).init, 7), place.data(packed)))
         self.weights, self.lo, self.hi = weights, lo, hi
         self.delta = np.float64(delta)
 
     def __call__(self, rows, points):
         """``(theta clipped, f, g, H, bad)`` at ``points`` (one row per lane) for lanes ``rows``."""
-        # the program size is chosen per device, as on one device: with n
-        # devices every lane then runs in the program it runs in alone
-        # (bit-identical results), the extra devices taking the rest
-        chunk, place, init, packed = next((c for c in self.sizes[::-1] if rows.size <= c[0] // self.n_dev),
-                                          self.sizes[0])
+        # up to CHUNK lanes run in TAIL_CHUNK-lane calls, as the solver does:
+        # a few dozen refits then compile nothing new. The program size is
+        # chosen per device, as on one device: with n devices every lane
+        # runs in the program it runs in alone (bit-identical results), the
+        # extra devices taking the rest
+        chunk, place, init, packed = self.sizes[-1] if rows.size <= self.sizes[0][0] // self.n_dev else self.sizes[0]
         lane = place.lane if place.n > 1 else (lambda x: x)
         outs = []
         for s0 in range(0, rows.size, chunk):
@@ -431,7 +432,7 @@ class _Evaluator:
             pad = np.concatenate([part, np.full(chunk - part.size, part[0])])
             sel = rows[pad]
             out = init(lane(points[pad]), packed, lane(self.weights[sel]), lane(self.lo[sel]), lane(self.hi[sel]),
-                       self.delta)
+                       self.delta, np.bool_(False))
             outs.append([np.asarray(out[i])[: part.size] for i in (0, 1, 2, 3, 6)])
         return [np.concatenate(parts) for parts in zip(*outs)]
 

@@ -23,7 +23,11 @@ stationary point up to rounding), or after ``maxiter`` iterations.
 Rejected trial points cost one objective evaluation each (the damping is
 backtracked with objective values only); gradient and Hessian are computed
 once per accepted step. A Gauss-Newton variant (``H = J^T diag(w h'') J``,
-positive semi-definite) serves least-squares stages far from the optimum.
+positive semi-definite) serves least-squares stages far from the optimum;
+it is chosen by a traced flag inside the same compiled programs (a
+``lax.cond``, one branch runs), so a curve fit's Gauss-Newton and Newton
+stages share one ``init`` and one ``run`` program instead of compiling two
+pairs (~3 s of XLA each pair for a 4-parameter curve law here).
 
 The loop is a ``lax.while_loop`` vmapped over a chunk of starts (each
 with its own weight vector and box bounds, so bootstrap refits and profile
@@ -86,12 +90,12 @@ def _fixed_masked(g, H, lo, hi):
 
 
 def _make_init(fgh):
-    """``init(theta, ...)``: the solver state at a start point (``lo``, ``hi`` per lane)."""
+    """``init(theta, ..., gn)``: the solver state at a start point (``lo``, ``hi`` per lane)."""
     import jax.numpy as jnp
 
-    def init(theta, packed, w, lo, hi, delta):
+    def init(theta, packed, w, lo, hi, delta, gn):
         theta = jnp.clip(theta, lo, hi)
-        f, g, H = fgh(theta, packed, w, delta)
+        f, g, H = fgh(theta, packed, w, delta, gn)
         g, H = _fixed_masked(g, H, lo, hi)
         bad = ~(jnp.isfinite(f) & jnp.all(jnp.isfinite(g)))
         f = jnp.where(bad, jnp.inf, f)
@@ -106,8 +110,8 @@ def _make_solve(fgh, objective):
     import jax
     import jax.numpy as jnp
 
-    def solve(state, packed, w, lo, hi, delta, maxiter, ftol, gtol):
-        """Continue one start for up to ``maxiter`` more Newton iterations."""
+    def solve(state, packed, w, lo, hi, delta, maxiter, ftol, gtol, gn):
+        """Continue one start for up to ``maxiter`` more Newton iterations (Gauss-Newton if ``gn``)."""
 
         def cond(s):
             return (~s[6]) & (s[5] < s[8])
@@ -140,7 +144,7 @@ def _make_solve(fgh, objective):
             nu_acc, f2, _ = jax.lax.while_loop(ls_cond, ls_body, (nu, jnp.inf, jnp.int32(0)))
             ok = f2 < f
             trial = trial_point(nu_acc)
-            f2b, g2, H2 = fgh(trial, packed, w, delta)
+            f2b, g2, H2 = fgh(trial, packed, w, delta, gn)
             g2, H2 = _fixed_masked(g2, H2, lo, hi)
             ok = ok & jnp.all(jnp.isfinite(g2))
             new_theta = jnp.where(ok, trial, theta)
@@ -174,9 +178,11 @@ def compiled(law_fn, space: str = "log"):
 
     Returns a namespace with ``objective(theta, packed, w, delta)``,
     ``residuals(theta, packed)``, ``fgh(theta, packed, w, delta) -> (f, g, H)``
-    (plain and jitted), and ``init`` / ``run`` (exact Hessian) and
-    ``init_gn`` / ``run_gn`` (Gauss-Newton), each vmapped over a chunk of
-    starts with one weight vector per start.
+    (plain and jitted), and ``init(theta, packed, w, lo, hi, delta, gn)`` /
+    ``run(state, packed, w, lo, hi, delta, n_iter, ftol, gtol, gn)``, each
+    vmapped over a chunk of starts with one weight vector per start; the
+    scalar ``gn`` (bool) selects the Gauss-Newton Hessian instead of the
+    exact one.
     """
     # one cache key however ``space`` is passed (compiled(f) is compiled(f, "log"))
     return _compiled(law_fn, str(space))
@@ -234,10 +240,12 @@ def _compiled(law_fn, space: str):
     ns.residuals_jit = keep(residuals, "residuals")
     ns.fgh_jit = keep(fgh, "fgh")
     ns.jacobian_jit = keep(jax.jacfwd(residuals), "jacobian")
-    ns.init = batched(_make_init(fgh), "init")
-    ns.run = batched(_make_solve(fgh, objective), "run")
-    ns.init_gn = batched(_make_init(fgh_gn), "init_gn")
-    ns.run_gn = batched(_make_solve(fgh_gn, objective), "run_gn")
+    def fgh_either(theta, packed, w, delta, gn):
+        # gn is one scalar for all lanes (not vmapped): a real branch, not a select
+        return jax.lax.cond(gn, fgh_gn, fgh, theta, packed, w, delta)
+
+    ns.init = batched(_make_init(fgh_either), "init")
+    ns.run = batched(_make_solve(fgh_either, objective), "run")
     return ns
 
 
