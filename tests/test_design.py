@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from pathlib import Path
 
@@ -57,6 +58,7 @@ def test_law_call_returns_float64():
 # --------------------------------------------------------------------------- one band path
 
 
+@functools.lru_cache(maxsize=1)  # FitResult is immutable: the tests share one fit
 def _tiny_curve_fit():
     from scaling import schedules as sch
     from scaling.fitting import Dataset, Group, fit

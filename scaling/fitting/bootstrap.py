@@ -413,7 +413,7 @@ class _Evaluator:
         self.sizes = []
         for size in sorted({CHUNK, TAIL_CHUNK}, reverse=True):
             place = _Placement(size * n_dev)
-            self.sizes.append((size * n_dev, place, place.wrap(compiled(law.fn, space).init, 7), place.data(packed)))
+            self.sizes.append((size * n_dev, place, place.wrap(compiled(law.fn, space).init, 6), place.data(packed)))
         self.weights, self.lo, self.hi = weights, lo, hi
         self.delta = np.float64(delta)
 
@@ -432,7 +432,7 @@ class _Evaluator:
             pad = np.concatenate([part, np.full(chunk - part.size, part[0])])
             sel = rows[pad]
             out = init(lane(points[pad]), packed, lane(self.weights[sel]), lane(self.lo[sel]), lane(self.hi[sel]),
-                       self.delta, np.bool_(False))
+                       self.delta)
             outs.append([np.asarray(out[i])[: part.size] for i in (0, 1, 2, 3, 6)])
         return [np.concatenate(parts) for parts in zip(*outs)]
 

@@ -23,11 +23,12 @@ stationary point up to rounding), or after ``maxiter`` iterations.
 Rejected trial points cost one objective evaluation each (the damping is
 backtracked with objective values only); gradient and Hessian are computed
 once per accepted step. A Gauss-Newton variant (``H = J^T diag(w h'') J``,
-positive semi-definite) serves least-squares stages far from the optimum;
-it is chosen by a traced flag inside the same compiled programs (a
-``lax.cond``, one branch runs), so a curve fit's Gauss-Newton and Newton
-stages share one ``init`` and one ``run`` program instead of compiling two
-pairs (~3 s of XLA each pair for a 4-parameter curve law here).
+positive semi-definite) serves least-squares stages far from the optimum.
+It is a program pair of its own: picking the Hessian with a traced flag
+(``lax.cond``) in one program saved ~1 s of compile per curve fit but made
+every multi-power iteration ~30 % slower (measured: two 25k-step runs,
+4.7 -> 6.4 s per fit), as the law's parameter-free work (the drop nodes)
+inside a conditional branch is no longer hoisted out of the Newton loop.
 
 The loop is a ``lax.while_loop`` vmapped over a chunk of starts (each
 with its own weight vector and box bounds, so bootstrap refits and profile
@@ -90,12 +91,12 @@ def _fixed_masked(g, H, lo, hi):
 
 
 def _make_init(fgh):
-    """``init(theta, ..., gn)``: the solver state at a start point (``lo``, ``hi`` per lane)."""
+    """``init(theta, ...)``: the solver state at a start point (``lo``, ``hi`` per lane)."""
     import jax.numpy as jnp
 
-    def init(theta, packed, w, lo, hi, delta, gn):
+    def init(theta, packed, w, lo, hi, delta):
         theta = jnp.clip(theta, lo, hi)
-        f, g, H = fgh(theta, packed, w, delta, gn)
+        f, g, H = fgh(theta, packed, w, delta)
         g, H = _fixed_masked(g, H, lo, hi)
         bad = ~(jnp.isfinite(f) & jnp.all(jnp.isfinite(g)))
         f = jnp.where(bad, jnp.inf, f)
@@ -110,8 +111,8 @@ def _make_solve(fgh, objective):
     import jax
     import jax.numpy as jnp
 
-    def solve(state, packed, w, lo, hi, delta, maxiter, ftol, gtol, gn):
-        """Continue one start for up to ``maxiter`` more Newton iterations (Gauss-Newton if ``gn``)."""
+    def solve(state, packed, w, lo, hi, delta, maxiter, ftol, gtol):
+        """Continue one start for up to ``maxiter`` more Newton iterations."""
 
         def cond(s):
             return (~s[6]) & (s[5] < s[8])
@@ -144,7 +145,7 @@ def _make_solve(fgh, objective):
             nu_acc, f2, _ = jax.lax.while_loop(ls_cond, ls_body, (nu, jnp.inf, jnp.int32(0)))
             ok = f2 < f
             trial = trial_point(nu_acc)
-            f2b, g2, H2 = fgh(trial, packed, w, delta, gn)
+            f2b, g2, H2 = fgh(trial, packed, w, delta)
             g2, H2 = _fixed_masked(g2, H2, lo, hi)
             ok = ok & jnp.all(jnp.isfinite(g2))
             new_theta = jnp.where(ok, trial, theta)
@@ -178,11 +179,9 @@ def compiled(law_fn, space: str = "log"):
 
     Returns a namespace with ``objective(theta, packed, w, delta)``,
     ``residuals(theta, packed)``, ``fgh(theta, packed, w, delta) -> (f, g, H)``
-    (plain and jitted), and ``init(theta, packed, w, lo, hi, delta, gn)`` /
-    ``run(state, packed, w, lo, hi, delta, n_iter, ftol, gtol, gn)``, each
-    vmapped over a chunk of starts with one weight vector per start; the
-    scalar ``gn`` (bool) selects the Gauss-Newton Hessian instead of the
-    exact one.
+    (plain and jitted), and ``init`` / ``run`` (exact Hessian) and
+    ``init_gn`` / ``run_gn`` (Gauss-Newton), each vmapped over a chunk of
+    starts with one weight vector per start.
     """
     # one cache key however ``space`` is passed (compiled(f) is compiled(f, "log"))
     return _compiled(law_fn, str(space))
@@ -240,12 +239,10 @@ def _compiled(law_fn, space: str):
     ns.residuals_jit = keep(residuals, "residuals")
     ns.fgh_jit = keep(fgh, "fgh")
     ns.jacobian_jit = keep(jax.jacfwd(residuals), "jacobian")
-    def fgh_either(theta, packed, w, delta, gn):
-        # gn is one scalar for all lanes (not vmapped): a real branch, not a select
-        return jax.lax.cond(gn, fgh_gn, fgh, theta, packed, w, delta)
-
-    ns.init = batched(_make_init(fgh_either), "init")
-    ns.run = batched(_make_solve(fgh_either, objective), "run")
+    ns.init = batched(_make_init(fgh), "init")
+    ns.run = batched(_make_solve(fgh, objective), "run")
+    ns.init_gn = batched(_make_init(fgh_gn), "init_gn")
+    ns.run_gn = batched(_make_solve(fgh_gn, objective), "run_gn")
     return ns
 
 

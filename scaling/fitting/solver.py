@@ -136,20 +136,30 @@ class DampedNewton:
     gauss_newton: bool = False
 
     # ------------------------------------------------------------ pieces
+    def _fns(self, law, space):
+        ns = compiled(law.fn, space)
+        return (ns.init_gn, ns.run_gn) if self.gauss_newton else (ns.init, ns.run)
+
     @in_float64
     def init(self, law, packed, theta, weights, lo, hi, *, delta=DEFAULT_DELTA, space="log", place=None):
         """Solver state of one chunk of lanes (jax arrays, leading axis = lanes)."""
-        init = (place or _Placement(1)).wrap(compiled(law.fn, space).init, 7)
-        return init(theta, packed, weights, lo, hi, np.float64(delta), np.bool_(self.gauss_newton))
+        import jax.numpy as jnp
+
+        init, _ = self._fns(law, space)
+        init = (place or _Placement(1)).wrap(init, 6)
+        return init(theta, packed, weights, lo, hi, jnp.float64(delta))
 
     @in_float64
     def step(self, law, packed, state, weights, lo, hi, *, delta=DEFAULT_DELTA, space="log", n_iter=None,
              place=None):
         """Advance every lane of a chunk by up to ``n_iter`` (default ``round_iters``) iterations."""
-        run = (place or _Placement(1)).wrap(compiled(law.fn, space).run, 10)
+        import jax.numpy as jnp
+
+        _, run = self._fns(law, space)
+        run = (place or _Placement(1)).wrap(run, 9)
         n_iter = self.round_iters if n_iter is None else n_iter
-        return run(tuple(state), packed, weights, lo, hi, np.float64(delta), np.int32(n_iter),
-                   np.float64(self.ftol), np.float64(self.gtol), np.bool_(self.gauss_newton))
+        return run(tuple(state), packed, weights, lo, hi, jnp.float64(delta), jnp.int32(n_iter),
+                   jnp.float64(self.ftol), jnp.float64(self.gtol))
 
     def terminate(self, state) -> np.ndarray:
         """Which lanes have stopped (a stopping rule fired, or ``maxiter`` reached)."""
