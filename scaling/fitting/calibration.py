@@ -31,7 +31,7 @@ measured). Measured on the Luo et al. (2025) protocol with lr-annealing
 58 %: both laws predict ``cosine_72000`` (a third of the scored points) and
 ``wsdcon_3`` 0.2-1 % too low, the error growing along the run, and no fold
 built from the three fitted schedules shows it for multi-power at 100M /
-400M (held-out RMS 0.03-0.15 %; reaching 80 % would take a growth rate of
+400M (held-out RMS 0.03-0.21 %; reaching 80 % would take a growth rate of
 11 / 8.5 per unit log area where the folds measure 5.3 / 0, or a sigma 1.65
 / 2.55 times the calibrated one). Measured on the curve sets of
 ``benchmarks/curves_protocol.py`` and ruled out:
