@@ -296,7 +296,8 @@ def main(argv=None) -> int:
     ap.add_argument("--laws", nargs="+", default=list(DEFAULT_LAWS), choices=list(LAWS))
     ap.add_argument("--mpl-stride", type=int, default=2, help="fit multi-power on Luo's curves on every k-th point")
     ap.add_argument("--bootstrap", type=int, default=0, help="block-bootstrap refits (0: Laplace parameter band)")
-    ap.add_argument("--folds", action="store_true", help="print the calibration's folds (held-out RMS, refit iterations)")
+    ap.add_argument("--folds", action="store_true",
+                    help="print the calibration's folds (held-out RMS, refit iterations)")
     args = ap.parse_args(argv)
     from scaling.fitting.diagnostics import format_diagnostics
 
