@@ -42,6 +42,8 @@ built from the three fitted schedules shows it for multi-power at 100M /
   1e-10 relative, same held-out RMS), at 8x the cost;
 - the iteration cap: 1,000 iterations instead of 200 give 100 / 69 / 60 %
   (fit 51 -> 86 s at 25M), and at 25M all four refits still reach the cap;
+- the parameter band: a block bootstrap (50 refits, ``--bootstrap 50``)
+  instead of the Laplace band gives 68 / 67 % at 100M / 400M (fit 15 -> 213 s);
 - other fold designs and growth measures, each on every curve set: a
   time split at 1/3 or 3/4 of the steps next to the 1/2 one, folds that
   leave one schedule out *and* cut the others at half, the step ratio instead
