@@ -35,10 +35,16 @@ is pooled over points. The Luo sets (3 fitted runs) are calibrated by
 leave-one-schedule-out plus a time split, the bundled and synthetic sets
 (2 fitted runs) by two time splits (see :mod:`scaling.fitting.calibration`);
 the summary line counts the calibration refits stopped at the iteration
-cap.
+cap, times the calibration step alone (``cal_s``: the refits, compiled
+already), and says how far off the band is: ``sigma_x90``, the factor on the
+calibrated sigma that would make the band cover 90 % (1 = calibrated, above
+1 too narrow), and the largest forward-area ratio the calibration held out
+(``area_cal``) next to the largest the predictions reach (``area_pred``).
+``--folds`` prints every fold (held-out RMS and bias, refit iterations).
 
     .venv/bin/python benchmarks/curves_protocol.py                       # everything
     .venv/bin/python benchmarks/curves_protocol.py --sets luo-25M bundled --laws lr-annealing
+    .venv/bin/python benchmarks/curves_protocol.py --sets luo-100M --laws multi-power --folds
 """
 
 from __future__ import annotations
@@ -200,14 +206,19 @@ def synthetic_set(aggregate: int | None = 20, seed: int = 0):
 
 
 def score(result, law, tests, z: float):
-    """Per-curve metrics of a fit's predictions on held-out curves (scored on the fit's rule)."""
+    """Per-curve metrics of a fit's predictions on held-out curves (scored on the fit's rule).
+
+    Returns the rows and, per curve, ``(y, lo, hi, sigma)`` (parameter band and calibrated sigma) for
+    :func:`sigma_factor`.
+    """
     from scaling.fitting.calibration import predictive_sigma
     from scaling.fitting.selection import fit_mask
     from scaling.prediction import predict
 
     rule = (result.data_info.get("selection") or {}).get("rule")
     sigma_rms = float(np.sqrt(np.mean(np.asarray(result.residuals) ** 2)))
-    rows = []
+    a_fit = float((result.data_info.get("fitted_range") or {}).get("max_forward_area") or np.nan)
+    rows, bands = [], []
     for name, lr, steps, y in tests:
         keep = fit_mask(steps, lr, rule)
         steps, y = np.asarray(steps)[keep], np.asarray(y)[keep]
@@ -216,16 +227,41 @@ def score(result, law, tests, z: float):
         rel = np.abs(y - yhat) / y
         inside = lambda s: (y >= lo * np.exp(-z * s)) & (y <= hi * np.exp(z * s))  # noqa: E731
         sigma_cal = predictive_sigma(result, steps, lr)
+        bands.append((y, lo, hi, sigma_cal))
         rows.append({"curve": name, "PredE": float(rel.mean()), "WorstE": float(rel.max()), "FinalE": float(rel[-1]),
                      "coverage": float(np.mean(inside(sigma_cal))) if np.all(np.isfinite(sigma_cal)) else np.nan,
-                     "cov_rms": float(np.mean(inside(sigma_rms))), "n": int(y.size)})
-    return rows
+                     "cov_rms": float(np.mean(inside(sigma_rms))), "n": int(y.size),
+                     "area_ratio": float(np.max(np.cumsum(lr)[steps])) / a_fit})
+    return rows, bands
+
+
+def sigma_factor(bands, z: float, target: float) -> float:
+    """The factor on the calibrated sigma that would make the band cover ``target`` of the pooled points.
+
+    1 means calibrated; above 1 the band is too narrow. Coverage grows with the factor, so bisection on a log
+    scale; NaN without a calibrated sigma.
+    """
+    if not all(np.all(np.isfinite(b[3])) for b in bands):
+        return float("nan")
+
+    def coverage(m):
+        inside = [(y >= lo * np.exp(-z * m * s)) & (y <= hi * np.exp(z * m * s)) for y, lo, hi, s in bands]
+        return float(np.mean(np.concatenate(inside)))
+
+    lo, hi = 1e-3, 1e3
+    if coverage(hi) < target:
+        return float("inf")
+    for _ in range(50):
+        mid = np.sqrt(lo * hi)
+        lo, hi = (mid, hi) if coverage(mid) < target else (lo, mid)
+    return float(hi)
 
 
 def run(set_name: str, law_key: str, *, stride: int, bootstrap: int):
     from scipy.stats import norm
 
     from scaling.fitting import fit
+    from scaling.fitting.calibration import calibrate
     from scaling.laws import get_law
 
     if set_name.startswith("luo-"):
@@ -243,10 +279,15 @@ def run(set_name: str, law_key: str, *, stride: int, bootstrap: int):
     t0 = time.perf_counter()
     result = fit(law, data, progress=False, bootstrap=bootstrap, bootstrap_by="blocks" if bootstrap else "auto")
     fit_s = time.perf_counter() - t0
-    rows = score(result, law, tests, float(norm.ppf(0.5 + result.level / 2)))
+    # the calibration step alone, run again on the fitted result (compiled already: its refits' cost)
+    t0 = time.perf_counter()
+    calibrate(result, law, data)
+    cal_s = time.perf_counter() - t0
+    z = float(norm.ppf(0.5 + result.level / 2))
+    rows, bands = score(result, law, tests, z)
     for r in rows:
         r.update({"set": set_name, "law": law_key})
-    return result, rows, fit_s
+    return result, rows, fit_s, cal_s, sigma_factor(bands, z, result.level)
 
 
 def main(argv=None) -> int:
@@ -255,6 +296,8 @@ def main(argv=None) -> int:
     ap.add_argument("--laws", nargs="+", default=list(DEFAULT_LAWS), choices=list(LAWS))
     ap.add_argument("--mpl-stride", type=int, default=2, help="fit multi-power on Luo's curves on every k-th point")
     ap.add_argument("--bootstrap", type=int, default=0, help="block-bootstrap refits (0: Laplace parameter band)")
+    ap.add_argument("--folds", action="store_true",
+                    help="print the calibration's folds (held-out RMS, refit iterations)")
     args = ap.parse_args(argv)
     from scaling.fitting.diagnostics import format_diagnostics
 
@@ -265,13 +308,16 @@ def main(argv=None) -> int:
             if out is None:
                 print(f"[{set_name}] skipped: data not found")
                 break
-            result, rows, fit_s = out
+            result, rows, fit_s, cal_s, factor = out
             per += rows
             df = pd.DataFrame(rows)
+            cal = result.calibration or {}
             s = {"set": set_name, "law": law_key, "PredE": df.PredE.mean(), "WorstE": df.WorstE.max(),
                  "FinalE": df.FinalE.abs().mean(), "coverage": np.average(df.coverage, weights=df.n),
                  "cov_rms": np.average(df.cov_rms, weights=df.n),
-                 "sigma_cal": result.calibration.get("sigma_log", np.nan), "fit_s": fit_s,
+                 "sigma_cal": cal.get("sigma_log", np.nan), "sigma_x90": factor,
+                 "area_cal": cal.get("area_ratio_max", np.nan), "area_pred": df.area_ratio.max(),
+                 "fit_s": fit_s, "cal_s": cal_s,
                  "warnings": sum(d["severity"] == "warning" for d in result.diagnostics)}
             folds = (result.calibration or {}).get("folds", [])
             capped = sum(not f.get("refit_converged", True) for f in folds)
@@ -279,10 +325,20 @@ def main(argv=None) -> int:
             print(f"[{set_name} {law_key}] PredE {100 * s['PredE']:.3f}% WorstE {100 * s['WorstE']:.3f}% "
                   f"|final| {100 * s['FinalE']:.3f}% band {100 * s['coverage']:.0f}% (rms band "
                   f"{100 * s['cov_rms']:.0f}%) sigma_cal {100 * s['sigma_cal']:.3f}% ({len(folds)} folds, {capped} refits at "
-                  f"the iteration cap) fit {fit_s:.1f}s  "
+                  f"the iteration cap) fit {fit_s:.1f}s (calibration {cal_s:.1f}s) sigma x{factor:.2f} for "
+                  f"{100 * result.level:.0f}% coverage, growth measured to {s['area_cal']:.2f}x the fitted area, "
+                  f"predicted to {s['area_pred']:.2f}x  "
                   + " ".join(f"{k}={v:.4g}" for k, v in zip(result.param_names, result.params)), flush=True)
             for line in format_diagnostics(result.diagnostics):
                 print("    " + line)
+            if args.folds:
+                for f in folds:
+                    if f.get("failed"):
+                        print(f"    fold {f['held_out']}: refit failed")
+                        continue
+                    print(f"    fold {f['held_out']:<34} {f['n_points']:4d} points, RMS {100 * f['rms_log']:.3f}% "
+                          f"mean {100 * f['mean_log']:+.3f}%, refit {f['refit_iterations']} iterations"
+                          f"{'' if f['refit_converged'] else ' (cap)'}")
     if not summary:
         return 0
     table = pd.DataFrame(summary)
@@ -291,9 +347,14 @@ def main(argv=None) -> int:
         fmt[c] = fmt[c].map(lambda v: f"{100 * v:.3f}%")
     for c in ("coverage", "cov_rms"):
         fmt[c] = fmt[c].map(lambda v: f"{100 * v:.0f}%")
-    fmt["fit_s"] = fmt["fit_s"].map(lambda v: f"{v:.1f}")
+    for c in ("fit_s", "cal_s"):
+        fmt[c] = fmt[c].map(lambda v: f"{v:.1f}")
+    for c in ("sigma_x90", "area_cal", "area_pred"):
+        fmt[c] = fmt[c].map(lambda v: f"{v:.2f}")
     print("\nMean over held-out curves (WorstE: max; coverage, pooled over points: calibrated 90% band; "
-          "cov_rms: RMS-residual band)")
+          "cov_rms: RMS-residual band; sigma_x90: factor on the calibrated sigma that would cover 90%; area_cal / "
+          "area_pred: largest forward-area ratio held out by the calibration / reached by the predictions; "
+          "cal_s: the calibration step alone)")
     print(fmt.to_string(index=False))
     checks = []
     for (set_name, which), target in TARGETS.items():

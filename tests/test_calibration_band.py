@@ -91,3 +91,36 @@ def test_each_fold_records_whether_its_refit_converged(three_runs):
     # lr-annealing with the law true: every refit from the full optimum converges in a few Newton steps
     assert all(f["refit_converged"] for f in folds)
     assert all(0 < f["refit_iterations"] < 50 for f in folds)
+
+
+def test_fold_refits_from_the_full_optimum_reach_the_folds_own_optimum(three_runs):
+    # the refits start at the full fit's optimum (no new compile): they must not stay near it, biased towards the
+    # held-out points; refits from each fold's own data-derived starts find no lower objective
+    from scaling.fitting.calibration import _folds
+    from scaling.fitting.objective import expand_weights, pack
+    from scaling.fitting.solver import solve_batch
+    from scaling.fitting.starts import default_starts
+
+    data = Dataset(_runs(("constant", "cosine", "wsd"), 0), info={"kind": "curves"})
+    packed, index, n_padded = pack(data, LAW.kind)
+    folds = _folds(data)
+    sizes = np.cumsum([0] + data.sizes())
+    for (label, _, mask), rec in zip(folds, three_runs.calibration["folds"]):
+        kept = [Group(g.name, {**g.inputs, "step": g.inputs["step"][~mask[a:b]]}, g.loss[~mask[a:b]])
+                for g, a, b in zip(data, sizes[:-1], sizes[1:]) if (~mask[a:b]).any()]
+        starts = default_starts(LAW, Dataset(kept, info={"kind": "curves"}))[:4]
+        w = expand_weights(np.tile((~mask).astype(np.float64), (len(starts), 1)), index, n_padded)
+        own = solve_batch(LAW, packed, starts, weights=w)
+        assert rec["held_out"] == label
+        assert rec["refit_objective"] <= np.nanmin(own.f) * (1 + 1e-9)
+        assert rec["refit_objective"] > 0
+
+
+def test_calibration_records_how_far_beyond_the_fitted_area_it_held_out(three_runs):
+    cal = three_runs.calibration
+    # the time split fits every run up to half its steps: the constant run's area there is the largest fitted,
+    # and its last point (twice the area) the largest held out
+    lr = _lr("constant")
+    half = STEPS[STEPS <= STEPS.min() + 0.5 * (STEPS.max() - STEPS.min())].max()
+    assert cal["area_ratio_max"] == pytest.approx(np.cumsum(lr)[STEPS.max()] / np.cumsum(lr)[half], rel=1e-12)
+    assert cal["area_ratio_max"] > 1.5
