@@ -23,7 +23,8 @@ of the same law with data of the same shapes. Groups whose padded inputs
 have the same shapes (runs of one length, the usual case) form one *stacked*
 block with a leading run axis, evaluated by one ``vmap`` of the law: the
 traced program holds one copy of the law however many runs are fitted
-(nine 12k-step runs compiled in 46 s unrolled, one copy each).
+(a cold fit of lr-annealing-n on nine 12k-step runs: 46 s with one copy
+per run, 20 s stacked).
 """
 
 from __future__ import annotations
