@@ -413,7 +413,7 @@ class _Evaluator:
         self.sizes = []
         for size in sorted({CHUNK, TAIL_CHUNK}, reverse=True):
             place = _Placement(size * n_dev)
-            self.sizes.append((size * n_dev, place, place.wrap(compiled(law.fn, space).init, 6), place.data(packed)))
+            self.sizes.append((size * n_dev, place, place.wrap(compiled(law.fn, space).init), place.data(packed)))
         self.weights, self.lo, self.hi = weights, lo, hi
         self.delta = np.float64(delta)
 

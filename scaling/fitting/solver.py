@@ -12,8 +12,9 @@ is a lane with ``lo == hi``; profile likelihoods use that).
 rounds, stopped lanes are dropped and the others re-packed into full chunks,
 and with ``prune=True`` a lane that cannot catch up with the best objective
 seen so far is dropped too. With several local JAX devices the lanes of a
-chunk are sharded over them (``jax.sharding``); every lane is independent,
-so the results are those of one device.
+chunk are split into one block per device, each running the one-device
+program (:class:`_Placement`); every lane is independent, so the results
+are bit-identical to one device.
 """
 
 from __future__ import annotations
@@ -82,7 +83,7 @@ class _Placement:
 
         return tree if self.n == 1 else tuple(jax.device_put(tree, d) for d in self.devices)
 
-    def wrap(self, fun, n_args: int):
+    def wrap(self, fun):
         """``fun(lanes, data, w, lo, hi, *scalars)`` run blockwise, one block of lanes per device."""
         if self.n == 1:
             return fun
@@ -146,7 +147,7 @@ class DampedNewton:
         import jax.numpy as jnp
 
         init, _ = self._fns(law, space)
-        init = (place or _Placement(1)).wrap(init, 6)
+        init = (place or _Placement(1)).wrap(init)
         return init(theta, packed, weights, lo, hi, jnp.float64(delta))
 
     @in_float64
@@ -156,7 +157,7 @@ class DampedNewton:
         import jax.numpy as jnp
 
         _, run = self._fns(law, space)
-        run = (place or _Placement(1)).wrap(run, 9)
+        run = (place or _Placement(1)).wrap(run)
         n_iter = self.round_iters if n_iter is None else n_iter
         return run(tuple(state), packed, weights, lo, hi, jnp.float64(delta), jnp.int32(n_iter),
                    jnp.float64(self.ftol), jnp.float64(self.gtol))
