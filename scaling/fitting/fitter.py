@@ -119,7 +119,7 @@ def _multistart(law, dataset, packed, ones, starts, objective, strategy):
     # solution. Starts whose least-squares solutions agree to 1e-7 share
     # one refinement (they are the same point up to the solver's tolerance).
     first_delta = LSQ_DELTA if space == "log" else SQUARED_DELTA
-    lsq_maxiter = LSQ_MAXITER_CURVE.get(law.name, LSQ_MAXITER) if law.kind == "curve" else LSQ_MAXITER
+    lsq_maxiter = LSQ_MAXITER_CURVE.get(law.name, LSQ_MAXITER)
     lsq = DampedNewton(maxiter=lsq_maxiter, ftol=1e-12, gauss_newton=True).solve(
         law, packed, starts, weights=ones, delta=first_delta, space=space)
     ok = np.isfinite(lsq.f)
