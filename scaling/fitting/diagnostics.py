@@ -400,10 +400,15 @@ def convergence(fit) -> dict[str, Any]:
     else:
         text = "no (the optimizer stopped before converging)"
     if undetermined:
-        text += (f"{', but' if optimizer else '; and'} the data do not determine {len(undetermined)} of {len(names)} "
-                 f"parameters ({', '.join(undetermined)}): see the warnings")
+        text += f"{', but' if optimizer else '; and'} {undetermined_phrase(undetermined, len(names))}"
     return {"optimizer": optimizer, "determined": optimizer and not undetermined,
             "undetermined": undetermined, "text": text}
+
+
+def undetermined_phrase(undetermined: Sequence[str], n_params: int) -> str:
+    """``"the data do not determine 2 of 5 parameters (e, beta): see the warnings"``."""
+    return (f"the data do not determine {len(undetermined)} of {n_params} parameters "
+            f"({', '.join(undetermined)}): see the warnings")
 
 
 def format_diagnostics(diagnostics) -> list[str]:
@@ -436,4 +441,4 @@ def finish_fit(result, law, dataset, *, packed=None, index=None, n_padded=None):
 
 
 __all__ = ["ANNEALING_PARAMS", "UNDETERMINED_CODES", "convergence", "diagnose", "extrapolation", "finish_fit", "fitted_range", "format_diagnostics",
-           "noise_level", "warning_messages"]
+           "noise_level", "undetermined_phrase", "warning_messages"]

@@ -26,14 +26,13 @@ def _objective_text(info) -> str:
 
 def _converged_text(result) -> str:
     """``True: <how it stopped>``, qualified when the data do not determine some parameters."""
-    from scaling.fitting.diagnostics import convergence
+    from scaling.fitting.diagnostics import convergence, undetermined_phrase
 
     conv = convergence(result)
     text = f"{result.success}: {result.message}"
     if conv["undetermined"]:
-        names = conv["undetermined"]
-        text += (f"; {'but ' if result.success else ''}the data do not determine {len(names)} of "
-                 f"{len(result.param_names)} parameters ({', '.join(names)}): see the warnings")
+        text += (f"; {'but ' if result.success else ''}"
+                 f"{undetermined_phrase(conv['undetermined'], len(result.param_names))}")
     return text
 
 
