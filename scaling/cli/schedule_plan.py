@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     """Rank the candidates, print the table, the WSD scan and the (qualified) recommendation."""
     from scaling import plan
     from scaling.outputs import check_output_path, write_atomic
-    from scaling.report.document import Table, fmt, interval, text_table
+    from scaling.report.document import interval, schedule_ranking_table, text_table
 
     for path in (args.out, args.optimised_out):
         if path:
@@ -67,14 +67,10 @@ def run(args: argparse.Namespace) -> int:
             write_atomic(args.optimised_out, pd.DataFrame({"step": np.arange(len(lr)), "lr": lr}).to_csv(index=False))
             print(f"wrote {args.optimised_out}")
     ranking = plan.compare_schedules(fit, cands, steps=args.steps, N=args.model_size, B=args.batch_tokens)
-    rows = tuple((str(r.rank), r.schedule,
-                   interval(r.final_loss, r.final_loss_pred_lo, r.final_loss_pred_hi, ".4f"),
-                   interval(r.delta, r.delta_lo, r.delta_hi, ".3g"), fmt(r.p_best, ".2f"))
-                 for r in ranking.itertuples(index=False))
-    print(text_table(Table(("rank", "schedule", "final loss (predictive)", "above best (paired)", "P(best)"), rows,
-                           caption=f"Schedules for {args.steps} steps, peak {args.peak:g} ({fit.law}; "
-                                   f"[{fit.level:.0%} predictive band, as scaling predict; the difference to "
-                                   f"the best is a paired parameter interval])")))
+    print(text_table(schedule_ranking_table(
+        ranking, caption=f"Schedules for {args.steps} steps, peak {args.peak:g} ({fit.law}; "
+                         f"[{fit.level:.0%} predictive band, as scaling predict; the difference to "
+                         f"the best is a paired parameter interval])")))
     scan = plan.best_wsd_decay(fit, steps=args.steps, peak=args.peak, final=args.final, warmup=args.warmup,
                                shape=args.scan_shape, N=args.model_size, B=args.batch_tokens)
     best = scan.loc[scan["rank"] == 1].iloc[0]

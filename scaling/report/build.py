@@ -29,7 +29,8 @@ from scaling.fitting.diagnostics import warning_messages
 from scaling.progress import Progress
 from scaling.report import figures as F
 from scaling.report import frames
-from scaling.report.document import FigureItem, Report, Section, Table, fmt, interval, render_figure
+from scaling.report.document import (FigureItem, Report, Section, Table, fmt, interval, render_figure,
+                                     schedule_ranking_table)
 
 
 # --------------------------------------------------------------------------- data
@@ -336,12 +337,9 @@ def curve_sections(fit, *, curves=None, plan: Mapping[str, Any] | None = None, b
             f"{best_decay['decay']:.2g}."
         )
         show = ranking.head(8)
-        answer.append(Table(("rank", "schedule", "final loss (predictive)", "above best (paired)", "P(best)"), tuple(
-            (str(r.rank), r.schedule, interval(r.final_loss, r.final_loss_pred_lo, r.final_loss_pred_hi, ".4f"),
-             interval(r.delta, r.delta_lo, r.delta_hi, ".3g"), fmt(r.p_best, ".2f"))
-            for r in show.itertuples(index=False)),
-            caption="Top candidate schedules by predicted final loss (the predictive band of the figure below; "
-                    "the difference to the best is a paired parameter interval)"))
+        answer.append(schedule_ranking_table(
+            show, caption="Top candidate schedules by predicted final loss (the predictive band of the figure "
+                          "below; the difference to the best is a paired parameter interval)"))
         names = list(dict.fromkeys([top["schedule"], "cosine", "multistep 80/10/10", "constant"]))
         sc = planning.schedule_curves(fit, {k: cands[k] for k in names}, steps=steps)
         fig, axes = F.new_axes(1, 2, size=(11.5, 4.2), gridspec_kw={"width_ratios": [2, 1]})

@@ -105,6 +105,20 @@ def interval(point: float, lo: float, hi: float, spec: str = ".3g") -> str:
     return f"{p} [{fmt(lo, spec)}, {fmt(hi, spec)}]"
 
 
+def schedule_ranking_table(ranking, *, caption: str) -> Table:
+    """A :func:`scaling.plan.compare_schedules` ranking as a table (``scaling schedule-plan`` and the report).
+
+    Columns: rank, schedule, the final loss with its predictive band (the
+    band ``scaling predict`` shows), the paired interval of the difference to
+    the best, and P(best).
+    """
+    rows = tuple((str(r.rank), r.schedule, interval(r.final_loss, r.final_loss_pred_lo, r.final_loss_pred_hi, ".4f"),
+                  interval(r.delta, r.delta_lo, r.delta_hi, ".3g"), fmt(r.p_best, ".2f"))
+                 for r in ranking.itertuples(index=False))
+    return Table(("rank", "schedule", "final loss (predictive)", "above best (paired)", "P(best)"), rows,
+                 caption=caption)
+
+
 def render_figure(fig, name: str, caption: str) -> FigureItem:
     """Render a matplotlib figure to PNG and SVG once (both are embedded/written later)."""
     png, svg = io.BytesIO(), io.StringIO()
