@@ -190,6 +190,10 @@ def _json_int(text: str):
     return int(text) if len(text) <= 15 else float(text)
 
 
+#: The whitespace json.loads skips around and between values (str.strip would skip more).
+JSON_SPACE = " \t\n\r"
+
+
 def parse_json(text: str, *, what: str):
     """Parse JSON text the way every loader does, or raise a DataError about `what`.
 

@@ -21,6 +21,7 @@ import pandas as pd
 
 from scaling.errors import DataError
 from scaling.loaders._common import (
+    JSON_SPACE,
     ColumnChoice,
     PointColumns,
     Records,
@@ -41,7 +42,6 @@ BLOCK_LINES = 1 << 15
 #: One decoder for the whole file, parsing exactly as :func:`parse_json` does
 #: (``json.loads`` would build a new decoder for every line).
 _SCAN = json.JSONDecoder(parse_int=_json_int, parse_constant=str).scan_once
-_JSON_SPACE = " \t\n\r"  # what json.loads skips around a value (str.strip would skip more)
 
 #: Distinct text values shared at most (a column of unique ids is left as read).
 _MAX_SHARED = 1 << 16
@@ -88,7 +88,7 @@ def read_jsonl(path: Path, *, run: str, role: Role | None = None) -> Records:
             records, at = [], []
             for line in block:
                 number += 1
-                text = line.strip(_JSON_SPACE)
+                text = line.strip(JSON_SPACE)
                 try:
                     obj, end = scan(text, 0)
                     if end != len(text):

@@ -62,15 +62,12 @@ def _json_document_of(path: Path):
     JSON-lines history whole: when the first non-blank line is a JSON value by itself and
     more follows, the file cannot be one document (json.loads would stop at "Extra data")."""
     with open(path, encoding="utf-8", errors="replace") as fh:
-        first = next((line for line in fh if line.strip(_JSON_SPACE)), "")
+        first = next((line for line in fh if line.strip(c.JSON_SPACE)), "")
         whole, doc = c.json_document(first, what=str(path))
         if whole:
-            more = any(line.strip(_JSON_SPACE) for line in fh)
+            more = any(line.strip(c.JSON_SPACE) for line in fh)
             return (False, None) if more else (True, doc)
     return c.json_document(path.read_text(encoding="utf-8", errors="replace"), what=str(path))
-
-
-_JSON_SPACE = " \t\n\r"  # what json.loads skips between values
 
 
 def _history_frame(history, path: Path) -> pd.DataFrame:
