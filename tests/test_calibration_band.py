@@ -124,3 +124,20 @@ def test_calibration_records_how_far_beyond_the_fitted_area_it_held_out(three_ru
     half = STEPS[STEPS <= STEPS.min() + 0.5 * (STEPS.max() - STEPS.min())].max()
     assert cal["area_ratio_max"] == pytest.approx(np.cumsum(lr)[STEPS.max()] / np.cumsum(lr)[half], rel=1e-12)
     assert cal["area_ratio_max"] > 1.5
+
+
+def test_calibrate_called_on_its_own_runs_in_float64(three_runs):
+    import warnings
+
+    import jax
+
+    from scaling.fitting.calibration import calibrate
+
+    data = Dataset(_runs(("constant", "cosine", "wsd"), 0), info={"kind": "curves"})
+    assert not jax.config.read("jax_enable_x64")  # the caller's JAX default is float32
+    with warnings.catch_warnings():
+        # JAX warns when float64 is requested but truncated to float32: the refits must not run in float32
+        warnings.simplefilter("error", UserWarning)
+        cal = calibrate(three_runs, LAW, data)
+    assert cal["sigma_log"] == pytest.approx(three_runs.calibration["sigma_log"], rel=1e-9)
+    assert not jax.config.read("jax_enable_x64")

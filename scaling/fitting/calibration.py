@@ -71,6 +71,8 @@ from typing import Any
 
 import numpy as np
 
+from scaling._x64 import in_float64
+
 #: Fractions of a single run's logged steps fitted before predicting the rest.
 SPLIT_FRACTIONS = (0.5, 0.75)
 
@@ -114,6 +116,7 @@ def sigma_from_residuals(r: np.ndarray, level: float) -> float:
     return float(np.quantile(np.abs(r), level) / z)
 
 
+@in_float64
 def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -> dict[str, Any]:
     """Held-out calibration of the predictive band of a curve fit.
 
