@@ -9,6 +9,10 @@ diagnostics, band calibration; no hand-trimming) and predict the others:
     multipowerlaw-luo2025``): fit ``constant_24000, cosine_24000, wsdcon_9``,
     predict the 6 test curves (their Table 1 protocol, see
     ``benchmarks/multipowerlaw.py``). The CSVs start after warmup.
+``luo2-25M``, ``luo2-100M``, ``luo2-400M``
+    The same curves in the design of issue 11's set A: fit
+    ``constant_24000, cosine_24000`` only, predict the other 7 (``wsdcon_9``
+    included); calibrated by two time splits like every two-run fit.
 ``bundled``
     ``data/curves`` (600/1,200-update CPU runs, validation loss every 20
     updates *including the points inside the 30-update warmup*): fit
@@ -63,7 +67,9 @@ ROOT = Path(__file__).resolve().parents[1]
 LAWS = {"lr-annealing": ("lr-annealing", {}), "lr-annealing/fit-lam": ("lr-annealing", {"lam": "fit"}),
         "multi-power": ("multi-power", {})}
 DEFAULT_LAWS = ("lr-annealing", "multi-power")
-SETS = ("luo-25M", "luo-100M", "luo-400M", "bundled", "synthetic")
+SETS = ("luo-25M", "luo-100M", "luo-400M", "luo2-25M", "luo2-100M", "luo2-400M", "bundled", "synthetic")
+#: the two-run design of issue 11's set A (fit a constant and a cosine run, predict every other schedule)
+LUO2_TRAIN = ("constant_24000", "cosine_24000")
 TARGETS = {  # issue 11 item 6: mean PredE on the Luo protocol
     ("luo-25M", "lr-annealing"): 0.0014, ("luo-100M", "lr-annealing"): 0.0015, ("luo-400M", "lr-annealing"): 0.0022,
     ("luo-25M", "best"): 0.00110, ("luo-100M", "best"): 0.00142, ("luo-400M", "best"): 0.00168,
@@ -94,24 +100,25 @@ def _mpl_module():
 # each returns (fit dataset builder: law -> Dataset, [(name, lr, steps, observed)] held-out, note)
 
 
-def luo_set(size: str, stride: int):
+def luo_set(size: str, stride: int, train: tuple[str, ...] | None = None):
     mpl = _mpl_module()
     if not mpl.DATA.is_dir():
         return None
+    train = tuple(train or mpl.TRAIN)
     from scaling.fitting import Dataset, Group
     from scaling.fitting.selection import select_run, selection_rule
 
     def build(law):
         groups, sel = [], {}
         s = stride if law.name == "multi-power" else 1
-        for name in mpl.TRAIN:
+        for name in train:
             lr, step, loss = mpl.read_curve(size, name)
             step, loss, sel[name] = select_run(step[::s], loss[::s], lr, selection_rule())
             groups.append(Group(name, {"lr": lr, "step": step}, loss))
-        return Dataset(groups, info={"kind": "curves", "runs": list(mpl.TRAIN),
+        return Dataset(groups, info={"kind": "curves", "runs": list(train),
                                      "selection": {"rule": selection_rule(), "runs": sel}})
 
-    tests = [(name, *mpl.read_curve(size, name)) for name in mpl.TEST]
+    tests = [(name, *mpl.read_curve(size, name)) for name in mpl.TRAIN + mpl.TEST if name not in train]
     return build, tests
 
 
@@ -264,8 +271,9 @@ def run(set_name: str, law_key: str, *, stride: int, bootstrap: int):
     from scaling.fitting.calibration import calibrate
     from scaling.laws import get_law
 
-    if set_name.startswith("luo-"):
-        made = luo_set(set_name[4:-1], stride)
+    if set_name.startswith("luo"):
+        two = set_name.startswith("luo2-")
+        made = luo_set(set_name.split("-")[1][:-1], stride, LUO2_TRAIN if two else None)
         if made is None:
             return None
     elif set_name == "bundled":
