@@ -75,35 +75,47 @@ def _group_labels(dataset, by: str) -> np.ndarray:
     return labels.reshape(-1)
 
 
-def block_length(residuals, n: int | None = None) -> int:
-    """Block length from the autocorrelation of one curve's residuals.
+def integrated_time(r) -> float:
+    """Integrated autocorrelation time of one curve's residuals, ``tau = 1 + 2 sum_{k>=1} rho_k``.
 
-    .. math::
-
-        b = \\lceil 2 \\tau \\rceil, \\qquad \\tau = 1 + 2 \\sum_{k \\ge 1} \\rho_k
-
-    with the sum stopped at the first non-positive autocorrelation
-    ``rho_k`` (the initial-positive-sequence estimate of the integrated
-    autocorrelation time; Geyer 1992), clipped to ``[1, n // 4]`` so that a
-    curve keeps at least 4 blocks. Without residuals: ``ceil(sqrt(n))``.
+    The sum stops at the first non-positive autocorrelation ``rho_k`` (the
+    initial-positive-sequence estimate; Geyer 1992); 1 for fewer than 8
+    points or constant residuals. ``n`` residuals carry about the
+    information of ``n / tau`` independent ones.
     """
-    if residuals is None:
-        return max(1, int(np.ceil(np.sqrt(n or 1))))
-    r = np.asarray(residuals, dtype=np.float64)
+    r = np.asarray(r, dtype=np.float64)
     n = r.size
     if n < 8:
-        return 1
+        return 1.0
     r = r - r.mean()
     var = float(np.dot(r, r))
     if var <= 0:
-        return 1
+        return 1.0
     tau = 1.0
     for k in range(1, n // 2):
         rho = float(np.dot(r[:-k], r[k:])) / var
         if rho <= 0:
             break
         tau += 2.0 * rho
-    return int(min(max(1, np.ceil(2.0 * tau)), max(1, n // 4)))
+    return tau
+
+
+def block_length(residuals, n: int | None = None) -> int:
+    """Block length from the autocorrelation of one curve's residuals.
+
+    .. math::
+
+        b = \\lceil 2 \\tau \\rceil
+
+    with ``tau`` from :func:`integrated_time`, clipped to ``[1, n // 4]`` so
+    that a curve keeps at least 4 blocks. Without residuals: ``ceil(sqrt(n))``.
+    """
+    if residuals is None:
+        return max(1, int(np.ceil(np.sqrt(n or 1))))
+    n = np.asarray(residuals).size
+    if n < 8:
+        return 1
+    return int(min(max(1, np.ceil(2.0 * integrated_time(residuals))), max(1, n // 4)))
 
 
 def _draw_counts(rng: np.random.Generator, m: int, n_resamples: int) -> np.ndarray:
@@ -448,5 +460,5 @@ def _small_decrement(decrement, f, theta, g, lo, hi, ftol):
     return free & (decrement <= ftol * np.abs(f))
 
 
-__all__ = ["DECREMENT_RTOL", "SCHEMES", "TAIL_CHUNK", "WARM_NU", "block_length", "percentile_interval", "refit", "resampling_weights",
+__all__ = ["DECREMENT_RTOL", "SCHEMES", "TAIL_CHUNK", "WARM_NU", "block_length", "integrated_time", "percentile_interval", "refit", "resampling_weights",
            "resolve_scheme"]
