@@ -52,6 +52,10 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--intervals", choices=("auto", "bootstrap", "laplace", "profile"), default="auto",
                    help="parameter intervals: bootstrap percentiles, Laplace (smoothed sandwich) or profile "
                         "likelihood (default: bootstrap with --bootstrap, else laplace)")
+    p.add_argument("--prior", choices=("auto", "none"), default="auto",
+                   help="auto (default): laws with a weakly informative prior (multi-power: its drop shape "
+                        "beta, gamma, C, from published fits) use it on curves, weighted from the data; "
+                        "none: the plain objective")
     p.add_argument("--target", default="loss", metavar="COLUMN",
                    help="points tables: the numeric column to fit (default loss; e.g. a downstream error)")
     p.add_argument("--format", metavar="F", help="force the input format (see 'scaling inspect --help')")
@@ -118,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
                                    min_step=args.min_step, max_step=args.max_step, aggregate=aggregate)
     result = fit(law, data, bootstrap=args.bootstrap, bootstrap_by=args.bootstrap_by, level=args.level,
                  seed=args.seed, objective=args.objective, delta=args.delta, intervals=args.intervals,
-                 strategy=args.strategy)
+                 strategy=args.strategy, prior=args.prior)
     print(result.report())
     print_warnings(result)
     result.save(args.out)

@@ -30,6 +30,10 @@ Codes
     The fitted runs miss by far more than the noise: RMS log residual over
     3x the noise level estimated from the high-frequency scatter of the
     residuals (second differences; a smooth misfit cancels in them).
+``set_by_prior``
+    Quantities of the law's weakly informative prior
+    (:mod:`scaling.fitting.prior`) whose posterior sd is over half their
+    prior sd: the runs did not determine them, the prior did.
 ``extrapolation``
     (predictions, :func:`extrapolation`) steps or LR far outside the fitted
     range.
@@ -216,10 +220,25 @@ def diagnose(result, law, dataset=None, *, packed=None, index=None) -> tuple[dic
                                f"near-perfect correlations ({shown}): the data fix only combinations of these "
                                "parameters, not each one", pairs[0][0]),
                         "params": list(dict.fromkeys(n for a, b, _ in pairs for n in (a, b)))})
+    out += _set_by_prior(result)
     if dataset is not None:
         out += _identifiability(result, law, dataset, theta, lo, hi, packed, index, at_bound)
         out += _lack_of_fit(result, dataset)
     return tuple(out)
+
+
+def _set_by_prior(result) -> list[dict]:
+    """Quantities of a law's prior that the data hardly narrowed (posterior sd > half the prior sd)."""
+    pr = (result.data_info or {}).get("prior") or {}
+    names = list(pr.get("set_by_prior") or [])
+    if not names:
+        return []
+    shrink = dict(zip(pr["quantities"], pr["shrink"]))
+    shown = ", ".join(f"{q} ({shrink[q]:.2f})" for q in names)
+    return [{**item("set_by_prior", "warning",
+                    f"{shown}: set mostly by the law's prior, not by these runs (posterior sd / prior sd in "
+                    f"brackets; prior from {pr['source']}); predictions of schedules unlike the fitted ones rest "
+                    "on it. Fit runs with sharper LR drops (WSD, step) to determine them"), "params": names}]
 
 
 def _design_unidentifiable(law, dataset) -> tuple[str, ...]:

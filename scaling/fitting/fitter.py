@@ -21,8 +21,10 @@ import numpy as np
 from scaling._x64 import in_float64
 from scaling.errors import FitError
 from scaling.fitting import bootstrap as _boot
+from scaling.fitting import prior as _prior
 from scaling.fitting.dataset import Dataset
-from scaling.fitting.intervals import profile_intervals, residuals_and_jacobian, sandwich_covariance
+from scaling.fitting.intervals import (posterior_covariance, profile_intervals, residuals_and_jacobian,
+                                      sandwich_covariance)
 from scaling.fitting.objective import SQUARED_DELTA, expand_weights, pack, resolve_objective
 from scaling.fitting.optimize import MAXITER, STATUS_TEXT, compiled
 from scaling.fitting.result import FitResult
@@ -242,7 +244,7 @@ def _fit_statistics(dataset, r, objective, n, p):
 def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | None = None,
         bootstrap: int = 0, bootstrap_by: str = "auto", intervals: str = "auto", level: float = 0.9,
         seed: int | None = 0, progress: bool | Callable[[int, int], None] | None = None,
-        strategy: str = "auto", block_size: int | None = None) -> FitResult:
+        strategy: str = "auto", block_size: int | None = None, prior: str = "auto") -> FitResult:
     """Fit a law by multistart minimisation of a summed objective; bootstrap it.
 
     .. math::
@@ -300,6 +302,12 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
         ``"staged"``. On the Epoch data all reach the same optimum.
     block_size : int, optional
         Block length of the block bootstrap.
+    prior : {"auto", "none"}
+        ``"auto"``: a curve law that carries a weakly informative prior
+        (multi-power: its drop shape ``beta, gamma, C``) is fitted with it,
+        weighted from the data (:mod:`scaling.fitting.prior`; recorded in
+        ``data_info["prior"]``, with the quantities the data left to the
+        prior); ``"none"``: the plain objective.
 
     Returns
     -------
@@ -325,6 +333,8 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
     if intervals == "auto":
         intervals = "bootstrap" if bootstrap and bootstrap > 0 else "laplace"
     _check_options(law, dataset, level, strategy, intervals, bootstrap)
+    if prior not in _prior.PRIOR_MODES:
+        raise FitError(f"prior must be one of {', '.join(_prior.PRIOR_MODES)}, not {prior!r}")
     packed, index, n_padded = pack(dataset, law.kind)
     ns = compiled(law.fn, obj.space)
     n, p = dataset.n_points, law.n_params
@@ -338,6 +348,13 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
         starts = np.atleast_2d(np.asarray(starts, dtype=np.float64))
         if starts.shape[1] != p:
             raise FitError(f"starts must have {p} columns ({', '.join(law.param_names)}), not {starts.shape[1]}")
+    if _prior.applies(law, dataset, prior):
+        from scaling.fitting.starts import default_starts
+
+        packed = _prior.attach(packed, law, dataset, 0.0)
+        weight = _prior.weight_at_starts(ns, packed, index, dataset,
+                                         default_starts(law, dataset) if starts is None else starts, obj.threshold)
+        packed = _prior.attach(packed, law, dataset, weight)
     theta_k, f_k, status_k, nfev, starts = _multistart(law, dataset, packed, ones, starts, obj, strategy)
     if not np.any(np.isfinite(f_k)):
         raise FitError(f"law {law.name!r}: the objective is not finite at any start; check the data "
@@ -353,7 +370,12 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
     aic, bic, r2, rmse = _fit_statistics(dataset, r, obj, n, p)
     lo_b = np.array([b[0] for b in law.bounds])
     hi_b = np.array([b[1] for b in law.bounds])
-    laplace = sandwich_covariance(r, J, obj, free=(theta > lo_b) & (theta < hi_b))
+    free = (theta > lo_b) & (theta < hi_b)
+    precision = _prior.precision(packed)
+    if precision is None:
+        laplace = sandwich_covariance(r, J, obj, free=free)
+    else:
+        laplace = posterior_covariance(r, J, obj, precision, _prior.residual_variance(dataset, r), free=free)
 
     derived_fn = _derived_fn(law)
     derived = {}
@@ -413,6 +435,9 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
         "intervals": intervals,
         "bootstrap": boot_info,
     }
+    prior_info = _prior.summary(law, packed, theta, laplace)
+    if prior_info is not None:
+        data_info["prior"] = prior_info
     data_info.update(_fitted_ranges(dataset, law.kind))
     for key in ("split", "warmup_steps", "D_from_C", "target", "selection", "aggregate"):
         if key in dataset.info:

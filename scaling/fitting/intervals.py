@@ -95,6 +95,32 @@ def sandwich_covariance(r: np.ndarray, J: np.ndarray, objective, free=None) -> n
     return cov
 
 
+def posterior_covariance(r: np.ndarray, J: np.ndarray, objective, prior_precision: np.ndarray, variance: float,
+                         free=None) -> np.ndarray:
+    """Laplace covariance of a fit with a Gaussian prior, shape ``(P, P)``.
+
+    .. math::
+
+        \\Sigma = \\big(J^T D J / v + P_0\\big)^{-1}
+
+    with ``D`` the smoothed curvature of the objective, ``v`` the variance of
+    a log residual inflated by the residuals' autocorrelation time
+    (:func:`scaling.fitting.prior.prior_weight` at the fit) and ``P_0`` the
+    prior precision ``M^T diag(1/s^2) M``. Unlike the sandwich, whose score
+    term has only the data's noise, it keeps the prior's own spread in the
+    directions the data do not determine. ``free`` as in
+    :func:`sandwich_covariance`.
+    """
+    p = J.shape[1]
+    free = np.ones(p, dtype=bool) if free is None else np.asarray(free, dtype=bool)
+    Jf = J[:, free]
+    H = Jf.T @ (smoothed_curvature(r, objective)[:, None] * Jf) / max(float(variance), 1e-300)
+    H = H + np.asarray(prior_precision)[np.ix_(free, free)]
+    cov = np.zeros((p, p))
+    cov[np.ix_(free, free)] = np.linalg.pinv(H)
+    return cov
+
+
 def dispersion_scale(r: np.ndarray, objective, n_params: int) -> float:
     """The factor turning ``2 * (f_prof - f_min)`` into a chi-square(1) statistic."""
     n = r.size

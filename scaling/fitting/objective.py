@@ -246,7 +246,9 @@ def resolve_objective(objective: "str | Objective" = "huber-log", delta: float |
 def make_objective(log_fn: Callable, space: str = "log", fn: Callable | None = None):
     """Build ``objective(theta, packed, weights, delta) -> scalar`` and ``residuals(theta, packed) -> (n,)``.
 
-    ``weights`` is a flat ``(n,)`` array over all points in group order;
+    ``weights`` is a flat ``(n,)`` array over all points in group order
+    (the prior block that :func:`scaling.fitting.prior.attach` may append
+    adds its penalty to the objective and nothing to the residuals);
     ``delta`` is the Huber threshold (a traced scalar, so changing it does not
     recompile; :data:`SQUARED_DELTA` for least squares). Residuals are
     ``log L_hat - log L`` for ``space="log"`` and ``L_hat - L`` for
@@ -256,10 +258,12 @@ def make_objective(log_fn: Callable, space: str = "log", fn: Callable | None = N
     """
     import jax.numpy as jnp
 
+    from scaling.fitting.prior import data_blocks, penalty
+
     if space == "log":
         def residuals(theta, packed):
             return jnp.concatenate([block_values(log_fn, theta, inputs, log_y) - log_y.reshape(-1)
-                                    for inputs, log_y in packed])
+                                    for inputs, log_y in data_blocks(packed)])
     elif space == "raw":
         def predict(theta, inputs):
             return fn(theta, inputs) if fn is not None else jnp.exp(log_fn(theta, inputs))
@@ -267,12 +271,13 @@ def make_objective(log_fn: Callable, space: str = "log", fn: Callable | None = N
         def residuals(theta, packed):
             # the packed data hold log L; exp(log L) is L to one rounding
             return jnp.concatenate([block_values(predict, theta, inputs, log_y) - jnp.exp(log_y.reshape(-1))
-                                    for inputs, log_y in packed])
+                                    for inputs, log_y in data_blocks(packed)])
     else:
         raise ValueError(f"space must be 'log' or 'raw', not {space!r}")
 
     def objective(theta, packed, weights, delta=DEFAULT_DELTA):
-        return jnp.sum(weights * huber(residuals(theta, packed), delta))
+        # plus a law's prior when the packed data carry one (scaling.fitting.prior)
+        return jnp.sum(weights * huber(residuals(theta, packed), delta)) + penalty(theta, packed)
 
     return objective, residuals
 

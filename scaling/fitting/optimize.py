@@ -46,6 +46,7 @@ from typing import NamedTuple
 import numpy as np
 
 from scaling.fitting.objective import log_fn_of, make_objective
+from scaling.fitting.prior import penalty_fgh
 
 # status codes of a start
 CONVERGED_FTOL = 0
@@ -215,7 +216,8 @@ def _compiled(law_fn, space: str):
         f = jnp.sum(w * jnp.where(inq, 0.5 * r * r, delta * (a - 0.5 * delta)))
         g = J.T @ (w * jnp.clip(r, -delta, delta))
         H = J.T @ ((w * inq)[:, None] * J)
-        return f, g, H
+        fp, gp, Hp = penalty_fgh(theta, packed)  # a law's prior, when the packed data carry one
+        return f + fp, g + gp, H + Hp
 
     from scaling._programs import stored
     from scaling.laws import stable_name

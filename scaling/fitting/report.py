@@ -90,11 +90,18 @@ def fit_report(result, *, min_correl: float = 0.1) -> str:
         lines.append("    aggregated         = fitted as means of " + ", ".join(
             f"{w} consecutive points ({run})" for run, w in windows.items())
             + f" [{agg.get('option')}; --aggregate 1 fits every point]")
+    pr = info.get("prior") or {}
+    if pr:
+        lines.append("    prior              = " + ", ".join(
+            f"{q} ~ N({m:.3g}, {sd:.3g}^2) -> {v:.3g}" for q, m, sd, v in zip(pr["quantities"], pr["mean"], pr["sd"],
+                                                                          pr["value"]))
+            + f"  (weight {pr['weight']:.3g}; --prior none fits without it)")
     cal = dict(getattr(result, "calibration", {}) or {})
     if "sigma_log" in cal:
         lines.append(f"    predictive sigma   = {100 * cal['sigma_log']:.3f}% (log scale, {cal.get('method')} on "
                      f"{cal.get('n_points', '?')} held-out points; calibrated at {pct})")
-    se_kind = "bootstrap SD" if result.samples is not None else "Laplace (smoothed sandwich)"
+    se_kind = ("bootstrap SD" if result.samples is not None
+               else "Laplace (posterior, with the prior)" if pr else "Laplace (smoothed sandwich)")
     method = info.get("intervals") or ("bootstrap" if result.samples is not None else "laplace")
     ci_kind = {"bootstrap": "bootstrap percentile", "laplace": "Laplace (t)",
                "profile": "profile-likelihood"}.get(method, method)

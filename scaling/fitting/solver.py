@@ -197,7 +197,7 @@ class DampedNewton:
         """
         theta0 = np.atleast_2d(np.asarray(theta0, dtype=np.float64))
         k, p = theta0.shape
-        n = int(sum(int(x[1].size) for x in packed))
+        n = int(sum(int(x[1].size) for x in packed if x[1] is not None))  # None: the prior block
         if bounds is None:
             bounds = ([b[0] for b in law.bounds], [b[1] for b in law.bounds])
         lo = np.broadcast_to(np.asarray(bounds[0], dtype=np.float64), (k, p))

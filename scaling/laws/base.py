@@ -68,6 +68,43 @@ class LinearTerms:
 
 
 @dataclasses.dataclass(frozen=True)
+class Prior:
+    """A weakly informative Gaussian prior on linear combinations of a law's fit-space parameters.
+
+    .. math::
+
+        q = M(p)\\,\\theta + c(p), \\qquad q_j \\sim \\mathcal{N}(\\mu_j, s_j^2)
+
+    where ``p`` is the peak LR of the fitted data, so that a quantity can be
+    written in LR-normalised units (the multi-power ``C`` as
+    ``log C_n = log C + (1 - gamma) log p``, which does not change when every
+    LR is multiplied by a constant). The fitter adds
+    ``lambda/2 * sum_j ((q_j - mu_j) / s_j)^2`` to its objective, with
+    ``lambda`` set from the data (:mod:`scaling.fitting.prior`), so a
+    parameter the design cannot determine is held near published values
+    instead of drifting to a bound.
+
+    Attributes
+    ----------
+    names : tuple of str
+        Name of each quantity ``q_j`` (for reports and the fit JSON).
+    mean, sd : tuple of float
+        ``mu_j`` and ``s_j``.
+    rows : callable
+        ``rows(log_peak) -> (M, c)``: ``M`` of shape ``(m, P)`` and ``c`` of
+        shape ``(m,)`` (numpy float64).
+    source : str
+        Where ``mu`` and ``s`` come from.
+    """
+
+    names: tuple[str, ...]
+    mean: tuple[float, ...]
+    sd: tuple[float, ...]
+    rows: Callable[[float], tuple[np.ndarray, np.ndarray]]
+    source: str
+
+
+@dataclasses.dataclass(frozen=True)
 class Law:
     """A scaling law: a pure function and its metadata (frozen).
 
@@ -104,6 +141,9 @@ class Law:
     linear : LinearTerms or None
         Declares the law linear in non-negative coefficients for fixed
         exponents (enables the fitter's variable-projection start design).
+    prior : Prior or None
+        A weakly informative prior the fitter applies to curve fits by default
+        (``fit(..., prior="none")`` turns it off).
     """
 
     name: str
@@ -118,6 +158,7 @@ class Law:
     derived: Callable[[Any], Mapping[str, Any]] | None = None
     options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     linear: LinearTerms | None = None
+    prior: Prior | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("final", "curve"):

@@ -1,0 +1,209 @@
+"""A law's weakly informative prior in a curve fit: its weight, its place in the objective, its report.
+
+Some designs cannot determine every parameter of a curve law. Fitted on a
+constant and a cosine run only (the design of set A in issue 11), the
+multi-power law's drop shape ``(C, beta, gamma)`` is free along a valley
+that the two runs do not see the end of: on Luo et al.'s 25M curves the
+unpenalised optimum sits at ``beta = 3.06, gamma = 0.17`` and predicts the
+7 other schedules with a mean error of 0.41 % (0.13 % for their published
+parameters). A law may therefore carry a :class:`scaling.laws.base.Prior`,
+``q = M theta + c ~ N(mu, diag(s^2))``, and the fit minimises
+
+.. math::
+
+    f(\\theta) = \\sum_i w_i\\, h_\\delta(r_i) + \\frac{\\lambda}{2}
+    \\sum_j \\Big(\\frac{q_j(\\theta) - \\mu_j}{s_j}\\Big)^2,
+
+the MAP estimate under a Gaussian likelihood of log residuals with
+variance ``sigma^2`` whose points are correlated along each run: dividing
+that log posterior by ``1 / (sigma^2 tau)`` gives the data term (Huber is
+``r^2 / 2`` for small residuals) and
+
+.. math::
+
+    \\lambda = \\sigma^2\\, \\bar\\tau,
+
+with ``sigma^2`` the mean squared log residual and ``tau`` the runs' mean
+integrated autocorrelation time (:func:`scaling.fitting.bootstrap.integrated_time`):
+``n`` smooth, correlated residuals carry the information of ``n / tau``
+independent ones. Both are taken at the best data-derived start, before the
+fit, so that ``lambda`` is a constant of the objective (the fit's own
+residuals are not known yet); predictions change little over a factor 10 in
+``lambda`` (measured on Luo's curves).
+
+The prior's arrays travel with the packed data as one extra block
+``(arrays, None)`` (:func:`attach`), so every refit that reuses the packed
+data (bootstrap, band calibration, profiles) minimises the same objective,
+and ``lambda`` and ``p`` are data, not constants of the compiled programs.
+Where the posterior spread of a quantity stays close to its prior spread,
+the data did not determine it and :func:`summary` says so (a diagnostic,
+:func:`scaling.fitting.diagnostics.prior_dominated`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from scaling._x64 import in_float64
+
+#: Ways a fit can treat a law's prior.
+PRIOR_MODES = ("auto", "none")
+
+#: A quantity is "set by the prior" when its posterior sd is above this fraction of its prior sd.
+PRIOR_DOMINATED = 0.5
+
+
+def is_prior_block(block) -> bool:
+    """True for the block :func:`attach` appends (its loss slot is None)."""
+    return block[1] is None
+
+
+def data_blocks(packed) -> tuple:
+    """The packed data without the prior block."""
+    return tuple(b for b in packed if not is_prior_block(b))
+
+
+def prior_block(packed):
+    """The prior block of ``packed``, or None."""
+    return next((b[0] for b in packed if is_prior_block(b)), None)
+
+
+def penalty(theta, packed):
+    """``lambda / 2 * sum(((M theta + c - mu) / s)^2)``; 0 without a prior block (traceable)."""
+    arrays = prior_block(packed)
+    if arrays is None:
+        return 0.0
+    import jax.numpy as jnp
+
+    z = (arrays["M"] @ theta + arrays["offset"]) * arrays["inv_sd"]
+    return 0.5 * arrays["weight"] * jnp.sum(z * z)
+
+
+def penalty_fgh(theta, packed):
+    """Value, gradient and Hessian of :func:`penalty` (it is quadratic: the Hessian is exact)."""
+    import jax.numpy as jnp
+
+    arrays = prior_block(packed)
+    if arrays is None:
+        p = theta.shape[-1]
+        return 0.0, jnp.zeros((p,), theta.dtype), jnp.zeros((p, p), theta.dtype)
+    A = arrays["M"] * arrays["inv_sd"][:, None]
+    z = A @ theta + arrays["offset"] * arrays["inv_sd"]
+    w = arrays["weight"]
+    return 0.5 * w * jnp.sum(z * z), w * (A.T @ z), w * (A.T @ A)
+
+
+def peak_lr(dataset) -> float:
+    """The largest LR of the fitted runs (the prior's unit of LR)."""
+    return max(float(np.max(np.asarray(g.inputs["lr"], dtype=np.float64))) for g in dataset)
+
+
+def prior_weight(residuals_by_run) -> float:
+    """``lambda = mean(r^2) * mean(tau)`` over the runs' log residuals (module docstring)."""
+    from scaling.fitting.bootstrap import integrated_time
+
+    runs = [np.asarray(r, dtype=np.float64) for r in residuals_by_run if np.size(r)]
+    r = np.concatenate(runs)
+    r = r[np.isfinite(r)]
+    if r.size == 0:
+        return 0.0
+    return float(np.mean(r * r) * np.mean([integrated_time(x[np.isfinite(x)]) for x in runs]))
+
+
+def weight_at_starts(ns, packed, index, dataset, starts, delta: float) -> float:
+    """``lambda`` (:func:`prior_weight`) from the log residuals at the start of smallest objective.
+
+    ``ns`` is the law's :func:`scaling.fitting.optimize.compiled` namespace,
+    ``packed`` already carries a prior block (of any weight: the residuals
+    ignore it, and the compiled residual program is the one the fit reuses).
+    """
+    from scaling.fitting.objective import huber
+
+    best, best_f = None, np.inf
+    for theta in np.atleast_2d(np.asarray(starts, dtype=np.float64)):
+        r = np.asarray(ns.residuals_jit(theta, packed))[index]
+        f = float(np.sum(np.asarray(huber(r, delta)))) if np.all(np.isfinite(r)) else np.inf
+        if f < best_f:
+            best, best_f = r, f
+    if best is None:
+        return 0.0
+    return residual_variance(dataset, best)
+
+
+def arrays(law, dataset, weight: float) -> dict[str, np.ndarray]:
+    """The prior block's arrays for ``law`` on ``dataset`` with weight ``lambda``."""
+    pr = law.prior
+    M, c = pr.rows(float(np.log(peak_lr(dataset))))
+    return {"M": np.asarray(M, dtype=np.float64),
+            "offset": np.asarray(c, dtype=np.float64) - np.asarray(pr.mean, dtype=np.float64),
+            "inv_sd": 1.0 / np.asarray(pr.sd, dtype=np.float64), "weight": np.float64(weight)}
+
+
+@in_float64
+def attach(packed, law, dataset, weight: float):
+    """``packed`` with the prior block appended (replacing one already there)."""
+    import jax
+
+    block = ({k: jax.device_put(v) for k, v in arrays(law, dataset, weight).items()}, None)
+    return data_blocks(packed) + (block,)
+
+
+def pack_as_fitted(result, law, dataset):
+    """``pack(dataset)`` plus the fit's prior block (same weight) when ``result`` used one."""
+    from scaling.fitting.objective import pack
+
+    packed, index, n_padded = pack(dataset, law.kind)
+    weight = ((result.data_info or {}).get("prior") or {}).get("weight")
+    if weight is not None:
+        packed = attach(packed, law, dataset, weight)
+    return packed, index, n_padded
+
+
+def applies(law, dataset, mode: str) -> bool:
+    """Whether a fit of ``law`` on ``dataset`` uses the law's prior (curve data, mode "auto")."""
+    return mode == "auto" and law.prior is not None and dataset.info.get("kind") == "curves"
+
+
+def precision(packed) -> np.ndarray | None:
+    """The prior precision ``M^T diag(1/s^2) M`` (P, P), or None without a prior block."""
+    arrays_ = prior_block(packed)
+    if arrays_ is None:
+        return None
+    A = np.asarray(arrays_["M"]) * np.asarray(arrays_["inv_sd"])[:, None]
+    return A.T @ A
+
+
+def residual_variance(dataset, r) -> float:
+    """:func:`prior_weight` of the fit's own log residuals ``r`` (n,), in dataset order."""
+    bounds = np.cumsum([0] + [len(g.loss) for g in dataset])
+    return prior_weight([np.asarray(r)[a:b] for a, b in zip(bounds[:-1], bounds[1:])])
+
+
+def summary(law, packed, theta, covar) -> dict[str, Any] | None:
+    """The prior as the fit JSON records it, with each quantity's value and posterior/prior sd ratio.
+
+    ``shrink`` = posterior sd / prior sd of each quantity (from ``covar``,
+    the fit's :func:`scaling.fitting.intervals.posterior_covariance`): near 1
+    the data added nothing, below ``PRIOR_DOMINATED`` (0.5) they narrowed it
+    at least twofold.
+    """
+    arrays_ = prior_block(packed)
+    if arrays_ is None:
+        return None
+    pr = law.prior
+    M = np.asarray(arrays_["M"])
+    q = M @ np.asarray(theta, dtype=np.float64) + np.asarray(arrays_["offset"]) + np.asarray(pr.mean)
+    sd_post = (np.sqrt(np.clip(np.einsum("ij,jk,ik->i", M, covar, M), 0.0, None)) if covar is not None
+               else np.full(len(pr.names), np.nan))
+    shrink = sd_post / np.asarray(pr.sd)
+    return {"quantities": list(pr.names), "mean": list(pr.mean), "sd": list(pr.sd), "source": pr.source,
+            "weight": float(arrays_["weight"]), "value": [float(v) for v in q],
+            "posterior_sd": [float(v) for v in sd_post], "shrink": [float(v) for v in shrink],
+            "set_by_prior": [n for n, s in zip(pr.names, shrink) if np.isfinite(s) and s > PRIOR_DOMINATED]}
+
+
+__all__ = ["PRIOR_DOMINATED", "PRIOR_MODES", "applies", "arrays", "attach", "data_blocks", "is_prior_block",
+           "pack_as_fitted", "peak_lr", "penalty", "penalty_fgh", "precision", "prior_block", "prior_weight",
+           "residual_variance", "summary", "weight_at_starts"]
