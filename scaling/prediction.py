@@ -157,11 +157,12 @@ def predict(fit, schedule_or_lr_array, *, steps=None, level: float = 0.9, total_
     band : {"predictive", "parameters"}
         ``"parameters"``: parameter uncertainty only (below).
         ``"predictive"`` (default): that band widened by ``exp(+-z sigma)``,
-        ``sigma`` the RMS log residual of the fit, so it also covers the
-        scatter and misfit seen in fitting. On the multi-power-law benchmark
-        (held-out schedules, 90 % level) the parameter-only band from a block
-        bootstrap holds about a quarter of the observed points, the predictive
-        band 75-90 % (``benchmarks/multipowerlaw.py``).
+        ``sigma`` the fit's held-out calibrated log-scale sigma, growing with
+        the forward area predicted beyond the fitted runs
+        (:func:`scaling.evaluate.predictive_sigma`; the RMS log residual for a
+        fit without calibration), so it also covers the error of predicting an
+        unseen schedule. Coverage on held-out schedules:
+        ``benchmarks/curves_protocol.py``.
     batch : int
         Bootstrap samples evaluated at once (memory ``batch x T`` at most).
 

@@ -5,8 +5,8 @@ constant and a cosine run only (the design of set A in issue 11), the
 multi-power law's drop shape ``(C, beta, gamma)`` is free along a valley
 that the two runs do not see the end of: on Luo et al.'s 25M curves the
 unpenalised optimum sits at ``beta = 3.06, gamma = 0.17`` and predicts the
-7 other schedules with a mean error of 0.41 % (0.13 % for their published
-parameters). A law may therefore carry a :class:`scaling.laws.base.Prior`,
+7 other schedules with a mean error of 0.41 % (0.13 % with the prior below;
+``benchmarks/curves_protocol.py --sets luo2-25M``). A law may therefore carry a :class:`scaling.laws.base.Prior`,
 ``q = M theta + c ~ N(mu, diag(s^2))``, and the fit minimises
 
 .. math::
@@ -28,8 +28,10 @@ integrated autocorrelation time (:func:`scaling.fitting.bootstrap.integrated_tim
 ``n`` smooth, correlated residuals carry the information of ``n / tau``
 independent ones. Both are taken at the best data-derived start, before the
 fit, so that ``lambda`` is a constant of the objective (the fit's own
-residuals are not known yet); predictions change little over a factor 10 in
-``lambda`` (measured on Luo's curves).
+residuals are not known yet). The predictions depend on ``lambda`` only
+mildly: on Luo's 25M curves, ``lambda`` from 10x to 100x the squared RMS
+residual gives a mean PredE of 0.125-0.128 % on their split and 0.128-0.143 %
+on the two-run design (0.136 % and 0.41 % without the prior).
 
 The prior's arrays travel with the packed data as one extra block
 ``(arrays, None)`` (:func:`attach`), so every refit that reuses the packed

@@ -25,6 +25,7 @@ import numpy as np
 
 from scaling._x64 import in_float64
 from scaling.fitting.objective import DEFAULT_DELTA
+from scaling.fitting.prior import data_blocks
 from scaling.fitting.optimize import MAXITER, PRUNED, BatchResult, compiled
 
 #: Lanes per compiled call for many starts (a final-law grid, bootstrap refits).
@@ -197,7 +198,7 @@ class DampedNewton:
         """
         theta0 = np.atleast_2d(np.asarray(theta0, dtype=np.float64))
         k, p = theta0.shape
-        n = int(sum(int(x[1].size) for x in packed if x[1] is not None))  # None: the prior block
+        n = int(sum(int(x[1].size) for x in data_blocks(packed)))
         if bounds is None:
             bounds = ([b[0] for b in law.bounds], [b[1] for b in law.bounds])
         lo = np.broadcast_to(np.asarray(bounds[0], dtype=np.float64), (k, p))
