@@ -27,14 +27,16 @@ largest forward-area ratio held out, the range over which the growth was
 measured). Measured on the Luo et al. (2025) protocol with lr-annealing
 (fit 3 schedules, predict 6, up to 3x longer), the 90 % band covers 80 / 92
 / 97 % of the held-out points at 25M / 100M / 400M
-(``benchmarks/curves_protocol.py``). With multi-power it covers 100 / 67 /
-58 %: both laws predict ``cosine_72000`` (a third of the scored points) and
-``wsdcon_3`` 0.2-1 % too low, the error growing along the run, and no fold
-built from the three fitted schedules shows it for multi-power at 100M /
-400M (held-out RMS 0.03-0.21 %; reaching 80 % would take a growth rate of
-11 / 8.5 per unit log area where the folds measure 5.3 / 0, or a sigma 1.65
-/ 2.55 times the calibrated one). Measured on the curve sets of
-``benchmarks/curves_protocol.py`` and ruled out:
+(``benchmarks/curves_protocol.py``). With multi-power it covered 100 / 67 /
+58 % before the law's prior (:mod:`scaling.fitting.prior`) and 100 / 83 /
+56 % with it (the prior's posterior spread widens the 25M band; the refits
+no longer reach the iteration cap): both laws predict ``cosine_72000`` (a
+third of the scored points) and ``wsdcon_3`` 0.2-1 % too low, the error
+growing along the run, and no fold built from the three fitted schedules
+shows it for multi-power at 400M (reaching 90 % would take 5.8 times the
+calibrated sigma). Measured on the curve sets of
+``benchmarks/curves_protocol.py`` and ruled out (before the prior unless
+said otherwise):
 
 - the warm start: refits from each fold's own data-derived start grid
   (staged like :func:`scaling.fitting.fit`, 4 starts per fold) reach the
@@ -54,6 +56,11 @@ built from the three fitted schedules shows it for multi-power at 100M /
   (best 84 / 74 %) without pushing other sets past 97 %: the fold refits
   agree on ``cosine_72000`` to 0.12 % on average where its error is 0.4-0.6 %.
 
+- with the prior, the sandwich covariance instead of the posterior for the
+  parameter band (96 / 82 / 49 %), or the parameter band and the held-out
+  sigma added in quadrature instead of one widening the other (96 / 76 /
+  49 %).
+
 Three schedules of at most 24k steps do not carry the information; the
 band is honest about what the fitted runs show, and
 :func:`scaling.fitting.diagnostics.extrapolation` warns when a prediction
@@ -61,8 +68,8 @@ goes beyond them.
 
 The refits reuse the packed data with zero weights on the held-out points,
 started at the full fit's optimum, in one batched solve: no new compile and
-a few Newton iterations each (lr-annealing < 0.1 s, multi-power 5-8 s on
-Luo's curves once compiled).
+a few Newton iterations each (lr-annealing < 0.1 s, multi-power 0.4-0.6 s
+on Luo's curves once compiled, with the prior; 5-8 s without it).
 """
 
 from __future__ import annotations
