@@ -13,6 +13,8 @@ diagnostics, band calibration; no hand-trimming) and predict the others:
     The same curves in the design of issue 11's set A: fit
     ``constant_24000, cosine_24000`` only, predict the other 7 (``wsdcon_9``
     included); calibrated by two time splits like every two-run fit.
+``luo1-25M``, ``luo1-100M``, ``luo1-400M``
+    The design of set B: fit ``cosine_24000`` alone, predict the other 8.
 ``bundled``
     ``data/curves`` (600/1,200-update CPU runs, validation loss every 20
     updates *including the points inside the 30-update warmup*): fit
@@ -67,9 +69,10 @@ ROOT = Path(__file__).resolve().parents[1]
 LAWS = {"lr-annealing": ("lr-annealing", {}), "lr-annealing/fit-lam": ("lr-annealing", {"lam": "fit"}),
         "multi-power": ("multi-power", {})}
 DEFAULT_LAWS = ("lr-annealing", "multi-power")
-SETS = ("luo-25M", "luo-100M", "luo-400M", "luo2-25M", "luo2-100M", "luo2-400M", "bundled", "synthetic")
-#: the two-run design of issue 11's set A (fit a constant and a cosine run, predict every other schedule)
-LUO2_TRAIN = ("constant_24000", "cosine_24000")
+SETS = ("luo-25M", "luo-100M", "luo-400M", "luo2-25M", "luo2-100M", "luo2-400M", "luo1-25M", "luo1-100M",
+        "luo1-400M", "bundled", "synthetic")
+#: designs of issue 11's held-out sets on Luo's curves: A fits a constant and a cosine run, B one cosine run
+LUO_DESIGNS = {"luo2": ("constant_24000", "cosine_24000"), "luo1": ("cosine_24000",)}
 TARGETS = {  # issue 11 item 6: mean PredE on the Luo protocol
     ("luo-25M", "lr-annealing"): 0.0014, ("luo-100M", "lr-annealing"): 0.0015, ("luo-400M", "lr-annealing"): 0.0022,
     ("luo-25M", "best"): 0.00110, ("luo-100M", "best"): 0.00142, ("luo-400M", "best"): 0.00168,
@@ -272,8 +275,8 @@ def run(set_name: str, law_key: str, *, stride: int, bootstrap: int):
     from scaling.laws import get_law
 
     if set_name.startswith("luo"):
-        two = set_name.startswith("luo2-")
-        made = luo_set(set_name.split("-")[1][:-1], stride, LUO2_TRAIN if two else None)
+        design, size = set_name.split("-")
+        made = luo_set(size[:-1], stride, LUO_DESIGNS.get(design))
         if made is None:
             return None
     elif set_name == "bundled":
