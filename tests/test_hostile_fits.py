@@ -106,3 +106,16 @@ def test_the_report_qualifies_converged_end_to_end(tmp_path):
     md = (tmp_path / "rep" / "report.md").read_text()
     assert "converged: yes (optimizer), but the data do not determine 1 of 5 parameters (beta)" in md
     assert "converged: yes;" not in md
+
+
+@pytest.mark.parametrize("law_name", ["multi-power", "lr-annealing"])
+def test_a_run_whose_lr_is_never_positive_is_a_one_line_fit_error(law_name):
+    from scaling.errors import FitError
+    from scaling.fitting import Dataset, Group, fit
+
+    steps = np.arange(100, 2001, 100)
+    runs = [Group("zero-lr", {"lr": np.zeros(2001), "step": steps}, 3.0 - 1e-4 * np.arange(steps.size))]
+    # before: multi-power raised a ZeroDivisionError in its data-derived starts (0.0 ** negative), lr-annealing
+    # fitted the flat line without a word
+    with pytest.raises(FitError, match=r"run 'zero-lr': its learning rate is never positive .* check the lr column"):
+        fit(law_name, Dataset(runs, info={"kind": "curves"}), progress=False)

@@ -142,6 +142,12 @@ def _check_options(law, dataset, level, strategy, intervals, bootstrap):
                        f"{dataset.n_points} points; add data or pick a smaller law")
     if not 0.0 < level < 1.0:
         raise FitError(f"level must be between 0 and 1, not {level!r}")
+    if law.kind == "curve" and "lr" in law.inputs:
+        for g in dataset:
+            lr = np.asarray(g.inputs.get("lr", []), dtype=np.float64)
+            if not (lr.size and np.all(np.isfinite(lr)) and np.max(lr) > 0):
+                raise FitError(f"run {g.name!r}: its learning rate is never positive (or not finite); "
+                               f"{law.name!r} needs the run's LR schedule: check the lr column")
     if strategy not in STRATEGIES:
         raise FitError(f"strategy must be one of {', '.join(STRATEGIES)}, not {strategy!r}")
     if strategy == "varpro" and not has_linear_terms(law):
