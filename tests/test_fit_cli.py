@@ -96,3 +96,31 @@ def test_gadre_recipe_through_the_cli(tmp_path, capsys):
     big = df[(df["model"] == "open_lm_1b") & np.isclose(m, 640.0)].iloc[0]
     pred = a * big["params"] ** b + c * 6 ** (b / 2) * big["tokens"] ** b + e
     assert round(100 * abs(pred - big["loss_c4_val"]) / big["loss_c4_val"], 4) == 0.7103
+
+
+def test_prior_flag_takes_auto_or_none(tmp_path, capsys):
+    from pathlib import Path
+
+    curves = Path(__file__).resolve().parents[1] / "data" / "curves"
+    args = ["fit", str(curves / "cosine.csv"), str(curves / "constant.csv"), "--law", "lr-annealing", "--split", "val"]
+    assert main(args + ["--prior", "none", "--out", str(tmp_path / "f.json")]) == 0
+    assert "prior" not in json.loads((tmp_path / "f.json").read_text())["data_info"]  # lr-annealing has none
+    capsys.readouterr()
+    with pytest.raises(SystemExit) as e:
+        main(args + ["--prior", "maybe", "--out", str(tmp_path / "g.json")])
+    assert e.value.code == 2 and "invalid choice: 'maybe'" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_multi_power_fit_records_its_prior_and_prior_none_drops_it(tmp_path, capsys):
+    from pathlib import Path
+
+    curves = Path(__file__).resolve().parents[1] / "data" / "curves"
+    args = ["fit", str(curves / "cosine.csv"), str(curves / "constant.csv"), "--law", "multi-power", "--split", "val"]
+    assert main(args + ["--out", str(tmp_path / "with.json")]) == 0
+    text = capsys.readouterr().out
+    assert "prior              = beta ~ N(0.6, 0.3^2)" in text
+    info = json.loads((tmp_path / "with.json").read_text())["data_info"]["prior"]
+    assert info["quantities"] == ["beta", "gamma", "log C_n"] and info["weight"] > 0
+    assert main(args + ["--prior", "none", "--out", str(tmp_path / "without.json")]) == 0
+    assert "prior" not in json.loads((tmp_path / "without.json").read_text())["data_info"]

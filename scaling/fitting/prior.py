@@ -6,8 +6,9 @@ multi-power law's drop shape ``(C, beta, gamma)`` is free along a valley
 that the two runs do not see the end of: on Luo et al.'s 25M curves the
 unpenalised optimum sits at ``beta = 3.06, gamma = 0.17`` and predicts the
 7 other schedules with a mean error of 0.41 % (0.13 % with the prior below;
-``benchmarks/curves_protocol.py --sets luo2-25M``). A law may therefore carry a :class:`scaling.laws.base.Prior`,
-``q = M theta + c ~ N(mu, diag(s^2))``, and the fit minimises
+``benchmarks/curves_protocol.py --sets luo2-25M``). A law may therefore
+carry a :class:`scaling.laws.base.Prior`, ``q = M theta + c ~ N(mu,
+diag(s^2))``, and the fit minimises
 
 .. math::
 
@@ -15,9 +16,9 @@ unpenalised optimum sits at ``beta = 3.06, gamma = 0.17`` and predicts the
     \\sum_j \\Big(\\frac{q_j(\\theta) - \\mu_j}{s_j}\\Big)^2,
 
 the MAP estimate under a Gaussian likelihood of log residuals with
-variance ``sigma^2`` whose points are correlated along each run: dividing
-that log posterior by ``1 / (sigma^2 tau)`` gives the data term (Huber is
-``r^2 / 2`` for small residuals) and
+variance ``sigma^2`` whose points are correlated along each run: the
+negative log posterior times ``sigma^2 tau`` is the data term (Huber is
+``r^2 / 2`` for small residuals) plus the penalty with
 
 .. math::
 
@@ -37,9 +38,11 @@ The prior's arrays travel with the packed data as one extra block
 ``(arrays, None)`` (:func:`attach`), so every refit that reuses the packed
 data (bootstrap, band calibration, profiles) minimises the same objective,
 and ``lambda`` and ``p`` are data, not constants of the compiled programs.
-Where the posterior spread of a quantity stays close to its prior spread,
-the data did not determine it and :func:`summary` says so (a diagnostic,
-:func:`scaling.fitting.diagnostics.prior_dominated`).
+The fit's Laplace covariance is then the posterior's
+(:func:`scaling.fitting.intervals.posterior_covariance`). Where the posterior
+spread of a quantity stays close to its prior spread, the data did not
+determine it: :func:`summary` records it and the ``set_by_prior`` diagnostic
+(:mod:`scaling.fitting.diagnostics`) says so.
 """
 
 from __future__ import annotations
