@@ -105,6 +105,11 @@ def test_a_parameter_the_design_cannot_see_is_held_at_the_prior_and_said_to_be(c
     assert hi - lo == pytest.approx(2 * 0.1 * t, rel=1e-3)  # the prior's own 90% width, not zero
     codes = [d["code"] for d in with_prior.diagnostics]
     assert "set_by_prior" in codes
+    assert info["set_by_prior_params"] == ["C"]
+    from scaling.fitting.diagnostics import convergence  # counted as undetermined in the converged line
+
+
+    assert "C" in convergence(with_prior)["undetermined"]
     assert "prior" not in without.data_info
     assert "set_by_prior" not in [d["code"] for d in without.diagnostics]
 
@@ -155,6 +160,10 @@ def test_multi_power_on_constant_and_cosine_stays_off_the_bounds_with_its_prior(
     assert "at_bound" in [d["code"] for d in plain.diagnostics]
     codes = [d["code"] for d in held.diagnostics]
     assert "at_bound" not in codes and "set_by_prior" in codes
+    # the shape parameters are reported once, as set by the prior, not also as intervals wider than their value
+    shape = set(held.data_info["prior"]["set_by_prior_params"])
+    assert shape and shape <= {"logC", "beta", "gamma"}
+    assert not [d for d in held.diagnostics if d["code"] == "enormous_interval" and d.get("param") in shape]
     z = np.asarray(held.data_info["prior"]["value"]) - np.asarray(held.data_info["prior"]["mean"])
     assert np.all(np.abs(z) < 2 * np.asarray(held.data_info["prior"]["sd"]))
     steps = np.arange(200, 3001, 50)

@@ -190,9 +190,11 @@ def diagnose(result, law, dataset=None, *, packed=None, index=None) -> tuple[dic
                         f"the best start did not converge ({result.message.split(';')[0]}); treat the parameters "
                         "as approximate" + (" (parameters at a bound are the usual cause)" if at_bound else "")))
     stderr = np.asarray(result.stderr, dtype=np.float64)
+    # a parameter the prior sets has the prior's width: set_by_prior reports it once, with the reason
+    by_prior = set(((result.data_info or {}).get("prior") or {}).get("set_by_prior_params") or ())
     for j, name in enumerate(names):
         iv = result.intervals.get(name)
-        if name in at_bound:
+        if name in at_bound or name in by_prior:
             continue
         if not np.isfinite(stderr[j]):
             out.append(item("undetermined_error", "warning",
@@ -235,10 +237,13 @@ def _set_by_prior(result) -> list[dict]:
         return []
     shrink = dict(zip(pr["quantities"], pr["shrink"]))
     shown = ", ".join(f"{q} ({shrink[q]:.2f})" for q in names)
+    params = list(pr.get("set_by_prior_params") or [])
     return [{**item("set_by_prior", "warning",
                     f"{shown}: set mostly by the law's prior, not by these runs (posterior sd / prior sd in "
-                    f"brackets; prior from {pr['source']}); predictions of schedules unlike the fitted ones rest "
-                    "on it. Fit runs with sharper LR drops (WSD, step) to determine them"), "params": names}]
+                    f"brackets; prior from {pr['source']}); the intervals of {', '.join(params) or 'these'} are "
+                    "about the prior's width, and predictions of schedules unlike the fitted ones rest on it. "
+                    "Fit runs with sharper LR drops (WSD, step) to determine them"),
+             "quantities": names, "params": params}]
 
 
 def _design_unidentifiable(law, dataset) -> tuple[str, ...]:
@@ -378,7 +383,7 @@ def warning_messages(fit) -> list[str]:
 
 #: Warning codes that say the data do not determine a parameter (its value or its interval).
 UNDETERMINED_CODES = ("at_bound", "not_identifiable", "undetermined_error", "zero_width_interval",
-                      "enormous_interval", "near_perfect_correlation")
+                      "enormous_interval", "near_perfect_correlation", "set_by_prior")
 
 
 def convergence(fit) -> dict[str, Any]:

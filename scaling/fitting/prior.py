@@ -192,7 +192,8 @@ def summary(law, packed, theta, covar) -> dict[str, Any] | None:
     ``shrink`` = posterior sd / prior sd of each quantity (from ``covar``,
     the fit's :func:`scaling.fitting.intervals.posterior_covariance`): near 1
     the data added nothing, below ``PRIOR_DOMINATED`` (0.5) they narrowed it
-    at least twofold.
+    at least twofold. ``set_by_prior`` lists the quantities above it and
+    ``set_by_prior_params`` the fit-space parameters they involve.
     """
     arrays_ = prior_block(packed)
     if arrays_ is None:
@@ -203,10 +204,12 @@ def summary(law, packed, theta, covar) -> dict[str, Any] | None:
     sd_post = (np.sqrt(np.clip(np.einsum("ij,jk,ik->i", M, covar, M), 0.0, None)) if covar is not None
                else np.full(len(pr.names), np.nan))
     shrink = sd_post / np.asarray(pr.sd)
+    set_by = [j for j, v in enumerate(shrink) if np.isfinite(v) and v > PRIOR_DOMINATED]
+    params = [n for i, n in enumerate(law.param_names) if any(M[j, i] != 0 for j in set_by)]
     return {"quantities": list(pr.names), "mean": list(pr.mean), "sd": list(pr.sd), "source": pr.source,
             "weight": float(arrays_["weight"]), "value": [float(v) for v in q],
             "posterior_sd": [float(v) for v in sd_post], "shrink": [float(v) for v in shrink],
-            "set_by_prior": [n for n, s in zip(pr.names, shrink) if np.isfinite(s) and s > PRIOR_DOMINATED]}
+            "set_by_prior": [pr.names[j] for j in set_by], "set_by_prior_params": params}
 
 
 __all__ = ["PRIOR_DOMINATED", "PRIOR_MODES", "applies", "arrays", "attach", "data_blocks", "is_prior_block",
