@@ -453,3 +453,11 @@ def test_the_block_jsonl_reader_agrees_with_the_per_line_reader(data, choice, bl
 @given(jsonl_files(), CHOICES, st.sampled_from([1, 2, 3, 1 << 15]))
 def test_the_block_jsonl_reader_agrees_with_the_per_line_reader_slow(data, choice, block):
     _block_reader_property(data, choice, block)
+
+
+def test_a_boolean_in_a_column_that_is_both_run_name_and_loss_is_refused_by_both_readers():
+    # found by the slow property above (CI, 2026-12-01): a block holding only {"loss": false} kept its
+    # boolean dtype in the run-name branch, and joining it to the number blocks turned false into 0, so
+    # the block reader said "loss must be positive, got 0" where the per-line reader names the cell
+    data = b'{"loss": 1.0, "step": 0}\n{"loss": false}\n{"loss": 1.0}\n{"loss": 1.0}\n{"loss": 1.0}\n{"loss": 1.0}'
+    _block_reader_property(data, dict(step=None, loss=None, lr=None, run="loss", split=None), 1)

@@ -143,16 +143,17 @@ def _add_block(records, at, role, parts, masks, lines, columns, names) -> None:
                 if packed[1].any():
                     mask[col] = packed[1]
                 continue
+        if pd.api.types.is_bool_dtype(s):
+            # pandas would turn a block of booleans into 0/1 when joining it to a block of
+            # numbers; a frame of all the records keeps them (and to_float refuses them).
+            # Before the run-name branch: a column can be the run names and the loss at once.
+            frame[col] = s.astype(object)
+            continue
         if role is not None and role(col) == "text" and not plain and len(names) < _MAX_SHARED:
             # Run names repeat on every line; json makes a new string object each time.
             # One object per distinct name (the values and the dtype are unchanged).
             shared = [names.setdefault(v, v) if type(v) is str else v for v in s.to_numpy(dtype=object)]
             frame[col] = pd.Series(shared, index=frame.index, dtype=s.dtype)
-            continue
-        if pd.api.types.is_bool_dtype(s):
-            # pandas would turn a block of booleans into 0/1 when joining it to a block of
-            # numbers; a frame of all the records keeps them (and to_float refuses them).
-            frame[col] = s.astype(object)
     parts.append(frame)
     masks.append(mask)
     lines.append(np.asarray(at, dtype=np.int64))
