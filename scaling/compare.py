@@ -133,11 +133,10 @@ def _loo_units(dataset) -> tuple[np.ndarray, list[str]]:
     return labels.reshape(-1), [str(x) for x in names]
 
 
-def _leave_one_run_out(law, dataset, theta, delta, prior_weight=None) -> tuple[dict[str, float], int]:
-    """Metrics of leave-one-run-out predictions; refits batched from ``theta`` with 0/1 weights.
+def _leave_one_run_out(law, dataset, result, delta) -> tuple[dict[str, float], int]:
+    """Metrics of leave-one-run-out predictions; refits batched from ``result.params`` with 0/1 weights.
 
-    ``prior_weight``: the fit's prior weight (``data_info["prior"]["weight"]``), so the refits minimise the
-    fit's own objective; None without a prior.
+    The refits minimise the fit's own objective (its prior too, :func:`scaling.fitting.prior.as_fitted`).
     """
     from scaling.fitting import prior as _prior
     from scaling.fitting.objective import expand_weights, pack
@@ -148,9 +147,9 @@ def _leave_one_run_out(law, dataset, theta, delta, prior_weight=None) -> tuple[d
         return {m: float("nan") for m in METRICS}, 0
     weights = np.stack([(labels != u).astype(np.float64) for u in range(len(names))])
     # (K, n) weights: refit k gets its own weights (run k at 0), as the fitter's bootstrap refits do
+    theta = np.asarray(result.params)
     packed, index, n_padded = pack(dataset, law.kind)
-    if prior_weight is not None:
-        packed = _prior.attach(packed, law, dataset, prior_weight)
+    packed = _prior.as_fitted(packed, result, law, dataset)
     res = solve_batch(law, packed, np.tile(theta, (len(names), 1)),
                       weights=expand_weights(weights, index, n_padded), delta=delta)
     observed = np.concatenate([np.asarray(g.loss, dtype=np.float64) for g in dataset])
@@ -264,8 +263,7 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
             metrics = _metrics([np.asarray(g.loss) for g in held], pred, per_run)
             mode, n_eval = "holdout", (len(held) if per_run else held.n_points)
         elif do_loo:
-            metrics, _ = _leave_one_run_out(law, fit_set, np.asarray(result.params), delta,
-                                            (result.data_info.get("prior") or {}).get("weight"))
+            metrics, _ = _leave_one_run_out(law, fit_set, result, delta)
             mode, n_eval = "leave-one-run-out", len(_loo_units(fit_set)[1])
         rows.append({"law": label, "options": dict(law.options), "kind": law.kind, "n_params": law.n_params,
                      "n_fit": result.n_points, "objective": result.objective, "aic": result.aic, "bic": result.bic,

@@ -19,7 +19,8 @@ from scaling._x64 import float64
 from scaling.errors import FitError
 from scaling.fitting import fit
 from scaling.fitting import prior as pr
-from scaling.fitting.bootstrap import block_length, integrated_time
+from scaling.fitting.prior import integrated_time
+from scaling.fitting.bootstrap import block_length
 from scaling.fitting.objective import pack
 from scaling.fitting.optimize import compiled
 from scaling.laws import get_law

@@ -44,6 +44,7 @@ from scaling._x64 import in_float64
 from scaling.errors import FitError
 from scaling.fitting.objective import DEFAULT_DELTA
 from scaling.fitting.optimize import (CONVERGED_FTOL, CONVERGED_GTOL, MAXITER, NU_MAX, STALLED, BatchResult)
+from scaling.fitting.prior import integrated_time
 from scaling.fitting.solver import MIN_CHUNK
 
 SCHEMES = ("points", "groups", "blocks")
@@ -75,31 +76,6 @@ def _group_labels(dataset, by: str) -> np.ndarray:
     return labels.reshape(-1)
 
 
-def integrated_time(r) -> float:
-    """Integrated autocorrelation time of one curve's residuals, ``tau = 1 + 2 sum_{k>=1} rho_k``.
-
-    The sum stops at the first non-positive autocorrelation ``rho_k`` (the
-    initial-positive-sequence estimate; Geyer 1992); 1 for fewer than 8
-    points or constant residuals. ``n`` residuals carry about the
-    information of ``n / tau`` independent ones.
-    """
-    r = np.asarray(r, dtype=np.float64)
-    n = r.size
-    if n < 8:
-        return 1.0
-    r = r - r.mean()
-    var = float(np.dot(r, r))
-    if var <= 0:
-        return 1.0
-    tau = 1.0
-    for k in range(1, n // 2):
-        rho = float(np.dot(r[:-k], r[k:])) / var
-        if rho <= 0:
-            break
-        tau += 2.0 * rho
-    return tau
-
-
 def block_length(residuals, n: int | None = None) -> int:
     """Block length from the autocorrelation of one curve's residuals.
 
@@ -107,7 +83,7 @@ def block_length(residuals, n: int | None = None) -> int:
 
         b = \\lceil 2 \\tau \\rceil
 
-    with ``tau`` from :func:`integrated_time`, clipped to ``[1, n // 4]`` so
+    with ``tau`` from :func:`scaling.fitting.prior.integrated_time`, clipped to ``[1, n // 4]`` so
     that a curve keeps at least 4 blocks. Without residuals: ``ceil(sqrt(n))``.
     """
     if residuals is None:
@@ -460,5 +436,5 @@ def _small_decrement(decrement, f, theta, g, lo, hi, ftol):
     return free & (decrement <= ftol * np.abs(f))
 
 
-__all__ = ["DECREMENT_RTOL", "SCHEMES", "TAIL_CHUNK", "WARM_NU", "block_length", "integrated_time", "percentile_interval", "refit", "resampling_weights",
+__all__ = ["DECREMENT_RTOL", "SCHEMES", "TAIL_CHUNK", "WARM_NU", "block_length", "percentile_interval", "refit", "resampling_weights",
            "resolve_scheme"]

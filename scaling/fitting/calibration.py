@@ -151,13 +151,14 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
         "refit_converged", "refit_iterations", "refit_objective"}``.
         ``{"method": "none", ...}`` when no fold can be built.
     """
-    from scaling.fitting.objective import expand_weights
+    from scaling.fitting.objective import expand_weights, pack
     from scaling.fitting.optimize import MAXITER, compiled
-    from scaling.fitting.prior import pack_as_fitted
+    from scaling.fitting.prior import as_fitted
     from scaling.fitting.solver import solve_batch
 
     if packed is None or index is None or n_padded is None:
-        packed, index, n_padded = pack_as_fitted(result, law, dataset)  # the fit's prior too, if it had one
+        packed, index, n_padded = pack(dataset, law.kind)
+        packed = as_fitted(packed, result, law, dataset)  # the fit's prior too, if it had one
     folds = _folds(dataset)
     method = "+".join(dict.fromkeys({"schedule": "leave-one-schedule-out", "time": "split-run"}[k]
                                     for _, k, _ in folds))

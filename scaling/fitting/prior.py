@@ -25,7 +25,7 @@ negative log posterior times ``sigma^2 tau`` is the data term (Huber is
     \\lambda = \\sigma^2\\, \\bar\\tau,
 
 with ``sigma^2`` the mean squared log residual and ``tau`` the runs' mean
-integrated autocorrelation time (:func:`scaling.fitting.bootstrap.integrated_time`):
+integrated autocorrelation time (:func:`integrated_time`):
 ``n`` smooth, correlated residuals carry the information of ``n / tau``
 independent ones. Both are taken at the best data-derived start, before the
 fit, so that ``lambda`` is a constant of the objective (the fit's own
@@ -105,10 +105,36 @@ def peak_lr(dataset) -> float:
     return max(float(np.max(np.asarray(g.inputs["lr"], dtype=np.float64))) for g in dataset)
 
 
+def integrated_time(r) -> float:
+    """Integrated autocorrelation time of one curve's residuals, ``tau = 1 + 2 sum_{k>=1} rho_k``.
+
+    Here for the prior's weight; the block bootstrap sizes its blocks from it
+    too (:func:`scaling.fitting.bootstrap.block_length`).
+
+    The sum stops at the first non-positive autocorrelation ``rho_k`` (the
+    initial-positive-sequence estimate; Geyer 1992); 1 for fewer than 8
+    points or constant residuals. ``n`` residuals carry about the
+    information of ``n / tau`` independent ones.
+    """
+    r = np.asarray(r, dtype=np.float64)
+    n = r.size
+    if n < 8:
+        return 1.0
+    r = r - r.mean()
+    var = float(np.dot(r, r))
+    if var <= 0:
+        return 1.0
+    tau = 1.0
+    for k in range(1, n // 2):
+        rho = float(np.dot(r[:-k], r[k:])) / var
+        if rho <= 0:
+            break
+        tau += 2.0 * rho
+    return tau
+
+
 def prior_weight(residuals_by_run) -> float:
     """``lambda = mean(r^2) * mean(tau)`` over the runs' log residuals (module docstring)."""
-    from scaling.fitting.bootstrap import integrated_time
-
     runs = [np.asarray(r, dtype=np.float64) for r in residuals_by_run if np.size(r)]
     r = np.concatenate(runs)
     r = r[np.isfinite(r)]
@@ -124,12 +150,12 @@ def weight_at_starts(ns, packed, index, dataset, starts, delta: float) -> float:
     ``packed`` already carries a prior block (of any weight: the residuals
     ignore it, and the compiled residual program is the one the fit reuses).
     """
-    from scaling.fitting.objective import huber
+    from scipy.special import huber  # the objective's h_delta, in numpy (objective.huber is traced JAX)
 
     best, best_f = None, np.inf
     for theta in np.atleast_2d(np.asarray(starts, dtype=np.float64)):
         r = np.asarray(ns.residuals_jit(theta, packed))[index]
-        f = float(np.sum(np.asarray(huber(r, delta)))) if np.all(np.isfinite(r)) else np.inf
+        f = float(np.sum(huber(delta, r))) if np.all(np.isfinite(r)) else np.inf
         if f < best_f:
             best, best_f = r, f
     if best is None:
@@ -155,15 +181,14 @@ def attach(packed, law, dataset, weight: float):
     return data_blocks(packed) + (block,)
 
 
-def pack_as_fitted(result, law, dataset):
-    """``pack(dataset)`` plus the fit's prior block (same weight) when ``result`` used one."""
-    from scaling.fitting.objective import pack
+def as_fitted(packed, result, law, dataset):
+    """``packed`` with the fit's prior block (same weight) when ``result`` used one, else unchanged.
 
-    packed, index, n_padded = pack(dataset, law.kind)
+    For refits of a finished fit on data packed anew (band calibration, leave-one-run-out), so they
+    minimise the fit's own objective.
+    """
     weight = ((result.data_info or {}).get("prior") or {}).get("weight")
-    if weight is not None:
-        packed = attach(packed, law, dataset, weight)
-    return packed, index, n_padded
+    return packed if weight is None else attach(packed, law, dataset, weight)
 
 
 def applies(law, dataset, mode: str) -> bool:
@@ -212,6 +237,6 @@ def summary(law, packed, theta, covar) -> dict[str, Any] | None:
             "set_by_prior": [pr.names[j] for j in set_by], "set_by_prior_params": params}
 
 
-__all__ = ["PRIOR_DOMINATED", "PRIOR_MODES", "applies", "arrays", "attach", "data_blocks", "is_prior_block",
-           "pack_as_fitted", "peak_lr", "penalty", "penalty_fgh", "precision", "prior_block", "prior_weight",
-           "residual_variance", "summary", "weight_at_starts"]
+__all__ = ["PRIOR_DOMINATED", "PRIOR_MODES", "applies", "arrays", "as_fitted", "attach", "data_blocks",
+           "integrated_time", "is_prior_block", "peak_lr", "penalty", "penalty_fgh", "precision", "prior_block",
+           "prior_weight", "residual_variance", "summary", "weight_at_starts"]
