@@ -30,7 +30,7 @@ diagnostics, band calibration; no hand-trimming) and predict the others:
     (``aggregate=20``; see :func:`scaling.fitting.dataset.dataset_from_curves`).
 
 Per held-out curve, on the points the fit's rule would use
-(:func:`scaling.fitting.selection.fit_mask`): PredE = mean |y - yhat| / y,
+(:func:`scaling.prediction.scoring_mask`): PredE = mean |y - yhat| / y,
 WorstE = max, |final error| = |y - yhat| / y at the last step, and the share
 of points inside the 90 % calibrated band (parameter band x
 ``exp(+-z sigma)``, ``sigma`` from
@@ -222,15 +222,13 @@ def score(result, law, tests, z: float):
     :func:`sigma_factor`.
     """
     from scaling.fitting.calibration import predictive_sigma
-    from scaling.fitting.selection import fit_mask
-    from scaling.prediction import predict
+    from scaling.prediction import predict, scoring_mask
 
-    rule = (result.data_info.get("selection") or {}).get("rule")
     sigma_rms = float(np.sqrt(np.mean(np.asarray(result.residuals) ** 2)))
     a_fit = float((result.data_info.get("fitted_range") or {}).get("max_forward_area") or np.nan)
     rows, bands = [], []
     for name, lr, steps, y in tests:
-        keep = fit_mask(steps, lr, rule)
+        keep, _ = scoring_mask(result, steps, lr)
         steps, y = np.asarray(steps)[keep], np.asarray(y)[keep]
         par = predict(result, lr, steps=steps, level=result.level, band="parameters")
         yhat, lo, hi = (np.asarray(par[k], dtype=np.float64) for k in ("loss", "loss_lo", "loss_hi"))

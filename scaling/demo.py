@@ -85,7 +85,7 @@ def curve_job(table, law_name: str, train: Sequence[str], test: Sequence[str], *
         pred = predict(res, lr, steps=steps, level=level)
         m = compare_observed(res, pred, observed=loss, lr=lr)
         held[run] = {"PredE": 100 * m["PredE"], "WorstE": 100 * m["WorstE"], "band": m["coverage"],
-                     "n_scored": m["n_scored"], "final_loss_error": 100 * abs(pred["loss"].iloc[-1] - loss[-1]) / loss[-1],
+                     "n_scored": m["n_scored"], "final_loss_error": 100 * abs(m["FinalE"]),
                      "warnings": list(pred.attrs.get("warnings", ()))}
     entry = {"fit_on": list(train), "held_out": held,
              "mean_PredE": float(np.mean([v["PredE"] for v in held.values()])),

@@ -215,14 +215,20 @@ def scoring_mask(fit, steps, lr) -> tuple[np.ndarray, str]:
     Returns ``(mask, rule)``: the points a fit of these data would have used
     (warmup and early transient excluded, by the rule recorded in
     ``fit.data_info["selection"]``; :mod:`scaling.fitting.selection`), so
-    "vs observed" compares like with like; ``rule`` describes it.
+    "vs observed" compares like with like; ``rule`` describes it. The
+    rule's upper cut ``max_step`` is left out: it chooses the training
+    data, it does not say where the law holds, and the points past it are
+    the ones a prediction is made for (a fit to step 15,000 scored on a
+    50,000-step run would otherwise be scored on its first 15,000 steps
+    only); :func:`extrapolation_warnings` says how far they reach.
     """
-    from scaling.fitting.selection import describe, fit_mask
+    from scaling.fitting.selection import as_rule, describe, fit_mask
 
     selection = (getattr(fit, "data_info", None) or {}).get("selection") or {}
-    mask = fit_mask(np.asarray(steps, dtype=np.int64), np.asarray(lr, np.float64), selection.get("rule"))
+    rule = dict(as_rule(selection.get("rule")), max_step=None)
+    mask = fit_mask(np.asarray(steps, dtype=np.int64), np.asarray(lr, np.float64), rule)
     # describe() leads with "<kept> of <logged> points: "; here only the rule itself is wanted
-    text = describe({"rule": selection.get("rule", {}), "runs": {}}).split(": ", 1)[-1] if selection \
+    text = describe({"rule": rule, "runs": {}}).split(": ", 1)[-1] if selection \
         else "the default point-selection rule"
     return np.asarray(mask, bool), text
 
@@ -261,8 +267,10 @@ def curve_metrics(observed, predicted, *, lo=None, hi=None) -> dict[str, float]:
     """Error of a predicted curve against observed losses.
 
     Returns ``R2`` (on raw loss), ``MAE``, ``RMSE``, ``PredE = mean(|y - yhat| / y)``,
-    ``WorstE = max(|y - yhat| / y)`` (Luo et al. 2025's metrics) and, when a
-    band is given, ``coverage`` = fraction of observed points inside ``[lo, hi]``.
+    ``WorstE = max(|y - yhat| / y)`` (Luo et al. 2025's metrics), the signed
+    final-loss error ``FinalE = (yhat - y) / y`` at the last point (negative:
+    predicted too low; the points are taken in step order) and, when a band
+    is given, ``coverage`` = fraction of observed points inside ``[lo, hi]``.
     """
     y = np.asarray(observed, dtype=np.float64)
     p = np.asarray(predicted, dtype=np.float64)
@@ -275,6 +283,7 @@ def curve_metrics(observed, predicted, *, lo=None, hi=None) -> dict[str, float]:
         "RMSE": float(np.sqrt(np.mean(err**2))),
         "PredE": float(np.mean(rel)),
         "WorstE": float(np.max(rel)),
+        "FinalE": float((p[-1] - y[-1]) / y[-1]),
     }
     if lo is not None and hi is not None:
         out["coverage"] = float(np.mean((y >= np.asarray(lo)) & (y <= np.asarray(hi))))

@@ -39,7 +39,7 @@ def test_fit_two_runs_then_predict_the_third_from_its_log(tmp_path, capsys):
     capsys.readouterr()
     assert main(["predict", str(fit_json), "--lr-from", str(tmp_path / "wsd.csv"), "--out", str(pred_csv)]) == 0
     out = capsys.readouterr().out
-    assert "PredE" in out and "WorstE" in out and "band" in out
+    assert "PredE" in out and "WorstE" in out and "final " in out and "band" in out
     pred = pd.read_csv(pred_csv)
     assert list(pred.columns) == ["step", "lr", "loss", "loss_lo", "loss_hi", "observed"]
     rel = np.abs(pred["loss"] - pred["observed"]) / pred["observed"]

@@ -3,6 +3,7 @@
 import dataclasses
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from scaling import schedules as sch
@@ -144,3 +145,30 @@ def test_fit_result_json_round_trip_predicts_the_same(tmp_path):
     a = predict(result, SPEC, steps=[1000, 4000])
     b = predict(back, SPEC, steps=[1000, 4000])
     np.testing.assert_array_equal(a.to_numpy(), b.to_numpy())
+
+
+def test_curve_metrics_final_error_is_signed_at_the_last_point():
+    m = curve_metrics([2.0, 4.0], [2.2, 3.8])
+    assert m["FinalE"] == pytest.approx(-0.05)
+    assert curve_metrics([2.0, 4.0], [2.0, 4.4])["FinalE"] == pytest.approx(0.1)
+
+
+def test_scoring_keeps_the_points_past_the_fits_max_step():
+    """A fit to step 5,000 is scored on the whole held-out run, not its first 5,000 steps; warmup stays out."""
+    from types import SimpleNamespace
+
+    from scaling.fitting.selection import selection_rule
+    from scaling.prediction import compare_observed, scoring_mask
+
+    lr = np.r_[np.linspace(0, 1e-3, 301), np.full(7700, 1e-3)]
+    steps = np.arange(0, 8001, 100)
+    fit = SimpleNamespace(data_info={"selection": {"rule": selection_rule(warmup_steps=300, max_step=5000),
+                                                   "runs": {}}})
+    mask, text = scoring_mask(fit, steps, lr)
+    assert mask.tolist() == (steps > 300).tolist()
+    assert "5000" not in text and "W = 300" in text
+    observed = np.linspace(4.0, 3.0, steps.size)
+    pred = pd.DataFrame({"step": steps, "lr": lr[steps], "loss": observed * 1.01, "loss_lo": observed,
+                         "loss_hi": observed * 1.02})
+    m = compare_observed(fit, pred, observed=observed, lr=lr)
+    assert m["n_scored"] == int(np.sum(steps > 300)) and m["FinalE"] == pytest.approx(0.01)

@@ -17,7 +17,7 @@ def add(sub: argparse._SubParsersAction) -> None:
             "lr-annealing or multi-power), with a band. The schedule is a text spec (see 'scaling schedules "
             "--help') or the LR column of another run's log (--lr-from); with --lr-from the prediction is made "
             "at the steps where that log has a loss, the output gets an 'observed' column and the error "
-            "metrics (R2, MAE, RMSE, PredE, WorstE, band coverage) are printed."
+            "metrics (R2, MAE, RMSE, PredE, WorstE, the signed final-loss error, band coverage) are printed."
         ),
     )
     p.add_argument("fit_json", metavar="FIT.json", help="fit result from 'scaling fit'")
@@ -78,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         m = compare_observed(result, pred, lr=lr)
         print(f"vs observed ({m['n_scored']} of {m['n_points']} points; {m['rule']}): R2 {m['R2']:.5f}  "
               f"MAE {m['MAE']:.5f}  RMSE {m['RMSE']:.5f}  PredE {100 * m['PredE']:.3f}%  "
-              f"WorstE {100 * m['WorstE']:.3f}%  in {100 * args.level:.0f}% band {100 * m['coverage']:.0f}%")
+              f"WorstE {100 * m['WorstE']:.3f}%  final {100 * m['FinalE']:+.3f}%  "
+              f"in {100 * args.level:.0f}% band {100 * m['coverage']:.0f}%")
     print(f"wrote {args.out}")
     return 0
