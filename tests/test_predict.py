@@ -172,3 +172,27 @@ def test_scoring_keeps_the_points_past_the_fits_max_step():
                          "loss_hi": observed * 1.02})
     m = compare_observed(fit, pred, observed=observed, lr=lr)
     assert m["n_scored"] == int(np.sum(steps > 300)) and m["FinalE"] == pytest.approx(0.01)
+
+
+def test_a_fit_of_window_means_is_scored_on_window_means():
+    """Per-step noise (1 %) would dominate PredE; a fit that averaged its runs scores held-out runs the same way."""
+    from types import SimpleNamespace
+
+    from scaling.prediction import compare_observed, scoring_window
+
+    lr = np.full(4001, 1e-3)
+    steps = np.arange(1000, 4001)
+    truth = 3.0 + 2.0 * (steps / 1000.0) ** -0.5
+    observed = truth * np.exp(np.random.default_rng(0).normal(0.0, 0.01, steps.size))
+    pred = pd.DataFrame({"step": steps, "lr": lr[steps], "loss": truth, "loss_lo": truth * 0.997,
+                         "loss_hi": truth * 1.003})
+    plain = SimpleNamespace(data_info={})
+    averaged = SimpleNamespace(data_info={"aggregate": {"option": 50, "window": {"a": 50}}})
+    assert scoring_window(plain, steps.size) == 1 and scoring_window(averaged, steps.size) == 50
+    m1 = compare_observed(plain, pred, observed=observed, lr=lr)
+    m50 = compare_observed(averaged, pred, observed=observed, lr=lr)
+    assert m1["window"] == 1 and m50["window"] == 50 and m50["n_scored"] == m1["n_scored"]
+    assert m1["PredE"] > 0.007 and m1["coverage"] < 0.4  # the noise, not the fit
+    assert m50["PredE"] < 0.002 and m50["coverage"] > 0.6
+    long_default = SimpleNamespace(data_info={"aggregate": {"option": "default (long runs)", "window": {"a": 135}}})
+    assert scoring_window(long_default, 33_600) == 135 and scoring_window(long_default, 5_000) == 1

@@ -76,7 +76,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"warning: {line}")
     if observed is not None:
         m = compare_observed(result, pred, lr=lr)
-        print(f"vs observed ({m['n_scored']} of {m['n_points']} points; {m['rule']}): R2 {m['R2']:.5f}  "
+        means = f" as means of {m['window']} consecutive points, like the fit" if m["window"] > 1 else ""
+        print(f"vs observed ({m['n_scored']} of {m['n_points']} points{means}; {m['rule']}): R2 {m['R2']:.5f}  "
               f"MAE {m['MAE']:.5f}  RMSE {m['RMSE']:.5f}  PredE {100 * m['PredE']:.3f}%  "
               f"WorstE {100 * m['WorstE']:.3f}%  final {100 * m['FinalE']:+.3f}%  "
               f"in {100 * args.level:.0f}% band {100 * m['coverage']:.0f}%")

@@ -235,6 +235,12 @@ def aggregation_window(n_points: int, aggregate) -> int:
     return window
 
 
+def fitted_aggregate(data_info: Mapping[str, Any] | None) -> int | str | None:
+    """The ``aggregate`` option a curve fit was made with, read back from its ``data_info`` (None: the default)."""
+    option = ((data_info or {}).get("aggregate") or {}).get("option")
+    return None if option in (None, "default (long runs)") else option
+
+
 def aggregate_points(steps, loss, window: int):
     """Average consecutive logged points in windows of ``window``: ``(steps, loss)`` of the windows.
 
@@ -280,5 +286,6 @@ def describe(selection: Mapping[str, Any]) -> str:
     return f"{n_keep} of {n_log} points: {what}" + (f" (excluded: {dropped})" if dropped else "")
 
 
-__all__ = ["AUTO_POINTS", "MIN_AREA_FRACTION", "aggregate_points", "aggregation_window", "as_rule", "describe", "detect_warmup", "fit_mask", "keep_all_rule", "point_reasons",
+__all__ = ["AUTO_POINTS", "MIN_AREA_FRACTION", "aggregate_points", "aggregation_window", "as_rule", "describe", "detect_warmup", "fit_mask",
+           "fitted_aggregate", "keep_all_rule", "point_reasons",
            "select_run", "selection_rule"]

@@ -266,6 +266,7 @@ def curve_sections(fit, *, curves=None, plan: Mapping[str, Any] | None = None, b
                    tag: str = "") -> tuple[list, Section]:
     """(answer blocks, evidence section) for a loss-curve fit."""
     from scaling.fitting.dataset import dataset_from_curves
+    from scaling.fitting.selection import fitted_aggregate
 
     law = fit.law_object()
     info = dict(getattr(fit, "data_info", {}) or {})
@@ -284,7 +285,9 @@ def curve_sections(fit, *, curves=None, plan: Mapping[str, Any] | None = None, b
         blocks.insert(0, caveat)
     dataset = None
     if curves is not None:
-        dataset = dataset_from_curves(law, curves, split=info.get("split"), warmup_steps=int(info.get("warmup_steps") or 0))
+        # averaged as the fit was (per-step logs), so the scored points are the fit's kind of points
+        dataset = dataset_from_curves(law, curves, split=info.get("split"), warmup_steps=int(info.get("warmup_steps") or 0),
+                                      aggregate=fitted_aggregate(info))
         fitted = info.get("runs") or []
         held = [g.name for g in dataset if g.name not in fitted]
         cf = frames.curves_fit(fit, dataset)
