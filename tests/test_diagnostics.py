@@ -91,7 +91,9 @@ def test_extrapolation_factor_and_lr_range(sound):
     far = extrapolation(sound, np.arange(200, 9001, 100), _lr("constant", total=9000))
     assert far["steps_ratio"] == pytest.approx(3.0)
     assert far["area_ratio"] > 2.5
-    assert any(d["code"] == "extrapolation" and d["severity"] == "warning" for d in far["diagnostics"])
+    warn = [d["message"] for d in far["diagnostics"] if d["code"] == "extrapolation" and d["severity"] == "warning"]
+    a_cal = sound.calibration["area_ratio_max"]
+    assert warn and f"measured only to {a_cal:.2g}x the fitted forward area" in warn[0] and "lower bound" in warn[0]
     inside = extrapolation(sound, np.arange(200, 3001, 100), _lr("wsd"))
     assert inside["steps_ratio"] == pytest.approx(1.0) and inside["diagnostics"] == ()
     hot = extrapolation(sound, np.arange(200, 3001, 100), 5 * _lr("wsd"))

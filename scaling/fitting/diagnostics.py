@@ -347,10 +347,14 @@ def extrapolation(fit, steps, lr) -> dict[str, Any]:
         out["area_ratio"] = float(np.sum(lr[: last + 1])) / rng["max_forward_area"]
     ratio = np.nanmax([out["steps_ratio"], out["area_ratio"]]) if rng else float("nan")
     if np.isfinite(ratio) and ratio > EXTRAPOLATION_WARN:
+        a_cal = (getattr(fit, "calibration", None) or {}).get("area_ratio_max")
+        how = ("the band is not calibrated on held-out points" if a_cal is None else
+               f"the band's growth was measured only to {a_cal:.2g}x the fitted forward area (each fitted run's "
+               "later part predicted from its start), and schedules this much longer have missed by several "
+               "times the band (benchmarks/curves_protocol.py): read it as a lower bound")
         notes.append(item("extrapolation", "warning",
                           f"predicting {out['steps_ratio']:.1f}x the fitted steps ({out['area_ratio']:.1f}x the "
-                          "fitted forward area): errors grow with the extrapolation; the band is calibrated on "
-                          "the fitted range only"))
+                          f"fitted forward area): errors grow with the extrapolation; {how}"))
     elif np.isfinite(ratio) and ratio > 1.0:
         notes.append(item("extrapolation", "note",
                           f"predicting {out['steps_ratio']:.2f}x the fitted steps ({out['area_ratio']:.2f}x the "
