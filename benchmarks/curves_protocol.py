@@ -28,6 +28,14 @@ diagnostics, band calibration; no hand-trimming) and predict the others:
     and ``cosine_long`` (2x the steps), scored against their own noisy
     losses averaged the same way. Fitted on windows of 20 steps
     (``aggregate=20``; see :func:`scaling.fitting.dataset.dataset_from_curves`).
+``synthetic-b``
+    The design of issue 11's set B with the same truth: one 33,908-step
+    cosine run fitted alone, LR at its peak from step 0 (no warmup in the
+    log), per-step training loss with 1.1 % AR(1) noise (rho 0.3) and the
+    step-0 loss at 10.4; predict a WSD (linear 20 % cooldown) and an
+    8-1-1 multi-step run of the same length. Fitted with the default
+    aggregation of long logs, and the held-out runs scored as window means
+    by the same rule, as ``scaling predict`` scores them.
 
 Per held-out curve, on the points the fit's rule would use
 (:func:`scaling.prediction.scoring_mask`): PredE = mean |y - yhat| / y,
@@ -70,7 +78,7 @@ LAWS = {"lr-annealing": ("lr-annealing", {}), "lr-annealing/fit-lam": ("lr-annea
         "multi-power": ("multi-power", {})}
 DEFAULT_LAWS = ("lr-annealing", "multi-power")
 SETS = ("luo-25M", "luo-100M", "luo-400M", "luo2-25M", "luo2-100M", "luo2-400M", "luo1-25M", "luo1-100M",
-        "luo1-400M", "bundled", "synthetic")
+        "luo1-400M", "bundled", "synthetic", "synthetic-b")
 #: designs of issue 11's held-out sets on Luo's curves: A fits a constant and a cosine run, B one cosine run
 LUO_DESIGNS = {"luo2": ("constant_24000", "cosine_24000"), "luo1": ("cosine_24000",)}
 TARGETS = {  # issue 11 item 6: mean PredE on the Luo protocol
@@ -212,6 +220,36 @@ def synthetic_set(aggregate: int | None = 20, seed: int = 0):
     return build, tests
 
 
+def synthetic_b_set(seed: int = 1):
+    """One long per-step run fitted alone (set B's design), two held out; see the module docstring."""
+    import pandas as pd
+
+    from scaling.fitting import dataset_from_curves
+    from scaling.fitting.selection import aggregate_points, aggregation_window
+
+    total, peak = 33_908, 1e-3
+    s = np.arange(total + 1, dtype=np.float64)
+    lrs = {"cosine": 0.1 * peak + 0.45 * peak * (1 + np.cos(np.pi * s / total)),
+           "wsd": np.where(s < 0.8 * total, peak, peak * (1 - 0.9 * (s - 0.8 * total) / (0.2 * total))),
+           "811": np.where(s < 0.8 * total, peak, np.where(s < 0.9 * total, peak / np.sqrt(10), peak / 10))}
+    rng = np.random.default_rng(seed)
+    steps = np.arange(total + 1)
+    runs = {}
+    for kind, lr in lrs.items():
+        eps, z = np.zeros(steps.size), rng.standard_normal(steps.size)
+        for i in range(1, steps.size):  # AR(1), stationary sd 1.1 %
+            eps[i] = 0.3 * eps[i - 1] + np.sqrt(1 - 0.09) * 0.011 * z[i]
+        runs[kind] = np.minimum(synthetic_truth(lr, np.maximum(steps, 1)), 10.4) * np.exp(eps)
+    table = pd.DataFrame({"run": "cosine", "step": steps, "loss": runs["cosine"], "lr": lrs["cosine"]})
+
+    def build(law):
+        return dataset_from_curves(law, table)
+
+    window = aggregation_window(steps.size, None)  # the default for long logs, as the fit averages
+    tests = [(kind, lrs[kind], *aggregate_points(steps, runs[kind], window)) for kind in ("wsd", "811")]
+    return build, tests
+
+
 # ----------------------------------------------------------------------------- protocol
 
 
@@ -279,6 +317,8 @@ def run(set_name: str, law_key: str, *, stride: int, bootstrap: int):
             return None
     elif set_name == "bundled":
         made = bundled_set()
+    elif set_name == "synthetic-b":
+        made = synthetic_b_set()
     else:
         made = synthetic_set()
     build, tests = made
