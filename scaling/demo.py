@@ -185,8 +185,8 @@ def run_demo(out_dir: str | Path = "out", *, curves: str = "luo2025-25M", points
             log(f"  held out {run:<18} PredE {m['PredE']:.3f} %  WorstE {m['WorstE']:.3f} %  in band {m['band']:.0%}")
         for w in entry["warnings"]:
             log(f"  warning: {w}")
-    # the plan needs bootstrap samples (paired intervals, P(best)); among laws that have them, the one
-    # that predicted the held-out schedules best
+    # the plan prefers bootstrap samples (paired intervals and P(best) without linearising the law); among
+    # laws that have them, the one that predicted the held-out schedules best
     with_samples = [k for k in summary["curves"] if curve_fits[k].samples is not None] or list(summary["curves"])
     best = min(with_samples, key=lambda k: summary["curves"][k]["mean_PredE"])
     lr = lr_schedule(TRAIN[0])

@@ -125,6 +125,25 @@ def values_paired(law, thetas, inputs: Mapping[str, Any]) -> np.ndarray:
         return np.asarray(out, dtype=np.float64)
 
 
+def covariance(fit) -> np.ndarray | None:
+    """The fit's parameter covariance ``(P, P)`` (Laplace; the posterior's with a prior), or None if unusable."""
+    cov = getattr(fit, "covar", None)
+    if cov is None:
+        return None
+    cov = np.asarray(cov, dtype=np.float64)
+    P = np.asarray(fit.params).size
+    return cov if cov.shape == (P, P) and np.all(np.isfinite(cov)) else None
+
+
+def jacobian(law, theta, inputs: Mapping[str, Any]) -> np.ndarray:
+    """``dL/dtheta`` of the law at ``theta`` (P,) and each point of ``inputs``: shape ``(n, P)``, float64."""
+    from scaling._compile import evaluators
+    from scaling._x64 import float64
+
+    with float64():
+        return np.asarray(evaluators(law).jac(np.asarray(theta, np.float64), _prepared(inputs)), dtype=np.float64)
+
+
 def predictive_sigma(fit, inputs: Mapping[str, Any] | None = None):
     """Log-scale predictive scatter of a fit (see the module docstring); 0 when unknown.
 
@@ -195,22 +214,16 @@ def band(fit, inputs: Mapping[str, Any], *, level: float | None = None, kind: st
         if len(good) > 1:
             lo, hi = quantiles(good, level)
     else:
-        cov = getattr(fit, "covar", None)
+        cov = covariance(fit)
         if cov is not None:
-            cov = np.asarray(cov, dtype=np.float64)
-            if cov.shape == (theta.size, theta.size) and np.all(np.isfinite(cov)):
-                from scaling._compile import evaluators
-                from scaling._x64 import float64
-
-                with float64():
-                    jac = np.asarray(evaluators(law).jac(theta, _prepared(inputs)), dtype=np.float64)
-                sd = np.sqrt(np.maximum(np.einsum("np,pq,nq->n", jac, cov, jac), 0.0))
-                lo, hi = point - z * sd, point + z * sd
+            jac = jacobian(law, theta, inputs)
+            sd = np.sqrt(np.maximum(np.einsum("np,pq,nq->n", jac, cov, jac), 0.0))
+            lo, hi = point - z * sd, point + z * sd
     if kind == "predictive":
         s = predictive_sigma(fit, inputs)
         lo, hi = lo * np.exp(-z * s), hi * np.exp(z * s)
     return {"loss": point, "loss_lo": np.minimum(lo, point), "loss_hi": np.maximum(hi, point)}
 
 
-__all__ = ["BAND_KINDS", "band", "parameter_sets", "predictive_sigma", "quantiles", "stack", "values",
-           "values_paired", "with_band"]
+__all__ = ["BAND_KINDS", "band", "covariance", "jacobian", "parameter_sets", "predictive_sigma", "quantiles",
+           "stack", "values", "values_paired", "with_band"]

@@ -261,6 +261,47 @@ def test_paired_difference_band_is_narrower_than_the_loss_band():
     assert (r["delta_hi"] - r["delta_lo"]) < (r["final_loss_hi"] - r["final_loss_lo"])
 
 
+@dataclasses.dataclass(frozen=True)
+class CovFitLike(FitLike):
+    """A fit with a Laplace covariance and diagnostics, as FitResult carries them."""
+
+    covar: np.ndarray | None = None
+    diagnostics: tuple = ()
+    param_names: tuple = ("L0", "A", "alpha", "C")
+    success: bool = True
+
+
+def test_laplace_ranking_matches_samples_drawn_from_the_same_normal():
+    """Without bootstrap samples the covariance gives the paired gaps and P(best) that samples from N(theta, cov) give."""
+    c = planning.candidate_schedules(2000, 3e-4, warmup=100)
+    base = curve_fit(C=300.0, n_samples=0)
+    cov = np.diag((0.02 * base.params) ** 2)
+    draws = np.random.default_rng(3).multivariate_normal(base.params, cov, size=2000)
+    by_samples = planning.compare_schedules(FitLike(base.law, base.params, draws), c).set_index("schedule")
+    laplace = planning.compare_schedules(CovFitLike(base.law, base.params, covar=cov), c)
+    assert laplace.attrs["uncertainty"] == "laplace" and np.isclose(laplace["p_best"].sum(), 1.0)
+    laplace = laplace.set_index("schedule")
+    for name in c:
+        a, b = laplace.loc[name], by_samples.loc[name]
+        width = b["delta_hi"] - b["delta_lo"]
+        assert abs(a["delta_lo"] - b["delta_lo"]) <= 0.1 * width + 1e-6
+        assert abs(a["delta_hi"] - b["delta_hi"]) <= 0.1 * width + 1e-6
+        assert abs(a["p_best"] - b["p_best"]) <= 0.05
+    assert planning.compare_schedules(base, c).attrs["uncertainty"] == "none"
+
+
+def test_no_recommendation_when_the_fit_leaves_a_parameter_undetermined():
+    c = planning.candidate_schedules(2000, 3e-4, warmup=100)
+    base = curve_fit(C=300.0)
+    clean = CovFitLike(base.law, base.params, base.samples)
+    assert planning.recommendation(planning.compare_schedules(clean, c), fit=clean).startswith("recommended:")
+    at_bound = ({"code": "at_bound", "severity": "warning", "param": "C", "message": "C = 0 sits at its bound"},)
+    blind = CovFitLike(base.law, base.params, base.samples, diagnostics=at_bound)
+    text = planning.recommendation(planning.compare_schedules(blind, c), fit=blind)
+    assert text.startswith("no recommendation: these runs do not determine C,") and "lowest point prediction" in text
+    assert "C = 0 sits at its bound" in text  # and the warning itself, as a caveat
+
+
 def test_best_wsd_decay_scans_every_fraction():
     df = planning.best_wsd_decay(curve_fit(C=300.0), steps=2000, peak=3e-4, warmup=100, fractions=[0.1, 0.2, 0.3])
     assert list(df["decay"]) == [0.1, 0.2, 0.3]

@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from scaling.errors import ScalingError
-from scaling.evaluate import band, parameter_sets, stack, values, with_band
+from scaling.evaluate import band, covariance, jacobian, parameter_sets, stack, values, with_band
 from scaling.inputs import curve_inputs
 
 
@@ -134,7 +134,10 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
     bootstrap sample, so besides each schedule's own band the difference to
     the best schedule gets a *paired* interval (the samples move all
     schedules together; the paired interval is what says whether a gain is
-    real).
+    real). Without bootstrap samples the fit's Laplace covariance (the
+    posterior's where a prior applies) gives the same quantities,
+    linearised (:func:`_laplace_ranking`); ``ranking.attrs["uncertainty"]``
+    says which (``"bootstrap"``, ``"laplace"`` or ``"none"``).
 
     Parameters
     ----------
@@ -161,7 +164,8 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
         of :func:`scaling.evaluate.band`, the one ``scaling predict`` and the
         report's curves show), ``delta`` (final loss minus the best's),
         ``delta_lo``, ``delta_hi`` (paired), ``p_best`` (share of bootstrap
-        samples in which this schedule is the best; NaN without).
+        samples, or of Laplace draws, in which this schedule is the best; NaN
+        without either).
     """
     import pandas as pd
 
@@ -170,11 +174,12 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
     law, theta, samples, fit_level = parameter_sets(fit)
     level = fit_level if level is None else float(level)
     thetas = stack(theta, samples)
-    names, specs, finals, pred_lo, pred_hi = [], [], [], [], []
+    names, specs, finals, pred_lo, pred_hi, inputs_at_T = [], [], [], [], [], []
     for name, sched in schedules.items():
         lr, spec = _lr_array(sched, steps)
         T = len(lr) - 1
         at_T = curve_inputs(law, lr, np.array([T]), N=N, B=B)
+        inputs_at_T.append(at_T)
         rows = values(law, thetas, at_T)
         finals.append(rows[:, 0])
         # the band `scaling predict` gives at step T (parameters + calibrated scatter), from the same rows
@@ -190,14 +195,58 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
     cols.update(with_band("final_loss", F, level, has))
     cols["final_loss_pred_lo"], cols["final_loss_pred_hi"] = np.array(pred_lo), np.array(pred_hi)
     cols.update(with_band("delta", F - F[:, [best]], level, has))
+    uncertainty = "bootstrap" if has else "none"
     if has:
         winners = np.nanargmin(np.where(np.isfinite(F[1:]), F[1:], np.inf), axis=1)
         cols["p_best"] = np.bincount(winners, minlength=F.shape[1]) / len(winners)
     else:
         cols["p_best"] = np.full(F.shape[1], np.nan)
+        laplace = _laplace_ranking(fit, law, theta, inputs_at_T, F[0], best, level)
+        if laplace is not None:
+            cols.update(laplace)
+            uncertainty = "laplace"
     df = pd.DataFrame(cols).sort_values("final_loss", kind="stable").reset_index(drop=True)
     df.insert(0, "rank", np.arange(1, len(df) + 1))
+    df.attrs["uncertainty"] = uncertainty
     return df
+
+
+#: Draws from the linearised joint normal of the final losses for P(best) without bootstrap samples.
+LAPLACE_DRAWS = 4000
+
+
+def _laplace_ranking(fit, law, theta, inputs_at_T, point, best: int, level: float) -> dict[str, np.ndarray] | None:
+    """Linearised bands, paired gaps and P(best) of K final losses; None without a usable covariance.
+
+    With ``J`` (K, P) the law's gradient at each schedule's last step and
+    ``Sigma`` the fit's covariance, the final losses are jointly
+    ``N(point, J Sigma J^T)``: schedule ``k``'s band is
+    ``point_k +- z sqrt(J_k Sigma J_k^T)``, its gap to the best
+    ``+- z sqrt((J_k - J_b) Sigma (J_k - J_b)^T)`` (the shared parameter
+    uncertainty cancels, as with paired bootstrap samples), and ``p_best``
+    the share of :data:`LAPLACE_DRAWS` draws from that normal (seed 0) in
+    which it is lowest.
+    """
+    from scipy.special import ndtri
+
+    cov = covariance(fit)
+    if cov is None:
+        return None
+    J = np.concatenate([jacobian(law, theta, x) for x in inputs_at_T], axis=0)  # (K, P)
+    if not np.all(np.isfinite(J)):
+        return None
+    z = float(ndtri(0.5 + level / 2.0))
+    point = np.asarray(point, dtype=np.float64)
+    sd = np.sqrt(np.maximum(np.einsum("kp,pq,kq->k", J, cov, J), 0.0))
+    D = J - J[best]
+    sd_gap = np.sqrt(np.maximum(np.einsum("kp,pq,kq->k", D, cov, D), 0.0))
+    gap = point - point[best]
+    joint = J @ cov @ J.T
+    draws = np.random.default_rng(0).multivariate_normal(point, 0.5 * (joint + joint.T), size=LAPLACE_DRAWS,
+                                                         method="eigh")
+    winners = np.argmin(draws, axis=1)
+    return {"final_loss_lo": point - z * sd, "final_loss_hi": point + z * sd, "delta_lo": gap - z * sd_gap,
+            "delta_hi": gap + z * sd_gap, "p_best": np.bincount(winners, minlength=point.size) / LAPLACE_DRAWS}
 
 
 def best_wsd_decay(
@@ -368,10 +417,14 @@ def recommendation(ranking, *, fit=None, steps: int | None = None) -> str:
 
     The top schedule is recommended only when the ranking separates it: its
     paired gap to the runner-up excludes 0 (``delta_lo > 0`` for rank 2) or
-    its share of bootstrap samples in which it is best (``p_best``) is at
-    least :data:`DECISIVE_P_BEST`. Otherwise the sentence names the
-    schedules the data cannot separate. Without bootstrap samples no
-    uncertainty is known and the sentence says so. Fit diagnostics (a
+    its share of bootstrap samples (or Laplace draws) in which it is best
+    (``p_best``) is at least :data:`DECISIVE_P_BEST`, and the fit's
+    diagnostics leave no parameter undetermined
+    (:func:`scaling.fitting.diagnostics.convergence`: at a bound, set by a
+    prior, unidentifiable ...; otherwise the sentence says which and gives
+    the lowest point prediction instead). Otherwise the sentence names the
+    schedules the data cannot separate. Without samples or a
+    covariance no uncertainty is known and the sentence says so. Fit diagnostics (a
     ``diagnostics`` entry of severity ``"warning"``) and a step budget beyond
     the fitted runs are named as caveats.
 
@@ -385,9 +438,10 @@ def recommendation(ranking, *, fit=None, steps: int | None = None) -> str:
         The planned step budget.
     """
     top = ranking.iloc[0]
-    from scaling.fitting.diagnostics import warning_messages
+    from scaling.fitting.diagnostics import convergence, warning_messages
 
     caveats = warning_messages(fit)
+    undetermined = convergence(fit)["undetermined"] if fit is not None else []
     fitted_max = ((getattr(fit, "data_info", None) or {}).get("fitted_range") or {}).get("max_step") if fit is not None else None
     if steps is not None and fitted_max:
         factor = float(steps) / float(fitted_max)
@@ -398,13 +452,19 @@ def recommendation(ranking, *, fit=None, steps: int | None = None) -> str:
         return f"recommended: {top['schedule']} (the only candidate).{tail}"
     p = float(top.get("p_best", np.nan))
     if not np.isfinite(p):
-        return (f"best predicted: {top['schedule']} -> {top['spec']}; the fit has no bootstrap samples, so "
-                f"the ranking carries no uncertainty (refit with --bootstrap N).{tail}")
+        return (f"best predicted: {top['schedule']} -> {top['spec']}; the fit has neither bootstrap samples nor "
+                f"a usable covariance, so the ranking carries no uncertainty (refit with --bootstrap N).{tail}")
+    source = ", Laplace, linearised" if ranking.attrs.get("uncertainty") == "laplace" else ""
     second_lo = float(ranking.iloc[1].get("delta_lo", np.nan))
     if p >= DECISIVE_P_BEST or (np.isfinite(second_lo) and second_lo > 0):
-        return f"recommended: {top['schedule']}  ->  {top['spec']} (P(best) {p:.2f}).{tail}"
+        if undetermined:
+            # the ranking is a function of the parameters: one the runs leave open undermines it
+            return (f"no recommendation: these runs do not determine {', '.join(undetermined)}, and the ranking "
+                    f"rests on them; lowest point prediction: {top['schedule']}  ->  {top['spec']} (P(best) "
+                    f"{p:.2f}{source}, given the values the fit settled on).{tail}")
+        return f"recommended: {top['schedule']}  ->  {top['spec']} (P(best) {p:.2f}{source}).{tail}"
     tied = ranking.loc[ranking["delta_lo"] <= 0, "schedule"].astype(str).tolist()[:6]
     return (f"no clear winner: the data cannot separate {', '.join(tied)} (P(best) of the top "
-            f"{p:.2f}; paired intervals include 0). Any of them is supported; "
+            f"{p:.2f}{source}; paired intervals include 0). Any of them is supported; "
             f"lowest point prediction: {top['schedule']}.{tail}")
 
