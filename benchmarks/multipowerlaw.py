@@ -10,7 +10,8 @@ rebuilt from each file name exactly as the authors' code does
 (:func:`scaling.datasets.luo2025.lr_schedule`: linear warmup
 ``linspace(0, 3e-4, 2160)``, then the schedule). Metrics
 per test curve (R2 on raw loss, MAE, RMSE, PredE = mean |y - yhat| / y,
-WorstE = max |y - yhat| / y, and the share of points inside the predicted
+WorstE = max |y - yhat| / y, the signed final-loss error FinalE = (yhat - y) / y
+at the last step, and the share of points inside the predicted
 90 % band: ``coverage`` for the predictive band, ``cov_par`` for the
 parameter-only band), averaged over the 6 curves, plus fit and predict wall
 times.
@@ -113,6 +114,8 @@ def _fmt_table(df: pd.DataFrame, pct=("PredE", "WorstE", "coverage", "cov_par"))
     for c in out.columns:
         if c in pct:
             out[c] = out[c].map(lambda v: f"{100 * v:.3f}%" if c not in ("coverage", "cov_par") else f"{100 * v:.0f}%")
+        elif c == "FinalE":  # signed: negative is predicted too low
+            out[c] = out[c].map(lambda v: f"{100 * v:+.3f}%")
         elif c == "R2":
             out[c] = out[c].map(lambda v: f"{v:.5f}")
         elif c in ("MAE", "RMSE"):
