@@ -103,13 +103,14 @@ def run_size(size: str, setup: str, *, bootstrap: int, mpl_stride: int, seed: in
         rows.append({"size": size, "law": setup, "curve": name, **m})
     pred_s = time.perf_counter() - t0
     per = pd.DataFrame(rows)
-    summary = {"size": size, "law": setup, **per.drop(columns=["size", "law", "curve"]).mean().to_dict(),
+    summary = {"size": size, "law": setup, **per.drop(columns=["size", "law", "curve", "FinalE"]).mean().to_dict(),
+               "|FinalE|": float(per["FinalE"].abs().mean()),
                "fit_s": fit_s, "predict_s": pred_s, "starts_at_best": f"{result.n_starts_at_best}/{result.n_starts}",
                "params": " ".join(f"{k}={v:.4g}" for k, v in zip(result.param_names, result.params))}
     return summary, per
 
 
-def _fmt_table(df: pd.DataFrame, pct=("PredE", "WorstE", "coverage", "cov_par")) -> str:
+def _fmt_table(df: pd.DataFrame, pct=("PredE", "WorstE", "|FinalE|", "coverage", "cov_par")) -> str:
     out = df.copy()
     for c in out.columns:
         if c in pct:
@@ -151,7 +152,7 @@ def main(argv=None) -> int:
     summary = pd.DataFrame(summaries)
     print("\nTest-set averages over the 6 held-out curves (coverage / cov_par = share of points in the "
           "predictive / parameter-only 90% band)")
-    print(_fmt_table(summary[["size", "law", "R2", "MAE", "RMSE", "PredE", "WorstE", "coverage", "cov_par", "fit_s",
+    print(_fmt_table(summary[["size", "law", "R2", "MAE", "RMSE", "PredE", "WorstE", "|FinalE|", "coverage", "cov_par", "fit_s",
                               "predict_s", "starts_at_best"]]))
     print("\nPublished (PredE / WorstE), from PROVENANCE.md")
     for (size, name), (pe, we) in PUBLISHED.items():
