@@ -216,13 +216,17 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
         ``delta_aic``, ``delta_bic``, ``fit_rmse``, ``eval`` (``"holdout"``,
         ``"leave-one-run-out"`` or ``"none"``), ``n_eval_runs``, ``R2``,
         ``MAE``, ``RMSE``, ``PredE``, ``WorstE``, ``params``, ``success``,
-        ``seconds``. With ``return_fits``, ``(table, fits)``.
+        ``determined`` (the optimizer converged and the diagnostics leave no
+        parameter undetermined, :func:`scaling.fitting.diagnostics.convergence`),
+        ``n_warnings`` and ``warnings`` (the fit's warning messages joined
+        by ``" | "``), ``seconds``. With ``return_fits``, ``(table, fits)``.
     """
     import time
 
     import pandas as pd
 
     from scaling.fitting import fit
+    from scaling.fitting.diagnostics import convergence, warning_messages
     from scaling.fitting.objective import DEFAULT_DELTA
     from scaling.laws import get_law
 
@@ -269,6 +273,8 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
                      "n_fit": result.n_points, "objective": result.objective, "aic": result.aic, "bic": result.bic,
                      "fit_rmse": result.rmse, "eval": mode, "n_eval_runs": n_eval, **metrics,
                      "params": _format_params(result), "success": result.success,
+                     "determined": convergence(result)["determined"], "n_warnings": len(warning_messages(result)),
+                     "warnings": WARNING_SEPARATOR.join(warning_messages(result)),
                      "seconds": time.perf_counter() - t0})
     table = pd.DataFrame(rows)
     table["delta_aic"] = table["aic"] - table["aic"].min()
@@ -277,7 +283,8 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
     table = table.sort_values([key, "aic"], kind="stable").reset_index(drop=True)
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     cols = ["rank", "law", "options", "kind", "n_params", "n_fit", "objective", "aic", "bic", "delta_aic",
-            "delta_bic", "fit_rmse", "eval", "n_eval_runs", *METRICS, "params", "success", "seconds"]
+            "delta_bic", "fit_rmse", "eval", "n_eval_runs", *METRICS, "params", "success", "determined",
+            "n_warnings", "warnings", "seconds"]
     table = table[cols]
     return (table, fits) if return_fits else table
 
@@ -294,9 +301,13 @@ def read_comparison(path: str):
         raise DataError(f"{path}: not a comparison table CSV ({exc}); write it with 'scaling compare ... --out'") from None
 
 
+#: Joins a fit's warning messages in the table's ``warnings`` column.
+WARNING_SEPARATOR = " | "
+
+
 def format_table(table) -> str:
-    """The comparison table as plain text (what ``scaling compare`` prints)."""
-    out = table.drop(columns=["options", "kind", "params"]).copy()
+    """The comparison table as plain text (what ``scaling compare`` prints), each law's warnings after it."""
+    out = table.drop(columns=["options", "kind", "params", "warnings"], errors="ignore").copy()
     for c in ("objective", "aic", "bic", "delta_aic", "delta_bic"):
         out[c] = out[c].map(lambda v: f"{v:.4g}")
     for c in ("fit_rmse", "MAE", "RMSE"):
@@ -308,7 +319,12 @@ def format_table(table) -> str:
     lines = [out.to_string(index=False), "", "parameters (fit space) with intervals:"]
     for _, row in table.iterrows():
         lines.append(f"  {row['law']}: {row['params']}")
+    flagged = [(row["law"], str(row["warnings"]).split(WARNING_SEPARATOR)) for _, row in table.iterrows()
+               if isinstance(row.get("warnings"), str) and row["warnings"]]
+    if flagged:
+        lines += ["", "warnings (each law's fit diagnostics, as 'scaling fit' prints them):"]
+        lines += [f"  {law}: warning: {msg}" for law, msgs in flagged for msg in msgs]
     return "\n".join(lines)
 
 
-__all__ = ["METRICS", "compare", "format_table", "read_comparison"]
+__all__ = ["METRICS", "WARNING_SEPARATOR", "compare", "format_table", "read_comparison"]

@@ -120,3 +120,21 @@ def test_ranks_loss_curve_laws_like_the_multipowerlaw_benchmark():
                     holdout=list(bench.TEST), starts={"multi-power": mpl_start})
     assert list(table["law"]) == ["multi-power", "lr-annealing"]
     assert table.loc[0, "PredE"] < table.loc[1, "PredE"]
+
+
+def test_a_fit_the_data_do_not_determine_carries_its_warnings_into_the_table():
+    """Constant-LR runs only: lr-annealing's C is not identifiable, and compare says so (issue 11 item 4)."""
+    from scaling.laws import get_law
+
+    law = get_law("lr-annealing")
+    rows = []
+    for run, peak in (("a", 3e-4), ("b", 6e-4)):
+        lr = np.r_[np.linspace(0, peak, 101), np.full(3900, peak)]
+        steps = np.arange(200, 4001, 50)
+        loss = np.asarray(law(np.array([2.5, 0.6, 0.45, 0.5]), {"lr": lr, "step": steps}))
+        rows.append(pd.DataFrame({"run": run, "step": steps, "loss": loss, "lr": lr[steps]}))
+    table = compare(pd.concat(rows, ignore_index=True), ["lr-annealing"], loo=False)
+    row = table.iloc[0]
+    assert not row["determined"] and row["n_warnings"] >= 1 and "C cannot be determined" in row["warnings"]
+    text = format_table(table)
+    assert "warnings (each law's fit diagnostics" in text and "lr-annealing: warning:" in text

@@ -398,10 +398,14 @@ def comparison_section(table) -> tuple[list, Section]:
         table = table.sort_values("rank")
     best = table.iloc[0]
     how = str(best["eval"]) if "eval" in table.columns else "held-out runs"
-    answer = [f"**Law comparison:** `{best['law']}` ranks first (held-out PredE {100 * float(best['PredE']):.3g} %, "
-              f"WorstE {100 * float(best['WorstE']):.3g} %, evaluation: {how})."]
+    line = (f"**Law comparison:** `{best['law']}` ranks first (held-out PredE {100 * float(best['PredE']):.3g} %, "
+            f"WorstE {100 * float(best['WorstE']):.3g} %, evaluation: {how}).")
+    warned = best.get("warnings") if "warnings" in table.columns else None
+    if isinstance(warned, str) and warned:  # tables written before the column existed have none
+        line += f" Its fit carries warnings: {warned.rstrip('.')}."
+    answer = [line]
     cols = [c for c in ("rank", "law", "n_params", "aic", "delta_aic", "bic", "delta_bic", "eval", "R2", "PredE",
-                        "WorstE") if c in table.columns]
+                        "WorstE", "determined", "n_warnings") if c in table.columns]
     blocks: list = [Table.from_frame(table[cols], caption="Each law fitted on the same data; errors on runs not fitted")]
     fig, axes = F.new_axes(1, 2, size=(11.0, 0.6 * len(table) + 2.2))
     F.plot_law_comparison(axes, table)
