@@ -85,3 +85,15 @@ def test_steps_inf_or_too_many_is_a_one_line_error():
     for text in ("inf", "0:inf:1", "1:1e12:1", "nan"):
         with pytest.raises(ScalingError, match="--steps"):
             parse_steps(text)
+
+
+def test_predict_prints_the_fits_own_warnings(tmp_path, capsys):
+    """A fit of one constant-LR run cannot determine C; predicting a cosine from it says so (issue 11 item 4)."""
+    _write_log(tmp_path / "constant.csv", SPECS["constant"], 0)
+    fit_json = tmp_path / "fit.json"
+    assert main(["fit", str(tmp_path / "constant.csv"), "--law", "lr-annealing", "--warmup-steps", "300",
+                 "--out", str(fit_json)]) == 0
+    capsys.readouterr()
+    assert main(["predict", str(fit_json), "--schedule", SPECS["cosine"], "--out", str(tmp_path / "p.csv")]) == 0
+    err = capsys.readouterr().err
+    assert "warning: C cannot be determined from these runs" in err

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from scaling.cli.common import level_value, load_fit
+from scaling.cli.common import level_value, load_fit, print_warnings
 
 
 def add(sub: argparse._SubParsersAction) -> None:
@@ -49,6 +49,7 @@ def run(args: argparse.Namespace) -> int:
 
     check_output_path(args.out, inputs=[args.fit_json] + ([args.lr_from] if args.lr_from else []))
     result = load_fit(args.fit_json)
+    print_warnings(result)  # the fit's own diagnostics first: they qualify every number below
     steps = parse_steps(args.steps) if args.steps else None
     observed = None
     n_param = args.params
