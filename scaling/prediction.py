@@ -247,6 +247,8 @@ def compare_observed(fit, pred, *, observed=None, lr=None) -> dict[str, float]:
     :func:`curve_metrics` plus ``n_scored`` (logged points scored),
     ``n_points``, ``window`` (1: every point) and ``rule``.
     """
+    from scaling.fitting.selection import aggregate_points
+
     y = np.asarray(pred["observed"] if observed is None else observed, np.float64)
     steps = pred["step"].to_numpy()
     if lr is None:
@@ -258,8 +260,6 @@ def compare_observed(fit, pred, *, observed=None, lr=None) -> dict[str, float]:
     if not mask.any():
         raise ScalingError("no observed point is left to score after the fit's point-selection rule "
                            f"({rule}); pass --steps to choose points")
-    from scaling.fitting.selection import aggregate_points
-
     cols = [y[mask]] + [pred[c].to_numpy()[mask] for c in ("loss", "loss_lo", "loss_hi")]
     window = scoring_window(fit, int(mask.sum()))
     if window > 1:
