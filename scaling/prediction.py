@@ -107,6 +107,15 @@ def _curve_law(fit):
     return law
 
 
+def extrapolation_notes(fit, steps, lr) -> list[str]:
+    """Note lines for a prediction somewhat beyond the fitted runs (1x-2x; past that, a warning)."""
+    from scaling.fitting.diagnostics import extrapolation
+
+    if not (getattr(fit, "data_info", None) or {}).get("fitted_range"):
+        return []
+    return [d["message"] for d in extrapolation(fit, steps, lr).get("diagnostics", ()) if d.get("severity") == "note"]
+
+
 def extrapolation_warnings(fit, steps, lr) -> list[str]:
     """Warning lines for a prediction beyond the fitted runs.
 
@@ -206,6 +215,7 @@ def predict(fit, schedule_or_lr_array, *, steps=None, level: float = 0.9, total_
     out = law_band(fit, inputs, level=level, kind=band, batch=batch)
     frame = pd.DataFrame({"step": steps, "lr": lr[steps], **out})
     frame.attrs["warnings"] = extrapolation_warnings(fit, steps, lr)
+    frame.attrs["notes"] = extrapolation_notes(fit, steps, lr)
     return frame
 
 
@@ -318,5 +328,5 @@ def curve_metrics(observed, predicted, *, lo=None, hi=None) -> dict[str, float]:
     return out
 
 
-__all__ = ["compare_observed", "curve_metrics", "default_steps", "extrapolation_warnings", "parse_steps", "predict",
+__all__ = ["compare_observed", "curve_metrics", "default_steps", "extrapolation_notes", "extrapolation_warnings", "parse_steps", "predict",
            "scoring_mask", "scoring_window"]

@@ -196,3 +196,13 @@ def test_a_fit_of_window_means_is_scored_on_window_means():
     assert m50["PredE"] < 0.002 and m50["coverage"] > 0.6
     long_default = SimpleNamespace(data_info={"aggregate": {"option": "default (long runs)", "window": {"a": 135}}})
     assert scoring_window(long_default, 33_600) == 135 and scoring_window(long_default, 5_000) == 1
+
+
+def test_a_prediction_somewhat_past_the_fit_carries_a_note_and_far_past_a_warning():
+    fitted = {"fitted_range": {"max_step": 4000, "max_forward_area": 0.6, "lr_min": 3e-5, "lr_max": 3e-4}}
+    fit = dataclasses.replace(KnownFit())
+    fit.data_info = fitted
+    near = predict(fit, SPEC.replace("4000", "6000"), steps=[1000, 6000])
+    assert near.attrs["warnings"] == [] and near.attrs["notes"][0].startswith("predicting 1.50x the fitted steps")
+    far = predict(fit, SPEC.replace("4000", "12000"), steps=[1000, 12000])
+    assert far.attrs["notes"] == [] and far.attrs["warnings"][0].startswith("predicting 3.0x the fitted steps")

@@ -75,6 +75,8 @@ def run(args: argparse.Namespace) -> int:
           f"final loss {last['loss']:.4f} [{last['loss_lo']:.4f}, {last['loss_hi']:.4f}] ({100 * args.level:.0f}% band)")
     for line in pred.attrs.get("warnings", ()):
         print(f"warning: {line}")
+    for line in pred.attrs.get("notes", ()):
+        print(f"note: {line}")
     if observed is not None:
         m = compare_observed(result, pred, lr=lr)
         means = f" as means of {m['window']} consecutive points, like the fit" if m["window"] > 1 else ""
