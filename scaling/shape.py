@@ -12,7 +12,9 @@ up to the peak):
               of the decrease (e.g. a two-stage schedule, Luo et al. 2025 "WSD-con").
 ``WSD``       warmup-stable-decay (Hu et al. 2024, arXiv:2404.06395): a
               flat stretch at the peak over at least 20 % of the post-warmup
-              steps, then a monotone decay; the decay's form is in ``detail``.
+              steps, then a monotone decay; the decay's form (linear, cosine,
+              exponential or 1-sqrt, the cooldown of Hägele et al. 2024,
+              arXiv:2405.18392) is in ``detail``.
 ``cosine``    :math:`\\eta(x) = \\eta_1 + (\\eta_0 - \\eta_1)(1 + \\cos \\pi x)/2`,
               :math:`x \\in [0, 1]` over the logged decay (Loshchilov & Hutter 2017).
 ``linear``    :math:`\\eta(x) = \\eta_0 + (\\eta_1 - \\eta_0)\\,x`.
@@ -69,7 +71,7 @@ def _rms(a: np.ndarray, b: np.ndarray) -> float:
 
 
 def _decay_form(x: np.ndarray, y: np.ndarray) -> tuple[str, float, bool]:
-    """Best of linear / cosine / exponential for a decay y(x), x in [0, 1].
+    """Best of linear / cosine / 1-sqrt / exponential for a decay y(x), x in [0, 1].
 
     Returns (name, rms, clear) where ``clear`` says the best form's error is
     under half the runner-up's (sparse logging blurs where a WSD decay
@@ -79,6 +81,7 @@ def _decay_form(x: np.ndarray, y: np.ndarray) -> tuple[str, float, bool]:
     forms = {
         "linear": y0 + (y1 - y0) * x,
         "cosine": y1 + (y0 - y1) * 0.5 * (1.0 + np.cos(np.pi * x)),
+        "1-sqrt": y1 + (y0 - y1) * (1.0 - np.sqrt(x)),
     }
     if y1 > 0:
         forms["exponential"] = y0 ** (1.0 - x) * y1**x
@@ -154,5 +157,6 @@ def guess_schedule_shape(step: np.ndarray, lr: np.ndarray) -> ScheduleShape:
         return ScheduleShape("WSD", warmup, f"decay after step {int(xs[k])}, {form}")
     name, err, _ = _decay_form(x, ys)
     if name in ("linear", "cosine") and err <= _FIT_RMS:
-        return ScheduleShape(name, warmup, f"to {v[-1] / peak:.3g} x peak")
+        # a decay to exactly 0 (cosine to zero) reads "to zero", not "to 0 x peak"
+        return ScheduleShape(name, warmup, "to zero" if v[-1] <= 0 else f"to {v[-1] / peak:.3g} x peak")
     return ScheduleShape("other", warmup, "monotone decay, not linear or cosine")

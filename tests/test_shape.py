@@ -62,6 +62,15 @@ def test_no_warmup_when_the_log_starts_at_the_peak():
 def test_wsd_detail_names_the_decay_form():
     assert "linear" in guess_schedule_shape(STEPS, wsd()).detail
     assert "exponential" in guess_schedule_shape(STEPS, wsd(form="exp")).detail
+    x = np.clip((STEPS / T - 0.8) / 0.2, 0, 1)
+    assert guess_schedule_shape(STEPS, PEAK * (1 - np.sqrt(x))).detail.endswith(", 1-sqrt")  # to zero, as set A's
+    sparse = STEPS[::4]  # logged every 200 steps
+    assert guess_schedule_shape(sparse, PEAK * (1 - np.sqrt(x[::4]))).detail.endswith(", 1-sqrt")
+
+
+def test_a_decay_to_zero_reads_to_zero():
+    assert guess_schedule_shape(STEPS, cosine(STEPS / T, floor=0.0)).detail == "to zero"
+    assert guess_schedule_shape(STEPS, cosine(STEPS / T)).detail == "to 0.1 x peak"
 
 
 def test_step_detail_lists_the_drops():
