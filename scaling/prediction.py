@@ -107,34 +107,33 @@ def _curve_law(fit):
     return law
 
 
-def extrapolation_notes(fit, steps, lr) -> list[str]:
-    """Note lines for a prediction somewhat beyond the fitted runs (1x-2x; past that, a warning)."""
-    from scaling.fitting.diagnostics import extrapolation
+def extrapolation_lines(fit, steps, lr) -> tuple[list[str], list[str]]:
+    """``(warnings, notes)`` for a prediction beyond the fitted runs.
 
-    if not (getattr(fit, "data_info", None) or {}).get("fitted_range"):
-        return []
-    return [d["message"] for d in extrapolation(fit, steps, lr).get("diagnostics", ()) if d.get("severity") == "note"]
-
-
-def extrapolation_warnings(fit, steps, lr) -> list[str]:
-    """Warning lines for a prediction beyond the fitted runs.
-
-    From :func:`scaling.fitting.diagnostics.extrapolation` (steps and
-    forward area predicted over fitted), plus an LR range check: a peak LR
-    above the largest fitted one, or an anneal far below the smallest.
+    From one :func:`scaling.fitting.diagnostics.extrapolation` (steps and
+    forward area predicted over fitted: a note from 1x, a warning past 2x),
+    plus an LR range check among the warnings: a peak LR above the largest
+    fitted one, or an anneal far below the smallest.
     """
     from scaling.fitting.diagnostics import extrapolation
 
     if not (getattr(fit, "data_info", None) or {}).get("fitted_range"):
-        return []  # the fit does not record what it saw (a hand-made fit-like object)
+        return [], []  # the fit does not record what it saw (a hand-made fit-like object)
     x = extrapolation(fit, steps, lr)
-    out = [d["message"] for d in x.get("diagnostics", ()) if d.get("severity") == "warning"]
+    found = x.get("diagnostics", ())
+    warnings = [d["message"] for d in found if d.get("severity") == "warning"]
+    notes = [d["message"] for d in found if d.get("severity") == "note"]
     (lo, hi), (flo, fhi) = x["lr_range"], x["fitted_lr_range"]
     if np.isfinite(hi) and np.isfinite(fhi) and fhi > 0 and hi > 1.5 * fhi:
-        out.append(f"extrapolation: peak LR {hi:.3g} is {hi / fhi:.1f}x the largest fitted LR ({fhi:.3g})")
+        warnings.append(f"extrapolation: peak LR {hi:.3g} is {hi / fhi:.1f}x the largest fitted LR ({fhi:.3g})")
     if np.isfinite(lo) and np.isfinite(flo) and lo > 0 and flo > 10 * lo:
-        out.append(f"extrapolation: the schedule anneals to {lo:.3g}, {flo / lo:.3g}x below any fitted LR")
-    return out
+        warnings.append(f"extrapolation: the schedule anneals to {lo:.3g}, {flo / lo:.3g}x below any fitted LR")
+    return warnings, notes
+
+
+def extrapolation_warnings(fit, steps, lr) -> list[str]:
+    """The warning lines of :func:`extrapolation_lines`."""
+    return extrapolation_lines(fit, steps, lr)[0]
 
 
 @in_float64
@@ -214,8 +213,7 @@ def predict(fit, schedule_or_lr_array, *, steps=None, level: float = 0.9, total_
     inputs = curve_inputs(law, lr, steps, N=N, B=B)
     out = law_band(fit, inputs, level=level, kind=band, batch=batch)
     frame = pd.DataFrame({"step": steps, "lr": lr[steps], **out})
-    frame.attrs["warnings"] = extrapolation_warnings(fit, steps, lr)
-    frame.attrs["notes"] = extrapolation_notes(fit, steps, lr)
+    frame.attrs["warnings"], frame.attrs["notes"] = extrapolation_lines(fit, steps, lr)
     return frame
 
 
@@ -328,5 +326,5 @@ def curve_metrics(observed, predicted, *, lo=None, hi=None) -> dict[str, float]:
     return out
 
 
-__all__ = ["compare_observed", "curve_metrics", "default_steps", "extrapolation_notes", "extrapolation_warnings", "parse_steps", "predict",
+__all__ = ["compare_observed", "curve_metrics", "default_steps", "extrapolation_lines", "extrapolation_warnings", "parse_steps", "predict",
            "scoring_mask", "scoring_window"]
