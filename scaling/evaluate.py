@@ -171,7 +171,7 @@ def predictive_sigma(fit, inputs: Mapping[str, Any] | None = None):
 
 
 def band(fit, inputs: Mapping[str, Any], *, level: float | None = None, kind: str = "predictive",
-         batch: int = 64, rows: np.ndarray | None = None) -> dict[str, np.ndarray]:
+         batch: int = 64, rows: np.ndarray | None = None, jac: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """A fitted law at ``inputs`` with its band: ``{"loss", "loss_lo", "loss_hi"}``, each (n,).
 
     Parameters
@@ -188,6 +188,9 @@ def band(fit, inputs: Mapping[str, Any], *, level: float | None = None, kind: st
     rows : array (1 + S, n), optional
         The law at ``stack(theta, samples)`` and ``inputs``, when the caller
         has it already (:func:`values`); not evaluated again.
+    jac : array (n, P), optional
+        :func:`jacobian` at the point estimate and ``inputs``, when the
+        caller has it already (the delta-method band without samples).
 
     Returns
     -------
@@ -216,7 +219,7 @@ def band(fit, inputs: Mapping[str, Any], *, level: float | None = None, kind: st
     else:
         cov = covariance(fit)
         if cov is not None:
-            jac = jacobian(law, theta, inputs)
+            jac = jacobian(law, theta, inputs) if jac is None else np.asarray(jac, dtype=np.float64)
             sd = np.sqrt(np.maximum(np.einsum("np,pq,nq->n", jac, cov, jac), 0.0))
             lo, hi = point - z * sd, point + z * sd
     if kind == "predictive":

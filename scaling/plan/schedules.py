@@ -174,16 +174,19 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
     law, theta, samples, fit_level = parameter_sets(fit)
     level = fit_level if level is None else float(level)
     thetas = stack(theta, samples)
-    names, specs, finals, pred_lo, pred_hi, inputs_at_T = [], [], [], [], [], []
+    # without samples the delta method needs the gradient at each last step: once, for the band and the ranking
+    cov = covariance(fit) if samples is None else None
+    names, specs, finals, pred_lo, pred_hi, grads = [], [], [], [], [], []
     for name, sched in schedules.items():
         lr, spec = _lr_array(sched, steps)
         T = len(lr) - 1
         at_T = curve_inputs(law, lr, np.array([T]), N=N, B=B)
-        inputs_at_T.append(at_T)
         rows = values(law, thetas, at_T)
         finals.append(rows[:, 0])
+        jac = jacobian(law, theta, at_T) if cov is not None else None
+        grads.append(jac)
         # the band `scaling predict` gives at step T (parameters + calibrated scatter), from the same rows
-        pred = band(fit, at_T, level=level, kind="predictive", rows=rows)
+        pred = band(fit, at_T, level=level, kind="predictive", rows=rows, jac=jac)
         pred_lo.append(float(pred["loss_lo"][0]))
         pred_hi.append(float(pred["loss_hi"][0]))
         names.append(str(name))
@@ -201,7 +204,7 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
         cols["p_best"] = np.bincount(winners, minlength=F.shape[1]) / len(winners)
     else:
         cols["p_best"] = np.full(F.shape[1], np.nan)
-        laplace = _laplace_ranking(fit, law, theta, inputs_at_T, F[0], best, level)
+        laplace = None if cov is None else _laplace_ranking(cov, np.concatenate(grads, axis=0), F[0], best, level)
         if laplace is not None:
             cols.update(laplace)
             uncertainty = "laplace"
@@ -215,11 +218,11 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
 LAPLACE_DRAWS = 4000
 
 
-def _laplace_ranking(fit, law, theta, inputs_at_T, point, best: int, level: float) -> dict[str, np.ndarray] | None:
-    """Linearised bands, paired gaps and P(best) of K final losses; None without a usable covariance.
+def _laplace_ranking(cov, J, point, best: int, level: float) -> dict[str, np.ndarray] | None:
+    """Linearised bands, paired gaps and P(best) of K final losses; None where the gradient is not finite.
 
     With ``J`` (K, P) the law's gradient at each schedule's last step and
-    ``Sigma`` the fit's covariance, the final losses are jointly
+    ``Sigma = cov`` the fit's covariance, the final losses are jointly
     ``N(point, J Sigma J^T)``: schedule ``k``'s band is
     ``point_k +- z sqrt(J_k Sigma J_k^T)``, its gap to the best
     ``+- z sqrt((J_k - J_b) Sigma (J_k - J_b)^T)`` (the shared parameter
@@ -229,10 +232,6 @@ def _laplace_ranking(fit, law, theta, inputs_at_T, point, best: int, level: floa
     """
     from scipy.special import ndtri
 
-    cov = covariance(fit)
-    if cov is None:
-        return None
-    J = np.concatenate([jacobian(law, theta, x) for x in inputs_at_T], axis=0)  # (K, P)
     if not np.all(np.isfinite(J)):
         return None
     z = float(ndtri(0.5 + level / 2.0))
