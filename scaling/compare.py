@@ -269,12 +269,13 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
         elif do_loo:
             metrics, _ = _leave_one_run_out(law, fit_set, result, delta)
             mode, n_eval = "leave-one-run-out", len(_loo_units(fit_set)[1])
+        warned = warning_messages(result)
         rows.append({"law": label, "options": dict(law.options), "kind": law.kind, "n_params": law.n_params,
                      "n_fit": result.n_points, "objective": result.objective, "aic": result.aic, "bic": result.bic,
                      "fit_rmse": result.rmse, "eval": mode, "n_eval_runs": n_eval, **metrics,
                      "params": _format_params(result), "success": result.success,
-                     "determined": convergence(result)["determined"], "n_warnings": len(warning_messages(result)),
-                     "warnings": WARNING_SEPARATOR.join(warning_messages(result)),
+                     "determined": convergence(result)["determined"], "n_warnings": len(warned),
+                     "warnings": WARNING_SEPARATOR.join(warned),
                      "seconds": time.perf_counter() - t0})
     table = pd.DataFrame(rows)
     table["delta_aic"] = table["aic"] - table["aic"].min()
