@@ -186,6 +186,14 @@ def synthetic_truth(lr: np.ndarray, steps: np.ndarray) -> np.ndarray:
     return np.asarray(law(SYN_TRUTH, {"lr": lr, "step": steps})) + 0.8 * np.exp(-steps / 60.0)
 
 
+def ar1_noise(rng: np.random.Generator, n: int, rho: float, sd: float) -> np.ndarray:
+    """Stationary AR(1) log-noise of ``n`` steps, step-to-step correlation ``rho``, sd ``sd``; 0 at step 0."""
+    eps, z = np.zeros(n), rng.standard_normal(n)
+    for i in range(1, n):
+        eps[i] = rho * eps[i - 1] + np.sqrt(1 - rho * rho) * sd * z[i]
+    return eps
+
+
 def synthetic_set(aggregate: int | None = 20, seed: int = 0):
     import pandas as pd
 
@@ -196,11 +204,7 @@ def synthetic_set(aggregate: int | None = 20, seed: int = 0):
 
     def noisy(lr):
         steps = np.arange(0, lr.size)
-        eps = np.zeros(steps.size)
-        z = rng.standard_normal(steps.size)
-        for i in range(1, steps.size):  # AR(1), stationary sd 1 %
-            eps[i] = 0.5 * eps[i - 1] + np.sqrt(1 - 0.25) * 0.01 * z[i]
-        return steps, synthetic_truth(lr, steps) * np.exp(eps)
+        return steps, synthetic_truth(lr, steps) * np.exp(ar1_noise(rng, steps.size, 0.5, 0.01))
 
     rows = []
     for kind in ("constant", "cosine"):
@@ -236,10 +240,8 @@ def synthetic_b_set(seed: int = 1):
     steps = np.arange(total + 1)
     runs = {}
     for kind, lr in lrs.items():
-        eps, z = np.zeros(steps.size), rng.standard_normal(steps.size)
-        for i in range(1, steps.size):  # AR(1), stationary sd 1.1 %
-            eps[i] = 0.3 * eps[i - 1] + np.sqrt(1 - 0.09) * 0.011 * z[i]
-        runs[kind] = np.minimum(synthetic_truth(lr, np.maximum(steps, 1)), 10.4) * np.exp(eps)
+        runs[kind] = (np.minimum(synthetic_truth(lr, np.maximum(steps, 1)), 10.4)
+                      * np.exp(ar1_noise(rng, steps.size, 0.3, 0.011)))
     table = pd.DataFrame({"run": "cosine", "step": steps, "loss": runs["cosine"], "lr": lrs["cosine"]})
 
     def build(law):
