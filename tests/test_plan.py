@@ -6,6 +6,7 @@ import dataclasses
 import math
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from scaling import plan as planning
@@ -300,6 +301,44 @@ def test_no_recommendation_when_the_fit_leaves_a_parameter_undetermined():
     text = planning.recommendation(planning.compare_schedules(blind, c), fit=blind)
     assert text.startswith("no recommendation: these runs do not determine C,") and "lowest point prediction" in text
     assert "C = 0 sits at its bound" in text  # and the warning itself, as a caveat
+
+
+@dataclasses.dataclass(frozen=True)
+class CalibratedFitLike(CovFitLike):
+    """A fit whose predictive band carries a calibrated held-out scatter (``calibration["sigma_log"]``)."""
+
+    calibration: dict = dataclasses.field(default_factory=dict)
+
+
+def test_no_recommendation_when_the_gap_is_below_the_fits_held_out_error():
+    """A paired interval that excludes 0 is not enough when the law itself misses unseen schedules by more."""
+    c = planning.candidate_schedules(2000, 3e-4, warmup=100)
+    base = curve_fit(C=300.0)
+    ranking = planning.compare_schedules(CovFitLike(base.law, base.params, base.samples), c)
+    gaps = ranking["delta"].to_numpy()
+    assert ranking.attrs["resolution"] == 0.0 and gaps[1] > 0  # no calibration, no residuals: nothing unresolved
+    # a scatter between the 2nd and 3rd gap: the top two tie, the rest stay beaten
+    sigma = 0.5 * (gaps[1] + gaps[2]) / ranking.loc[0, "final_loss"]
+    fit = CalibratedFitLike(base.law, base.params, base.samples, calibration={"sigma_log": sigma})
+    ranking = planning.compare_schedules(fit, c)
+    assert ranking.attrs["resolution"] == pytest.approx(0.5 * (gaps[1] + gaps[2]), rel=1e-12)
+    np.testing.assert_array_equal(planning.unresolved(ranking), np.arange(len(ranking)) < 2)
+    text = planning.recommendation(ranking, fit=fit)
+    top, second, third = ranking["schedule"][:3]
+    assert text.startswith(f"no clear winner at this fit's resolution: 2 schedules ({top}, {second}) are predicted "
+                           f"within {gaps[1]:.4f} nats of the best")
+    assert f"next: {third}, +{gaps[2]:.4f} nats" in text and "lowest point prediction" in text
+    below = {"sigma_log": 0.5 * gaps[1] / ranking.loc[0, "final_loss"]}
+    small = CalibratedFitLike(base.law, base.params, base.samples, calibration=below)
+    assert planning.recommendation(planning.compare_schedules(small, c), fit=small).startswith("recommended:")
+
+
+def test_the_decay_scan_names_the_fractions_within_the_resolution():
+    scan = pd.DataFrame({"decay": [0.1, 0.2, 0.3, 0.5], "delta": [0.004, 0.0, 0.001, 0.02]})
+    scan.attrs["resolution"] = 0.005
+    assert planning.decay_scan_note(scan) == "fractions 0.1-0.3 are predicted within the fit's resolution (0.0050 nats) of the best"
+    scan.attrs["resolution"] = 0.0005
+    assert planning.decay_scan_note(scan) == ""
 
 
 def test_best_wsd_decay_scans_every_fraction():

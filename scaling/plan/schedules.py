@@ -20,7 +20,7 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from scaling.errors import ScalingError
-from scaling.evaluate import band, covariance, jacobian, parameter_sets, stack, values, with_band
+from scaling.evaluate import band, covariance, jacobian, parameter_sets, predictive_sigma, stack, values, with_band
 from scaling.inputs import curve_inputs
 
 
@@ -165,7 +165,10 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
         report's curves show), ``delta`` (final loss minus the best's),
         ``delta_lo``, ``delta_hi`` (paired), ``p_best`` (share of bootstrap
         samples, or of Laplace draws, in which this schedule is the best; NaN
-        without either).
+        without either). ``attrs``: ``uncertainty`` (above) and
+        ``resolution``, the best schedule's final loss times its calibrated
+        log-scale scatter (:func:`scaling.evaluate.predictive_sigma`), in nats:
+        the error of the law itself on an unseen schedule.
     """
     import pandas as pd
 
@@ -176,7 +179,7 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
     thetas = stack(theta, samples)
     # without samples the delta method needs the gradient at each last step: once, for the band and the ranking
     cov = covariance(fit) if samples is None else None
-    names, specs, finals, pred_lo, pred_hi, grads = [], [], [], [], [], []
+    names, specs, finals, pred_lo, pred_hi, grads, scatter = [], [], [], [], [], [], []
     for name, sched in schedules.items():
         lr, spec = _lr_array(sched, steps)
         T = len(lr) - 1
@@ -189,6 +192,7 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
         pred = band(fit, at_T, level=level, kind="predictive", rows=rows, jac=jac)
         pred_lo.append(float(pred["loss_lo"][0]))
         pred_hi.append(float(pred["loss_hi"][0]))
+        scatter.append(float(np.max(predictive_sigma(fit, at_T))))
         names.append(str(name))
         specs.append(spec)
     F = np.stack(finals, axis=1)  # (1 + S, K)
@@ -211,6 +215,8 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
     df = pd.DataFrame(cols).sort_values("final_loss", kind="stable").reset_index(drop=True)
     df.insert(0, "rank", np.arange(1, len(df) + 1))
     df.attrs["uncertainty"] = uncertainty
+    # the calibrated held-out error of the best schedule's final loss, in nats (see `scaling.plan.verdicts`)
+    df.attrs["resolution"] = float(F[0, best] * scatter[best])
     return df
 
 
@@ -405,65 +411,3 @@ def optimal_schedule(
         res = minimize(fun, z0, jac=True, method="L-BFGS-B", bounds=[(-30.0, 30.0)] * K,
                        options={"maxiter": int(maxiter)})
         return np.asarray(lr_of(jnp.asarray(res.x)), dtype=np.float64)
-
-
-#: P(best) below this and the ranking does not single out one schedule.
-DECISIVE_P_BEST = 0.5
-
-
-def recommendation(ranking, *, fit=None, steps: int | None = None) -> str:
-    """One honest sentence on what a schedule ranking supports.
-
-    The top schedule is recommended only when the ranking separates it: its
-    paired gap to the runner-up excludes 0 (``delta_lo > 0`` for rank 2) or
-    its share of bootstrap samples (or Laplace draws) in which it is best
-    (``p_best``) is at least :data:`DECISIVE_P_BEST`, and the fit's
-    diagnostics leave no parameter undetermined
-    (:func:`scaling.fitting.diagnostics.convergence`: at a bound, set by a
-    prior, unidentifiable ...; otherwise the sentence says which and gives
-    the lowest point prediction instead). Otherwise the sentence names the
-    schedules the data cannot separate. Without samples or a
-    covariance no uncertainty is known and the sentence says so. Fit diagnostics (a
-    ``diagnostics`` entry of severity ``"warning"``) and a step budget beyond
-    the fitted runs are named as caveats.
-
-    Parameters
-    ----------
-    ranking : pandas.DataFrame
-        From :func:`compare_schedules` (sorted best first).
-    fit : FitResult, optional
-        For its diagnostics and the steps it was fitted on.
-    steps : int, optional
-        The planned step budget.
-    """
-    top = ranking.iloc[0]
-    from scaling.fitting.diagnostics import convergence, warning_messages
-
-    caveats = warning_messages(fit)
-    undetermined = convergence(fit)["undetermined"] if fit is not None else []
-    fitted_max = ((getattr(fit, "data_info", None) or {}).get("fitted_range") or {}).get("max_step") if fit is not None else None
-    if steps is not None and fitted_max:
-        factor = float(steps) / float(fitted_max)
-        if factor > 1.5:
-            caveats.append(f"the plan is for {int(steps)} steps, {factor:.1f}x the longest fitted run")
-    tail = f" Caveats: {'; '.join(caveats)}." if caveats else ""
-    if len(ranking) < 2:
-        return f"recommended: {top['schedule']} (the only candidate).{tail}"
-    p = float(top.get("p_best", np.nan))
-    if not np.isfinite(p):
-        return (f"best predicted: {top['schedule']} -> {top['spec']}; the fit has neither bootstrap samples nor "
-                f"a usable covariance, so the ranking carries no uncertainty (refit with --bootstrap N).{tail}")
-    source = ", Laplace, linearised" if ranking.attrs.get("uncertainty") == "laplace" else ""
-    second_lo = float(ranking.iloc[1].get("delta_lo", np.nan))
-    if p >= DECISIVE_P_BEST or (np.isfinite(second_lo) and second_lo > 0):
-        if undetermined:
-            # the ranking is a function of the parameters: one the runs leave open undermines it
-            return (f"no recommendation: these runs do not determine {', '.join(undetermined)}, and the ranking "
-                    f"rests on them; lowest point prediction: {top['schedule']}  ->  {top['spec']} (P(best) "
-                    f"{p:.2f}{source}, given the values the fit settled on).{tail}")
-        return f"recommended: {top['schedule']}  ->  {top['spec']} (P(best) {p:.2f}{source}).{tail}"
-    tied = ranking.loc[ranking["delta_lo"] <= 0, "schedule"].astype(str).tolist()[:6]
-    return (f"no clear winner: the data cannot separate {', '.join(tied)} (P(best) of the top "
-            f"{p:.2f}{source}; paired intervals include 0). Any of them is supported; "
-            f"lowest point prediction: {top['schedule']}.{tail}")
-

@@ -331,13 +331,14 @@ def curve_sections(fit, *, curves=None, plan: Mapping[str, Any] | None = None, b
         top = ranking.iloc[0]
         best_decay = scan.loc[scan["rank"] == 1].iloc[0]
         verdict = planning.recommendation(ranking, fit=fit, steps=steps)
+        scan_note = planning.decay_scan_note(scan)
         answer.append(
             f"**Schedule plan from `{fit.law}`{_label(tag)}** for **{steps} steps** at peak LR {peak:g} "
             f"(warmup {warm}): {verdict} Predicted final loss of the top candidate "
             f"{interval(top['final_loss'], top['final_loss_pred_lo'], top['final_loss_pred_hi'], '.4f')} nats/token "
             f"(predictive); "
             f"best WSD decay fraction ({scan['spec'].iloc[0].rsplit('shape=', 1)[1].split(',')[0]} decay) "
-            f"{best_decay['decay']:.2g}."
+            f"{best_decay['decay']:.2g}" + (f" ({scan_note})." if scan_note else ".")
         )
         show = ranking.head(8)
         answer.append(schedule_ranking_table(
