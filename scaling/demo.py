@@ -10,7 +10,8 @@
 2. **Schedule plan** with the law that predicted the held-out runs best, for a
    longer horizon than any fitted run (ranked with paired bootstrap
    intervals; the recommendation says when the data cannot separate
-   schedules and how far the horizon extrapolates).
+   schedules, when their gap is below the fit's calibrated held-out error
+   (``"resolution"``, nats) and how far the horizon extrapolates).
 3. **Final losses** (Gadre et al. 2024, one corpus of ``gadre2024-*``): fit
    ``chinchilla`` and ``overtraining``; plan the compute-optimal allocation at
    budgets inside the data's compute range.
@@ -19,7 +20,8 @@
        {"curves": {"<law>": {"fit_on": [...], "held_out": {"<run>": {"PredE": %, "WorstE": %,
                                                                     "band": share 0-1}}, ...}},
         "final": {"<law>": {"params": {...}, "warnings": [...]}},
-        "plan": {"schedule": {...}, "compute": {...}}}
+        "plan": {"schedule": {"recommendation": str, "resolution": nats, "ranking": [...], ...},
+                 "compute": {...}}}
 
 One process means every law compiles once (the CLI's persistent cache makes a
 second run faster still). The equivalent CLI commands are in the README.
@@ -102,6 +104,7 @@ def schedule_job(fit, *, steps: int, peak: float, warmup: int, final: float | No
     top = ranking.head(6)
     return {"law": fit.law, "steps": steps, "peak": peak, "warmup": warmup,
             "recommendation": plan.recommendation(ranking, fit=fit, steps=steps),
+            "resolution": float(ranking.attrs["resolution"]),
             "ranking": [{"schedule": r.schedule, "final_loss": r.final_loss, "lo": r.final_loss_lo,
                          "hi": r.final_loss_hi, "pred_lo": r.final_loss_pred_lo, "pred_hi": r.final_loss_pred_hi,
                          "above_best": r.delta, "p_best": r.p_best}

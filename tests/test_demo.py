@@ -38,4 +38,5 @@ def test_summary_json_has_the_documented_shape(tmp_path):
     final = summary["final"]["chinchilla"]
     assert set(final["params"]) >= {"E", "A", "B", "alpha", "beta"} and isinstance(final["warnings"], list)
     assert "recommendation" in summary["plan"]["schedule"] and summary["plan"]["compute"]["budgets"]
+    assert summary["plan"]["schedule"]["resolution"] > 0  # the calibrated held-out error the verdict is read against
     assert (tmp_path / "report" / "report.html").exists() and (tmp_path / "fit_chinchilla.json").exists()
