@@ -217,7 +217,7 @@ def test_random_mutations_load_or_raise_fit_file_error(d):
 
 
 @pytest.mark.slow
-@settings(max_examples=6000, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=3000, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 @given(mutations())
 def test_random_mutations_load_or_raise_fit_file_error_slow(d):
     _load_or_fit_error(d)

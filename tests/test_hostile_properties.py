@@ -3,7 +3,7 @@
 Whatever a file or spec holds, the result is either a sound value or a
 one-line ScalingError: never another exception, never a silently bad table.
 Seeded (``derandomize=True``); the normal suite runs a few hundred examples
-per property, the ``slow`` tier ten times more. The loader tests use no JAX;
+per property, the ``slow`` tier five times more. The loader tests use no JAX;
 the schedule round trip evaluates schedules (JAX, eager, small arrays).
 """
 
@@ -25,7 +25,7 @@ from scaling.runs import MAX_STEP
 from scaling.schedules import parse_schedule
 
 FAST = settings(max_examples=300, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
-SLOW = settings(max_examples=3000, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
+SLOW = settings(max_examples=1500, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
 
 def _write(name: str, data: bytes) -> Path:
