@@ -100,6 +100,25 @@ def test_extrapolation_factor_and_lr_range(sound):
     assert any("LR range" in d["message"] for d in hot["diagnostics"])
 
 
+def test_a_band_calibrated_without_leaving_a_schedule_out_says_so(sound):
+    """Two runs: time splits only, so the band has not met a differently shaped schedule (issue 11 item 5)."""
+    assert sound.calibration["method"] == "split-run"
+    note = next(d for d in sound.diagnostics if d["code"] == "band_not_calibrated")
+    assert note["severity"] == "note" and "time splits of the 2 runs fitted" in note["message"]
+    three = fit(LAW, _data(LAW, LR_ANNEALING_TRUTH, noise=2e-3, kinds=("constant", "cosine", "wsd")), progress=False)
+    assert three.calibration["method"].startswith("leave-one-schedule-out")
+    assert "band_not_calibrated" not in codes(three.diagnostics)
+
+
+def test_a_band_without_any_fold_falls_back_and_says_so():
+    from scaling.fitting.calibration import band_diagnostics
+
+    (none,) = band_diagnostics({"method": "none", "reason": "too few points to hold any out"}, 1)
+    assert none["severity"] == "note" and "not calibrated (too few points to hold any out)" in none["message"]
+    (failed,) = band_diagnostics({"method": "failed", "error": "ValueError: x"}, 3)
+    assert failed["severity"] == "warning" and "(ValueError: x)" in failed["message"]
+
+
 def test_diagnostics_and_calibration_survive_json_exactly(tmp_path):
     result = fit(LAW, _data(LAW, LR_ANNEALING_TRUTH, noise=2e-3, kinds=("constant",)), progress=False)
     assert result.diagnostics and result.calibration["method"] == "split-run"

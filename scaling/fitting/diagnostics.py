@@ -34,6 +34,10 @@ Codes
     Quantities of the law's weakly informative prior
     (:mod:`scaling.fitting.prior`) whose posterior sd is over half their
     prior sd: the runs did not determine them, the prior did.
+``band_not_calibrated``
+    (curve fits, :func:`scaling.fitting.calibration.band_diagnostics`) no
+    schedule could be held out to calibrate the predictive band (fewer
+    than 3 runs: time splits only; a note), or no fold at all.
 ``extrapolation``
     (predictions, :func:`extrapolation`) steps or LR far outside the fitted
     range.
@@ -457,15 +461,16 @@ def finish_fit(result, law, dataset, *, packed=None, index=None, n_padded=None):
         data_info["fitted_range"] = fitted_range(dataset)
     result = dataclasses.replace(result, data_info=data_info)
     calibration: Mapping[str, Any] = {}
+    diagnostics = diagnose(result, law, dataset, packed=packed, index=index)
     if dataset.info.get("kind") == "curves" and not dataset.info.get("calibration_fold"):
-        from scaling.fitting.calibration import calibrate
+        from scaling.fitting.calibration import band_diagnostics, calibrate
 
         try:
             calibration = calibrate(result, law, dataset, packed=packed, index=index, n_padded=n_padded)
         except Exception as exc:  # noqa: BLE001 - calibration is an extra; the fit stands without it
             calibration = {"method": "failed", "error": f"{type(exc).__name__}: {exc}"}
-    return dataclasses.replace(result, diagnostics=diagnose(result, law, dataset, packed=packed, index=index),
-                               calibration=calibration)
+        diagnostics = tuple(diagnostics) + tuple(band_diagnostics(calibration, len(dataset)))
+    return dataclasses.replace(result, diagnostics=diagnostics, calibration=calibration)
 
 
 __all__ = ["ANNEALING_PARAMS", "UNDETERMINED_CODES", "convergence", "diagnose", "extrapolation", "finish_fit", "fitted_range", "format_diagnostics",
