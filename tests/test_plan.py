@@ -333,6 +333,15 @@ def test_no_recommendation_when_the_gap_is_below_the_fits_held_out_error():
     assert planning.recommendation(planning.compare_schedules(small, c), fit=small).startswith("recommended:")
 
 
+def test_a_resolution_from_time_splits_only_is_a_caveat():
+    c = planning.candidate_schedules(2000, 3e-4, warmup=100)
+    base = curve_fit(C=300.0)
+    note = ({"code": "band_not_calibrated", "severity": "note", "message": "time splits only"},)
+    two_runs = CovFitLike(base.law, base.params, base.samples, diagnostics=note)
+    text = planning.recommendation(planning.compare_schedules(two_runs, c), fit=two_runs)
+    assert text.startswith("recommended:") and "come from time splits of the fitted runs only" in text
+
+
 def test_the_decay_scan_names_the_fractions_within_the_resolution():
     scan = pd.DataFrame({"decay": [0.1, 0.2, 0.3, 0.5], "delta": [0.004, 0.0, 0.001, 0.02]})
     scan.attrs["resolution"] = 0.005

@@ -58,8 +58,9 @@ def recommendation(ranking, *, fit=None, steps: int | None = None) -> str:
     parameters only, cannot see). Otherwise the sentence names the
     schedules the data cannot separate. Without samples or a
     covariance no uncertainty is known and the sentence says so. Fit diagnostics (a
-    ``diagnostics`` entry of severity ``"warning"``) and a step budget beyond
-    the fitted runs are named as caveats.
+    ``diagnostics`` entry of severity ``"warning"``, and the
+    ``band_not_calibrated`` note of a fit of fewer than 3 runs) and a step
+    budget beyond the fitted runs are named as caveats.
 
     Parameters
     ----------
@@ -74,6 +75,10 @@ def recommendation(ranking, *, fit=None, steps: int | None = None) -> str:
     from scaling.fitting.diagnostics import convergence, warning_messages
 
     caveats = warning_messages(fit)
+    if any(d.get("code") == "band_not_calibrated" and d.get("severity") == "note"
+           for d in (getattr(fit, "diagnostics", None) or ())):
+        caveats.append("the band and the resolution come from time splits of the fitted runs only (no schedule "
+                       "could be held out)")
     undetermined = convergence(fit)["undetermined"] if fit is not None else []
     fitted_max = ((getattr(fit, "data_info", None) or {}).get("fitted_range") or {}).get("max_step") if fit is not None else None
     if steps is not None and fitted_max:
@@ -108,7 +113,8 @@ def recommendation(ranking, *, fit=None, steps: int | None = None) -> str:
             return (f"no clear winner at this fit's resolution: {len(shown)} schedules ({names}) are predicted within "
                     f"{float(near['delta'].max()):.4f} nats of the best, less than the {resolution:.4f}-nat error "
                     f"of this fit's final loss on a schedule it has not seen (its calibrated held-out scatter; "
-                    f"P(best) {p:.2f}{source} counts parameter noise only){beats}. Any of them is supported; "
+                    f"P(best) {p:.2f}{' (Laplace, linearised)' if source else ''} counts parameter "
+                    f"noise only){beats}. Any of them is supported; "
                     f"lowest point prediction: {top['schedule']}.{tail}")
         return f"recommended: {top['schedule']}  ->  {top['spec']} (P(best) {p:.2f}{source}).{tail}"
     tied = ranking.loc[ranking["delta_lo"] <= 0, "schedule"].astype(str).tolist()[:6]
