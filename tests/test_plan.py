@@ -345,7 +345,8 @@ def test_a_resolution_from_time_splits_only_is_a_caveat():
 def test_the_decay_scan_names_the_fractions_within_the_resolution():
     scan = pd.DataFrame({"decay": [0.1, 0.2, 0.3, 0.5], "delta": [0.004, 0.0, 0.001, 0.02]})
     scan.attrs["resolution"] = 0.005
-    assert planning.decay_scan_note(scan) == "fractions 0.1-0.3 are predicted within the fit's resolution (0.0050 nats) of the best"
+    expected = "fractions 0.1-0.3 are predicted within the fit's resolution (0.0050 nats) of the best"
+    assert planning.decay_scan_note(scan) == expected
     scan.attrs["resolution"] = 0.0005
     assert planning.decay_scan_note(scan) == ""
 

@@ -28,6 +28,6 @@ from scaling.plan.verdicts import decay_scan_note, recommendation, unresolved
 __all__ = [
     "HOFFMANN_ROUNDED", "PUBLISHED_CHINCHILLA", "best_wsd_decay", "candidate_schedules", "chinchilla_allocation",
     "chinchilla_loss", "compare_schedules", "compute_for_loss", "compute_optimal", "curve_losses", "decay_scan_note",
-    "flops_range", "isoflop_curves", "loss_at", "needs_allocation", "optimal_allocation", "optimal_schedule", "optimal_tokens",
-    "range_warnings", "recommendation", "schedule_curves", "unresolved",
+    "flops_range", "isoflop_curves", "loss_at", "needs_allocation", "optimal_allocation", "optimal_schedule",
+    "optimal_tokens", "range_warnings", "recommendation", "schedule_curves", "unresolved",
 ]
