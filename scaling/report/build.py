@@ -365,7 +365,9 @@ def schedule_disagreement(tops: Sequence[tuple[str, str | None]]) -> str | None:
     named = [(law, top) for law, top in tops if top]
     if len({top for _, top in named}) < 2:
         return None
-    return ("**The fitted laws disagree on the best schedule** (" + "; ".join(f"`{law}`: {top}" for law, top in named)
+    # "lowest predicted", not "best": a law's top row is only its point prediction, often within its resolution
+    return ("**The fitted laws disagree on the lowest predicted schedule** ("
+            + "; ".join(f"`{law}`: {top}" for law, top in named)
             + "): each ranking holds only if its law is right, so these data do not settle the choice; compare "
             "the laws' held-out errors below before acting on either.")
 
