@@ -179,7 +179,7 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
     thetas = stack(theta, samples)
     # without samples the delta method needs the gradient at each last step: once, for the band and the ranking
     cov = covariance(fit) if samples is None else None
-    names, specs, finals, pred_lo, pred_hi, grads, scatter = [], [], [], [], [], [], []
+    names, specs, finals, pred_lo, pred_hi, grads, points = [], [], [], [], [], [], []
     for name, sched in schedules.items():
         lr, spec = _lr_array(sched, steps)
         T = len(lr) - 1
@@ -192,7 +192,7 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
         pred = band(fit, at_T, level=level, kind="predictive", rows=rows, jac=jac)
         pred_lo.append(float(pred["loss_lo"][0]))
         pred_hi.append(float(pred["loss_hi"][0]))
-        scatter.append(float(np.max(predictive_sigma(fit, at_T))))
+        points.append(at_T)
         names.append(str(name))
         specs.append(spec)
     F = np.stack(finals, axis=1)  # (1 + S, K)
@@ -216,7 +216,7 @@ def compare_schedules(fit, schedules: Mapping[str, Any], *, steps: int | None = 
     df.insert(0, "rank", np.arange(1, len(df) + 1))
     df.attrs["uncertainty"] = uncertainty
     # the calibrated held-out error of the best schedule's final loss, in nats (see `scaling.plan.verdicts`)
-    df.attrs["resolution"] = float(F[0, best] * scatter[best])
+    df.attrs["resolution"] = float(F[0, best] * np.max(predictive_sigma(fit, points[best])))
     return df
 
 
