@@ -111,7 +111,7 @@ def test_a_band_calibrated_without_leaving_a_schedule_out_says_so(sound):
 
 
 def test_a_band_without_any_fold_falls_back_and_says_so():
-    from scaling.fitting.calibration import band_diagnostics
+    from scaling.fitting.diagnostics import band_diagnostics
 
     (none,) = band_diagnostics({"method": "none", "reason": "too few points to hold any out"}, 1)
     assert none["severity"] == "note" and "not calibrated (too few points to hold any out)" in none["message"]

@@ -74,7 +74,7 @@ on Luo's curves once compiled, with the prior; 5-8 s without it).
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -274,48 +274,4 @@ def predictive_sigma(fit, steps, lr) -> np.ndarray:
     return float(cal["sigma_log_in_range"]) * (1.0 + float(cal["growth_per_log_area"]) * u)
 
 
-def band_diagnostics(calibration: Mapping[str, Any], n_runs: int) -> list[dict[str, str]]:
-    """What the band's calibration could not measure, as fit diagnostics (empty when a schedule was held out).
-
-    With fewer than :data:`MIN_RUNS_LOSO` runs no schedule can be left out:
-    the time splits measure how the error grows *along* the fitted
-    schedules, not the error of predicting a differently shaped one, which
-    the band may then under- or overstate. On the 1- and 2-run sets of
-    ``benchmarks/curves_protocol.py`` such 90 % bands held from about half
-    to all of the held-out points. A fit without any calibration falls back
-    to its in-sample scatter (:func:`scaling.evaluate.predictive_sigma`).
-
-    Parameters
-    ----------
-    calibration : mapping
-        From :func:`calibrate` (``{"method": "failed", ...}`` when it raised).
-    n_runs : int
-        Fitted runs.
-
-    Returns
-    -------
-    list of dict
-        Diagnostic records (code ``band_not_calibrated``), as
-        :func:`scaling.fitting.diagnostics.diagnose` returns them.
-    """
-    from scaling.fitting.diagnostics import item
-
-    method = str(calibration.get("method", "none"))
-    if "leave-one-schedule-out" in method:
-        return []
-    runs = f"{n_runs} run{'s' if n_runs != 1 else ''}"
-    if method == "split-run":
-        return [item("band_not_calibrated", "note",
-                     f"the predictive band is calibrated on time splits of the {runs} fitted (leaving a schedule "
-                     f"out needs {MIN_RUNS_LOSO}): it measures how the error grows along these schedules, not the "
-                     "error of predicting a differently shaped one, which it can under- or overstate (on the 1- "
-                     "and 2-run sets of benchmarks/curves_protocol.py such 90% bands held from about half to all "
-                     f"of the held-out points); fit {MIN_RUNS_LOSO} or more schedules to calibrate it")]
-    why = calibration.get("reason") or calibration.get("error") or "no held-out fold"
-    return [item("band_not_calibrated", "warning" if method == "failed" else "note",
-                 f"the predictive band is not calibrated ({why}): it is the parameter band widened by the fit's "
-                 "RMS log residual, an in-sample scatter that understates the error on unseen schedules")]
-
-
-__all__ = ["MIN_RUNS_LOSO", "SPLIT_FRACTIONS", "band_diagnostics", "calibrate", "predictive_sigma",
-           "sigma_from_residuals"]
+__all__ = ["MIN_RUNS_LOSO", "SPLIT_FRACTIONS", "calibrate", "predictive_sigma", "sigma_from_residuals"]
