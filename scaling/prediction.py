@@ -110,12 +110,12 @@ def _curve_law(fit):
 def extrapolation_lines(fit, steps, lr) -> tuple[list[str], list[str]]:
     """``(warnings, notes)`` for a prediction beyond the fitted runs.
 
-    From one :func:`scaling.fitting.diagnostics.extrapolation` (steps and
+    From one :func:`scaling.fitting.extrapolation.extrapolation` (steps and
     forward area predicted over fitted: a note from 1x, a warning past 2x),
     plus an LR range check among the warnings: a peak LR above the largest
     fitted one, or an anneal far below the smallest.
     """
-    from scaling.fitting.diagnostics import extrapolation
+    from scaling.fitting.extrapolation import extrapolation
 
     if not (getattr(fit, "data_info", None) or {}).get("fitted_range"):
         return [], []  # the fit does not record what it saw (a hand-made fit-like object)

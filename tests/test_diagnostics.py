@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from scaling.fitting import Dataset, FitResult, Group, fit
-from scaling.fitting.diagnostics import diagnose, extrapolation, noise_level
+from scaling.fitting.diagnostics import diagnose, noise_level
+from scaling.fitting.extrapolation import extrapolation
 from scaling.laws import get_law
 
 from .test_invariance import LR_ANNEALING_TRUTH, _data, _lr

@@ -63,7 +63,7 @@ said otherwise):
 
 Three schedules of at most 24k steps do not carry the information; the
 band is honest about what the fitted runs show, and
-:func:`scaling.fitting.diagnostics.extrapolation` warns when a prediction
+:func:`scaling.fitting.extrapolation.extrapolation` warns when a prediction
 goes beyond them.
 
 The refits reuse the packed data with zero weights on the held-out points,
