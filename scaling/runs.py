@@ -38,6 +38,7 @@ import pandas as pd
 
 from scaling._curves_tidy import CURVE_EXTRAS, MAX_STEP, ROW, Where, _fmt, _where_index, tidy_curves
 from scaling.errors import DataError
+from scaling.shape import guess_schedule_shape, warmup_phrase
 
 __all__ = [
     "CURVE_COLUMNS",
@@ -399,12 +400,10 @@ def summarize_curves(table: pd.DataFrame) -> pd.DataFrame:
     -------
     DataFrame
         Columns ``run, split, step_min, step_max, n_loss, loss_min, loss_max,
-        lr_min, lr_max, shape, warmup_steps, shape_detail``. The shape guess
+        lr_min, lr_max, shape, warmup_steps, shape_detail, warmup_after``. The shape guess
         (:func:`scaling.shape.guess_schedule_shape`) uses the run's logged LR
         over all splits.
     """
-    from scaling.shape import guess_schedule_shape
-
     out = []
     for run, rows in table.groupby("run", sort=False):
         lr_rows = rows.loc[rows["lr"].notna()].groupby("step", sort=True)["lr"].last()
@@ -429,6 +428,7 @@ def summarize_curves(table: pd.DataFrame) -> pd.DataFrame:
                     "shape": guess.shape,
                     "warmup_steps": guess.warmup_steps,
                     "shape_detail": guess.detail,
+                    "warmup_after": guess.warmup_after,
                 }
             )
     return pd.DataFrame(out)
@@ -465,10 +465,9 @@ def describe_curves(table: pd.DataFrame) -> str:
         loss = f"{r.loss_min:.4f}..{r.loss_max:.4f}" if r.n_loss else "-"
         lr = f"{r.lr_min:.3g}..{r.lr_max:.3g}" if np.isfinite(r.lr_max) else "not logged"
         shape = r["shape"]
-        if r.warmup_steps is not None and not pd.isna(r.warmup_steps):
-            shape += f", warmup to step {int(r.warmup_steps)}"
-        elif shape != "unknown":
-            shape += ", no warmup in log"
+        warm = warmup_phrase(shape, *(None if pd.isna(x) else int(x) for x in (r.warmup_steps, r.warmup_after)))
+        if warm:
+            shape += f", {warm}"
         if r.shape_detail and shape != "unknown":
             shape += f" ({r.shape_detail})"
         rows.append((str(r.run), str(r.split), f"{r.step_min}..{r.step_max}", str(r.n_loss), loss, lr, shape))

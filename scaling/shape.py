@@ -28,7 +28,7 @@ import dataclasses
 
 import numpy as np
 
-__all__ = ["ScheduleShape", "guess_schedule_shape"]
+__all__ = ["ScheduleShape", "guess_schedule_shape", "warmup_phrase"]
 
 _FLAT = 0.999  # within 0.1 % of the peak counts as "at the peak"
 _FIT_RMS = 0.02  # a form fits when its RMS error is under 2 % of the peak
@@ -48,22 +48,34 @@ class ScheduleShape:
         before the first logged step).
     detail : str
         A short human note, e.g. ``"decay from step 20000, exponential"``.
+    warmup_after : int or None
+        When the log's last point below the peak is more than a tenth of the
+        warmup before ``warmup_steps`` (validation-only logs every few hundred
+        steps): that step, since the warmup ended somewhere after it; None
+        otherwise.
     """
 
     shape: str
     warmup_steps: int | None
     detail: str
+    warmup_after: int | None = None
 
     def describe(self) -> str:
-        """One phrase for a summary line, e.g. ``"cosine, warmup 0..500"``."""
-        parts = [self.shape]
-        if self.warmup_steps is not None:
-            parts.append(f"warmup to step {self.warmup_steps}")
-        elif self.shape != "unknown":
-            parts.append("no warmup in log")
+        """One phrase for a summary line, e.g. ``"cosine, warmup to step 500, to zero"``."""
+        parts = [self.shape, warmup_phrase(self.shape, self.warmup_steps, self.warmup_after)]
         if self.detail:
             parts.append(self.detail)
-        return ", ".join(parts)
+        return ", ".join(p for p in parts if p)
+
+
+def warmup_phrase(shape: str, warmup_steps: int | None, warmup_after: int | None = None) -> str:
+    """What the log shows of the warmup: ``"warmup to step 500"``, ``"warmup ends between steps 200 and 400"``
+    (sparse LR log), ``"no warmup in log"``, or ``""`` for an unknown shape."""
+    if warmup_steps is not None:
+        if warmup_after is not None:
+            return f"warmup ends between steps {warmup_after} and {warmup_steps}"
+        return f"warmup to step {warmup_steps}"
+    return "" if shape == "unknown" else "no warmup in log"
 
 
 def _rms(a: np.ndarray, b: np.ndarray) -> float:
@@ -120,6 +132,18 @@ def guess_schedule_shape(step: np.ndarray, lr: np.ndarray) -> ScheduleShape:
         return ScheduleShape("unknown", None, "no LR logged")
     order = np.argsort(s, kind="stable")
     s, v = s[order], v[order]
+    guess = _classify(s, v)
+    if guess.warmup_steps is not None:
+        # a log gap of over a tenth of the warmup hides where the peak was reached (a 300-step warmup
+        # logged every 200 steps first shows the peak at step 400); a finer log pins it well enough
+        before = s[s < guess.warmup_steps]
+        if before.size and guess.warmup_steps - before[-1] > max(1.0, 0.1 * guess.warmup_steps):
+            guess = dataclasses.replace(guess, warmup_after=int(before[-1]))
+    return guess
+
+
+def _classify(s: np.ndarray, v: np.ndarray) -> ScheduleShape:
+    """The shape of a sorted, finite, non-empty LR log ``v`` at steps ``s``."""
     peak = float(v.max())
     if peak <= 0:
         return ScheduleShape("other", None, "LR is 0 throughout")

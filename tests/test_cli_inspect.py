@@ -39,7 +39,7 @@ def test_inspect_prints_ranges_and_schedule_per_run(tmp_path, capsys):
     assert code == 0 and err == ""
     lines = {line.split()[0]: line for line in out.splitlines() if line.startswith(("cos ", "flat "))}
     assert "0..2000" in lines["cos"] and " 101 " in lines["cos"]
-    assert "cosine, warmup to step 100" in lines["cos"]
+    assert "cosine, warmup ends between steps 80 and 100" in lines["cos"]  # logged every 20 steps
     assert " 0..0.001 " in lines["cos"]  # LR range: 0 at step 0 (warmup) to the 1e-3 peak
     assert "100..400" in lines["flat"] and "3.1000..4.0000" in lines["flat"]
     assert "constant, no warmup in log" in lines["flat"]

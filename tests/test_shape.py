@@ -54,6 +54,17 @@ def test_warmup_is_detected_and_its_end_reported(name):
     assert "warmup to step 500" in guess.describe()
 
 
+def test_a_sparse_log_says_between_which_steps_the_warmup_ended():
+    """Issue 11's set A: a 300-step warmup with the LR logged every 200 steps first shows the peak at 400."""
+    s = np.arange(0, 25001, 200)
+    lr = np.where(s < 300, 6e-4 * s / 300, 6e-4 * 0.5 * (1 + np.cos(np.pi * (s - 300) / 24700)))
+    guess = guess_schedule_shape(s, lr)
+    assert (guess.shape, guess.warmup_steps, guess.warmup_after) == ("cosine", 400, 200)
+    assert guess.describe() == "cosine, warmup ends between steps 200 and 400, to zero"
+    dense = guess_schedule_shape(np.arange(0, 25001, 20), np.interp(np.arange(0, 25001, 20), s, lr))
+    assert dense.warmup_after is None and "warmup to step 400" in dense.describe()
+
+
 def test_no_warmup_when_the_log_starts_at_the_peak():
     guess = guess_schedule_shape(STEPS, CASES["cosine"][0])
     assert guess.warmup_steps is None and "no warmup in log" in guess.describe()
