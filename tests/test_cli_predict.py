@@ -97,3 +97,15 @@ def test_predict_prints_the_fits_own_warnings(tmp_path, capsys):
     assert main(["predict", str(fit_json), "--schedule", SPECS["cosine"], "--out", str(tmp_path / "p.csv")]) == 0
     err = capsys.readouterr().err
     assert "warning: C cannot be determined from these runs" in err
+
+
+def test_fit_lists_its_diagnostics_once_and_counts_them_on_stderr(tmp_path, capsys):
+    """The report on stdout holds every message; stderr counts them by code instead of repeating them."""
+    _write_log(tmp_path / "constant.csv", SPECS["constant"], 0)
+    assert main(["fit", str(tmp_path / "constant.csv"), "--law", "lr-annealing", "--warmup-steps", "300",
+                 "--out", str(tmp_path / "fit.json")]) == 0
+    out, err = capsys.readouterr()
+    message = "C cannot be determined from these runs"
+    assert out.count(message) == 1 and message not in err
+    line = [x for x in err.splitlines() if x.startswith("diagnostics: ")]
+    assert len(line) == 1 and "not_identifiable" in line[0] and "[[Diagnostics]]" in line[0]

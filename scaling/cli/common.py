@@ -77,15 +77,31 @@ def positive_int(text: str) -> int:
     return v
 
 
-def print_warnings(result) -> None:
-    """Print a fit's diagnostics (if the result carries any) as ``warning:``/``note:`` lines on stderr."""
+def print_warnings(result, *, in_report: bool = False) -> None:
+    """Print a fit's diagnostics (if the result carries any) as ``warning:``/``note:`` lines on stderr.
+
+    With ``in_report`` (``scaling fit``, whose report on stdout lists them in
+    full under ``[[Diagnostics]]``) one line counts them by code instead, so a
+    terminal does not show every message twice and a redirected stdout still
+    leaves the count in sight.
+    """
     import sys
     from collections.abc import Mapping
 
-    for d in getattr(result, "diagnostics", None) or ():
-        sev = d.get("severity", "warning") if isinstance(d, Mapping) else "warning"
-        msg = d.get("message", str(d)) if isinstance(d, Mapping) else str(d)
-        print(f"{sev}: {msg}", file=sys.stderr)
+    found = [(d.get("severity", "warning"), d.get("code", ""), d.get("message", str(d))) if isinstance(d, Mapping)
+             else ("warning", "", str(d)) for d in getattr(result, "diagnostics", None) or ()]
+    if not in_report:
+        for sev, _, msg in found:
+            print(f"{sev}: {msg}", file=sys.stderr)
+        return
+    parts = []
+    for sev in ("warning", "note"):
+        codes = [c for s, c, _ in found if s == sev]
+        if codes:
+            parts.append(f"{len(codes)} {sev}{'s' * (len(codes) != 1)} ({', '.join(dict.fromkeys(c or '?' for c in codes))})")
+    if parts:
+        print(f"diagnostics: {' and '.join(parts)}; the messages are under [[Diagnostics]] in the report on stdout "
+              "and in the fit file", file=sys.stderr)
 
 
 __all__ = ["float_list", "law_options", "level_value", "load_fit", "option_value", "positive_int",

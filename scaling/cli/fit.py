@@ -124,7 +124,7 @@ def run(args: argparse.Namespace) -> int:
                  seed=args.seed, objective=args.objective, delta=args.delta, intervals=args.intervals,
                  strategy=args.strategy, prior=args.prior)
     print(result.report())
-    print_warnings(result)
+    print_warnings(result, in_report=True)
     result.save(args.out)
     print(f"wrote {args.out}")
     return 0
