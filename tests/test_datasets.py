@@ -404,3 +404,22 @@ def test_docstring_examples_run():
     for module in (scaling.datasets, scaling.datasets.luo2025):
         failed, tried = doctest.testmod(module, optionflags=doctest.NORMALIZE_WHITESPACE)
         assert tried > 0 and failed == 0, module.__name__
+
+
+def test_report_and_inspect_take_dataset_sources_like_files(tmp_path, capsys):
+    """The README's tour: `scaling report FIT --data dataset:NAME` (it said 'file not found: dataset:...')."""
+    from scaling.cli import main
+    from scaling.report.build import load_data
+
+    curves, points = load_data(["dataset:luo2025-25M/cosine_24000", "dataset:gadre2024-rpj"])
+    assert set(curves["run"]) == {"cosine_24000"} and len(points) == 35
+    fit_json = tmp_path / "chin.json"
+    assert main(["fit", "dataset:gadre2024-rpj", "--law", "chinchilla", "--out", str(fit_json)]) == 0
+    assert main(["report", str(fit_json), "--data", "dataset:gadre2024-rpj", "--budget", "1e21",
+                 "--out", str(tmp_path / "r")]) == 0
+    capsys.readouterr()
+    # the data were read: the figures of the data and of the residuals are drawn only from --data
+    assert {"data-and-fit.png", "residuals.png"} <= {p.name for p in (tmp_path / "r" / "figures").iterdir()}
+    assert main(["inspect", "dataset:gadre2024-rpj", "dataset:luo2025-25M/wsdcon_9"]) == 0
+    out = capsys.readouterr().out
+    assert "wsdcon_9" in out and "final-loss points" in out

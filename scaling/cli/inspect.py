@@ -32,17 +32,11 @@ def add(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Load the files and print one summary block per table kind."""
-    from scaling.loaders import detect_table_kind, expand_paths, load, load_points
+    from scaling.loaders import load, load_points
+    from scaling.loaders.for_law import inputs_by_kind
     from scaling.runs import describe_curves, describe_points
 
-    from scaling.datasets import source_kind, split_sources
-
-    sources, rest = split_sources(args.files)  # shipped datasets: dataset:NAME[/RUN]
-    files = expand_paths(rest) if rest else []
-    kinds = {p: detect_table_kind(p, format=args.format) for p in files}
-    kinds.update({s: source_kind(s) for s in sources})
-    curves = [p for p in [*sources, *files] if kinds[p] == "curves"]
-    points = [p for p in [*sources, *files] if kinds[p] == "points"]
+    curves, points = inputs_by_kind(args.files, fmt=args.format)  # files and dataset:NAME[/RUN] sources
     blocks = []
     if curves:
         table = load(curves, format=args.format, step_col=args.step_col, loss_col=args.loss_col,

@@ -25,7 +25,7 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--budget", type=float, action="append", default=[], metavar="C",
                    help="FLOP budget to plan for (repeatable; default: inside the data's range)")
     p.add_argument("--data", action="append", default=[], metavar="FILE",
-                   help="curve logs or points tables to draw (repeatable)")
+                   help="curve logs or points tables to draw, or dataset:NAME[/RUN] (repeatable)")
     p.add_argument("--steps", type=positive_int, metavar="T", help="step budget for the schedule plan (default: longest run)")
     p.add_argument("--peak", type=float, metavar="LR", help="peak LR for the schedule plan (default: the data's)")
     p.add_argument("--final", type=float, metavar="LR", help="final LR of the decays (default peak/10)")
@@ -45,19 +45,21 @@ def run(args: argparse.Namespace) -> int:
 
     matplotlib.use("Agg")
     from scaling.compare import read_comparison
+    from scaling.datasets import split_sources
     from scaling.loaders import expand_paths
     from scaling.outputs import check_output_path
     from scaling.report.build import build_report, load_data
     from scaling.report.write import write_report
 
-    check_output_path(args.out, inputs=list(args.fits) + list(args.data), folder=True)
+    data_files = expand_paths(split_sources(args.data)[1]) if args.data else []  # dataset: sources are no files
+    check_output_path(args.out, inputs=list(args.fits) + data_files, folder=True)
     fits = [load_fit(f) for f in args.fits]
     curves, points = load_data(args.data) if args.data else (None, None)
     schedule_plan = {"steps": args.steps, "peak": args.peak, "final": args.final, "warmup": args.warmup}
     comparison = read_comparison(args.compare) if args.compare else None
     rep = build_report(fits, curves=curves, points=points, budgets=args.budget, schedule_plan=schedule_plan,
                        published=args.published, title=args.title, comparison=comparison,
-                       data_files=expand_paths(args.data) if args.data else [])
+                       data_files=data_files)
     paths = write_report(rep, args.out)
     print(f"report: {paths['html']}")
     print(f"markdown: {paths['markdown']}")

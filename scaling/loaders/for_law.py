@@ -2,8 +2,9 @@
 
 The CLI's ``fit``, ``compare`` and ``predict --lr-from`` all need the same
 choices (a final-loss table for final laws, loss-curve logs for curve laws; a
-helpful line when the two are mixed up; which run of a multi-run log), so
-they live here, beside the loaders, and the CLI only calls them.
+helpful line when the two are mixed up; which run of a multi-run log), and
+``inspect`` and ``report`` sort mixed inputs by table kind, so they live here,
+beside the loaders, and the CLI only calls them.
 """
 
 from __future__ import annotations
@@ -80,6 +81,26 @@ def table_for_law(law, paths: Sequence[str], *, fmt: str | None = None, split: s
     return load([*sources, *files], format=fmt, split=split)
 
 
+def inputs_by_kind(paths: Sequence[str], *, fmt: str | None = None) -> tuple[list, list]:
+    """The loss-curve inputs and the final-loss points inputs among ``paths``, each in order.
+
+    ``paths`` are files, folders, globs and ``dataset:NAME[/RUN]`` sources (as
+    on the command line); files are classified by their columns
+    (:func:`scaling.loaders.detect_table_kind`), sources by their dataset.
+    Each list can go to :func:`scaling.load` / :func:`scaling.load_points` as
+    it is.
+    """
+    from scaling.datasets import source_kind, split_sources
+    from scaling.loaders import detect_table_kind, expand_paths
+
+    sources, rest = split_sources(paths)
+    files = expand_paths(rest) if rest else []
+    kinds = {p: detect_table_kind(p, format=fmt) for p in files}
+    kinds.update({s: source_kind(s) for s in sources})
+    items = [*sources, *files]
+    return [p for p in items if kinds[p] == "curves"], [p for p in items if kinds[p] == "points"]
+
+
 def observed_run(path: str, *, run: str | None = None, split: str | None = None, warmup_steps: int = 0,
                  fmt: str | None = None):
     """One run of a training log as arrays: per-step LR, logged steps and losses, model size.
@@ -127,4 +148,4 @@ def observed_run(path: str, *, run: str | None = None, split: str | None = None,
     return np.asarray(lr), np.asarray(steps), np.asarray(loss), n_params
 
 
-__all__ = ["observed_run", "table_for_law"]
+__all__ = ["inputs_by_kind", "observed_run", "table_for_law"]

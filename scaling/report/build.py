@@ -37,12 +37,11 @@ from scaling.report.document import (FigureItem, Report, Section, Table, fmt, in
 
 
 def load_data(paths: Sequence[str | Path]) -> tuple[Any, Any]:
-    """(curve table or None, points table or None) from files of either kind."""
-    from scaling.loaders import detect_table_kind, expand_paths, load, load_points
+    """(curve table or None, points table or None) from files and ``dataset:`` sources of either kind."""
+    from scaling.loaders import load, load_points
+    from scaling.loaders.for_law import inputs_by_kind
 
-    curve_files, point_files = [], []
-    for p in expand_paths(list(paths)):
-        (point_files if detect_table_kind(p) == "points" else curve_files).append(p)
+    curve_files, point_files = inputs_by_kind([str(p) if isinstance(p, Path) else p for p in paths])
     curves = load(curve_files) if curve_files else None
     points = load_points(point_files) if point_files else None
     return curves, points
