@@ -178,7 +178,10 @@ def predict(fit, schedule_or_lr_array, *, steps=None, level: float = 0.9, total_
     -------
     pandas.DataFrame
         Columns ``step`` (int), ``lr``, ``loss`` (the point prediction at
-        ``fit.params``, nats), ``loss_lo``, ``loss_hi``.
+        ``fit.params``, nats), ``loss_lo``, ``loss_hi``, ``in_fit_rule``
+        (bool: the step passes the fit's point-selection rule,
+        :func:`scoring_mask`; False inside the warmup and the early transient,
+        where the law is extrapolated and ``attrs["notes"]`` says so).
 
         Band: with bootstrap samples (``fit.samples``, from refits on
         resampled runs/blocks of steps) the ``(1 - level)/2`` and
@@ -214,6 +217,15 @@ def predict(fit, schedule_or_lr_array, *, steps=None, level: float = 0.9, total_
     out = law_band(fit, inputs, level=level, kind=band, batch=batch)
     frame = pd.DataFrame({"step": steps, "lr": lr[steps], **out})
     frame.attrs["warnings"], frame.attrs["notes"] = extrapolation_lines(fit, steps, lr)
+    keep, rule = scoring_mask(fit, steps, lr)
+    frame["in_fit_rule"] = keep
+    if not keep.all():
+        # the law was fitted after the warmup and the early transient: before that it is extrapolated,
+        # often to nonsense (a power law in the forward area diverges as the area goes to 0)
+        out_steps = steps[~keep]
+        frame.attrs["notes"].append(
+            f"{out_steps.size} of {steps.size} predicted steps ({out_steps.min()}..{out_steps.max()}) are outside "
+            f"the fit's point rule ({rule}): the law is extrapolated there, not validated (column in_fit_rule)")
     return frame
 
 

@@ -41,7 +41,8 @@ def test_fit_two_runs_then_predict_the_third_from_its_log(tmp_path, capsys):
     out = capsys.readouterr().out
     assert "PredE" in out and "WorstE" in out and "final " in out and "band" in out
     pred = pd.read_csv(pred_csv)
-    assert list(pred.columns) == ["step", "lr", "loss", "loss_lo", "loss_hi", "observed"]
+    # the columns keep their places; in_fit_rule (new) comes last
+    assert list(pred.columns) == ["step", "lr", "loss", "loss_lo", "loss_hi", "observed", "in_fit_rule"]
     rel = np.abs(pred["loss"] - pred["observed"]) / pred["observed"]
     assert rel.mean() < 0.002 and rel.max() < 0.006
     assert np.all(pred["loss_lo"] <= pred["loss_hi"])

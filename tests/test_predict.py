@@ -40,11 +40,22 @@ def test_prediction_reproduces_the_law_exactly():
     pred = predict(KnownFit(), SPEC, steps=steps)
     with float64():
         expect = np.asarray(get_law("lr-annealing")(THETA, {"lr": lr, "step": steps}))
-    assert list(pred.columns) == ["step", "lr", "loss", "loss_lo", "loss_hi"]
+    assert list(pred.columns) == ["step", "lr", "loss", "loss_lo", "loss_hi", "in_fit_rule"]
+    assert pred["in_fit_rule"].all() and not pred.attrs["notes"]  # every step after warmup and transient
     np.testing.assert_array_equal(pred["step"], steps)
     np.testing.assert_allclose(pred["lr"], lr[steps])
     np.testing.assert_allclose(pred["loss"], expect, rtol=1e-13)
     np.testing.assert_allclose(pred["loss_lo"], expect, rtol=1e-13)  # no samples, no covariance
+
+
+def test_steps_inside_the_warmup_are_marked_as_outside_the_fits_rule():
+    """The law was fitted after warmup: from step 1 on, the prediction says where it is extrapolated."""
+    pred = predict(KnownFit(), SPEC, steps=np.arange(1, 4001))
+    inside = pred["step"] <= 200  # the 200-step warmup (the default rule: after warmup, area >= 1 %)
+    assert not pred.loc[inside, "in_fit_rule"].any() and pred.loc[pred["step"] > 400, "in_fit_rule"].all()
+    n_out = int((~pred["in_fit_rule"]).sum())
+    note = [n for n in pred.attrs["notes"] if "outside the fit's point rule" in n]
+    assert len(note) == 1 and note[0].startswith(f"{n_out} of 4000 predicted steps (1..")
 
 
 def test_callable_array_and_spec_give_the_same_curve():

@@ -69,6 +69,7 @@ def run(args: argparse.Namespace) -> int:
         pred = predict(result, lr, steps=steps, level=args.level, N=n_param, band=args.band)
         if observed is not None:
             pred["observed"] = observed
+            pred = pred[[c for c in pred.columns if c != "in_fit_rule"] + ["in_fit_rule"]]  # new column last
     write_atomic(args.out, pred.to_csv(index=False, float_format="%.10g"))
     last = pred.iloc[-1]
     print(f"predicted {len(pred)} steps ({int(pred['step'].iloc[0])}..{int(last['step'])}) with {result.law}; "
