@@ -96,9 +96,9 @@ def print_warnings(result, *, in_report: bool = False) -> None:
         return
     parts = []
     for sev in ("warning", "note"):
-        codes = [c for s, c, _ in found if s == sev]
+        codes = [c or "?" for s, c, _ in found if s == sev]
         if codes:
-            parts.append(f"{len(codes)} {sev}{'s' * (len(codes) != 1)} ({', '.join(dict.fromkeys(c or '?' for c in codes))})")
+            parts.append(f"{len(codes)} {sev}{'s' * (len(codes) != 1)} ({', '.join(dict.fromkeys(codes))})")
     if parts:
         print(f"diagnostics: {' and '.join(parts)}; the messages are under [[Diagnostics]] in the report on stdout "
               "and in the fit file", file=sys.stderr)
