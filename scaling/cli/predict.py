@@ -67,9 +67,8 @@ def run(args: argparse.Namespace) -> int:
         if steps is None:
             steps, observed = logged, loss
         pred = predict(result, lr, steps=steps, level=args.level, N=n_param, band=args.band)
-        if observed is not None:
-            pred["observed"] = observed
-            pred = pred[[c for c in pred.columns if c != "in_fit_rule"] + ["in_fit_rule"]]  # new column last
+        if observed is not None:  # before in_fit_rule, the newer column, so the older ones keep their places
+            pred.insert(pred.columns.get_loc("in_fit_rule"), "observed", observed)
     write_atomic(args.out, pred.to_csv(index=False, float_format="%.10g"))
     last = pred.iloc[-1]
     print(f"predicted {len(pred)} steps ({int(pred['step'].iloc[0])}..{int(last['step'])}) with {result.law}; "

@@ -41,7 +41,7 @@ def load_data(paths: Sequence[str | Path]) -> tuple[Any, Any]:
     from scaling.loaders import load, load_points
     from scaling.loaders.for_law import inputs_by_kind
 
-    curve_files, point_files = inputs_by_kind([str(p) if isinstance(p, Path) else p for p in paths])
+    curve_files, point_files = inputs_by_kind(list(paths))
     curves = load(curve_files) if curve_files else None
     points = load_points(point_files) if point_files else None
     return curves, points
