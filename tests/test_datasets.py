@@ -423,3 +423,9 @@ def test_report_and_inspect_take_dataset_sources_like_files(tmp_path, capsys):
     assert main(["inspect", "dataset:gadre2024-rpj", "dataset:luo2025-25M/wsdcon_9"]) == 0
     out = capsys.readouterr().out
     assert "wsdcon_9" in out and "final-loss points" in out
+    # a bad source is one line and exit 2, before any report is written
+    for bad, says in (("dataset:nope", "unknown dataset 'nope'"), ("dataset:luo2025-25M/nope", "has no run 'nope'")):
+        assert main(["report", str(fit_json), "--data", bad, "--out", str(tmp_path / "bad")]) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("scaling: error:") and says in err and len(err.strip().splitlines()) == 1
+        assert not (tmp_path / "bad" / "report.html").exists()
