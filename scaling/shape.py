@@ -11,10 +11,12 @@ up to the peak):
 ``step``      piecewise constant: at most 4 drops that make at least 90 %
               of the decrease (e.g. a two-stage schedule, Luo et al. 2025 "WSD-con").
 ``WSD``       warmup-stable-decay (Hu et al. 2024, arXiv:2404.06395): a
-              flat stretch at the peak over at least 20 % of the post-warmup
-              steps, then a monotone decay; the decay's form (linear, cosine,
-              exponential or 1-sqrt, the cooldown of Hägele et al. 2024,
-              arXiv:2405.18392) is in ``detail``.
+              flat stretch at the peak, then a monotone decay; the decay's form
+              (linear, cosine, exponential or 1-sqrt, the cooldown of Hägele et
+              al. 2024, arXiv:2405.18392) is in ``detail``. A stretch over at
+              least 20 % of the post-warmup steps makes it WSD; a shorter one
+              (a 90 % cooldown) only when the whole decay is not ``linear`` or
+              ``cosine`` and the part after the stretch fits one of the forms.
 ``cosine``    :math:`\\eta(x) = \\eta_1 + (\\eta_0 - \\eta_1)(1 + \\cos \\pi x)/2`,
               :math:`x \\in [0, 1]` over the logged decay (Loshchilov & Hutter 2017).
 ``linear``    :math:`\\eta(x) = \\eta_0 + (\\eta_1 - \\eta_0)\\,x`.
@@ -183,4 +185,10 @@ def _classify(s: np.ndarray, v: np.ndarray) -> ScheduleShape:
     if name in ("linear", "cosine") and err <= _FIT_RMS:
         # a decay to exactly 0 (cosine to zero) reads "to zero", not "to 0 x peak"
         return ScheduleShape(name, warmup, "to zero" if v[-1] <= 0 else f"to {v[-1] / peak:.3g} x peak")
+    if k > 0 and len(ys) - k >= 4:
+        # a short stable stretch (a WSD with a 90 % cooldown keeps the peak for 10 % of the
+        # steps): the whole decay fits no form, but what follows the stretch may
+        name, err, clear = _decay_form((xs[k:] - xs[k]) / (xs[-1] - xs[k]), ys[k:])
+        if err <= _FIT_RMS or (clear and err <= 3 * _FIT_RMS):
+            return ScheduleShape("WSD", warmup, f"decay after step {int(xs[k])}, {name}")
     return ScheduleShape("other", warmup, "monotone decay, not linear or cosine")

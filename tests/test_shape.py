@@ -79,6 +79,20 @@ def test_wsd_detail_names_the_decay_form():
     assert guess_schedule_shape(sparse, PEAK * (1 - np.sqrt(x[::4]))).detail.endswith(", 1-sqrt")
 
 
+@pytest.mark.parametrize("form", ["linear", "1-sqrt"])
+def test_a_wsd_with_a_90_percent_cooldown_is_still_wsd(form):
+    """Set A's longest cooldowns keep the peak for only 10 % of the steps (under the 20 % of a plain WSD)."""
+    s = np.arange(0, 25001, 200)
+    x = np.clip((s - 2500) / 22500, 0, 1)
+    body = 1 - x if form == "linear" else 1 - np.sqrt(x)
+    lr = 6e-4 * np.where(s < 300, s / 300, body)
+    guess = guess_schedule_shape(s, lr)
+    assert (guess.shape, guess.detail) == ("WSD", f"decay after step 2400, {form}")
+    # with no stable stretch at all the same decays keep their own names
+    assert guess_schedule_shape(s, 6e-4 * (1 - s / 25000)).shape == "linear"
+    assert guess_schedule_shape(s, 6e-4 * (1 - np.sqrt(s / 25000))).shape == "other"
+
+
 def test_a_decay_to_zero_reads_to_zero():
     assert guess_schedule_shape(STEPS, cosine(STEPS / T, floor=0.0)).detail == "to zero"
     assert guess_schedule_shape(STEPS, cosine(STEPS / T)).detail == "to 0.1 x peak"
