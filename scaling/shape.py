@@ -151,6 +151,10 @@ def _classify(s: np.ndarray, v: np.ndarray) -> ScheduleShape:
         return ScheduleShape("other", None, "LR is 0 throughout")
     y = v / peak
     ip = int(np.argmax(y >= _FLAT))
+    while 0 < ip < len(y) - 1 and y[ip + 1] > y[ip]:
+        # the warmup ends at the top of its strictly rising ramp, as the fit reads it
+        # (scaling.areas.warmup_end), not where it first comes within 0.1 % of the peak
+        ip += 1
     warmup = None
     if ip > 0:
         rising = bool(np.all(np.diff(y[: ip + 1]) >= -1e-3))

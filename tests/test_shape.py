@@ -65,6 +65,17 @@ def test_a_sparse_log_says_between_which_steps_the_warmup_ended():
     assert dense.warmup_after is None and "warmup to step 400" in dense.describe()
 
 
+def test_the_warmup_ends_where_the_fit_says_it_does():
+    """Luo et al.'s per-step LR: 2,160 rising steps; the ramp's top is step 2159, within 0.1 % of it from 2157."""
+    import jax.numpy as jnp
+
+    from scaling.areas import warmup_end
+
+    lr = np.r_[np.linspace(0, 3e-4, 2160), np.full(5000, 3e-4)]
+    steps = np.arange(lr.size)
+    assert guess_schedule_shape(steps, lr).warmup_steps == int(warmup_end(jnp.asarray(lr))) == 2159
+
+
 def test_no_warmup_when_the_log_starts_at_the_peak():
     guess = guess_schedule_shape(STEPS, CASES["cosine"][0])
     assert guess.warmup_steps is None and "no warmup in log" in guess.describe()
