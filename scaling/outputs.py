@@ -32,8 +32,11 @@ def check_output_path(path: str | os.PathLike, inputs: Iterable[str | os.PathLik
     """The output path, checked to be writable and not one of the inputs.
 
     With ``folder=True`` the path is an output *folder* (a report, the demo):
-    it may not exist yet (it is created, with its parents, once the check
-    passes) but must not be a file or lie under one.
+    it may not exist yet but must not be a file or lie under one, and the
+    first part of it that exists must be a writable folder. Nothing is
+    created here: the writers (:func:`write_atomic`) create the folder with
+    their first file, so a command that fails after the check leaves no empty
+    folder behind.
 
     Parameters
     ----------
@@ -90,7 +93,6 @@ def _check_folder(out: Path, flag: str) -> Path:
         raise DataError(f"{flag} {out}: {probe} is a file, not a folder; choose a path in a folder")
     if not os.access(probe, os.W_OK | os.X_OK):
         raise DataError(f"{flag} {out}: folder {probe} is not writable; choose another folder or fix its permissions")
-    out.mkdir(parents=True, exist_ok=True)
     return out
 
 

@@ -428,4 +428,4 @@ def test_report_and_inspect_take_dataset_sources_like_files(tmp_path, capsys):
         assert main(["report", str(fit_json), "--data", bad, "--out", str(tmp_path / "bad")]) == 2
         err = capsys.readouterr().err
         assert err.startswith("scaling: error:") and says in err and len(err.strip().splitlines()) == 1
-        assert not (tmp_path / "bad" / "report.html").exists()
+        assert not (tmp_path / "bad").exists()  # not even an empty folder is left behind
