@@ -116,6 +116,28 @@ def test_fold_refits_from_the_full_optimum_reach_the_folds_own_optimum(three_run
         assert rec["refit_objective"] > 0
 
 
+@pytest.mark.parametrize("objective", ["lsq-log", "lsq-raw"])
+def test_fold_refits_minimise_the_fits_own_objective(objective):
+    # a least-squares fit has no Huber delta (data_info["delta"] is None): calibration once failed on it, and
+    # refitted the folds with Huber on log loss whatever the fit's objective
+    from scaling.fitting.calibration import _folds
+    from scaling.fitting.objective import expand_weights, pack, resolve_objective
+    from scaling.fitting.solver import solve_batch
+
+    data = Dataset(_runs(("constant", "cosine", "wsd"), 0), info={"kind": "curves"})
+    result = fit(LAW, data, objective=objective, progress=False)
+    assert not [d for d in result.diagnostics if d["code"] == "band_not_calibrated"]
+    cal = result.calibration
+    assert cal["method"].startswith("leave-one-schedule-out") and np.isfinite(cal["sigma_log"])
+    obj = resolve_objective(objective)
+    packed, index, n_padded = pack(data, LAW.kind)
+    masks = np.stack([m for _, _, m in _folds(data)])
+    w = expand_weights((~masks).astype(np.float64), index, n_padded)
+    own = solve_batch(LAW, packed, np.tile(result.params, (len(masks), 1)), weights=w, delta=obj.threshold,
+                      space=obj.space)
+    np.testing.assert_allclose([f["refit_objective"] for f in cal["folds"]], own.f, rtol=1e-9)
+
+
 def test_calibration_records_how_far_beyond_the_fitted_area_it_held_out(three_runs):
     cal = three_runs.calibration
     # the time split fits every run up to half its steps: the constant run's area there is the largest fitted,

@@ -130,8 +130,9 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
     Parameters
     ----------
     result : FitResult
-        The full fit (its ``params`` start the refits; its ``level`` and
-        ``data_info["delta"]`` are used).
+        The full fit (its ``params`` start the refits, which minimise the
+        fit's own objective, ``data_info["objective"]`` and ``["delta"]``;
+        its ``level`` is used).
     law : Law
     dataset : Dataset
         The fitted curves.
@@ -151,7 +152,7 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
         "refit_converged", "refit_iterations", "refit_objective"}``.
         ``{"method": "none", ...}`` when no fold can be built.
     """
-    from scaling.fitting.objective import expand_weights, pack
+    from scaling.fitting.objective import expand_weights, pack, resolve_objective
     from scaling.fitting.optimize import MAXITER, compiled
     from scaling.fitting.prior import as_fitted
     from scaling.fitting.solver import solve_batch
@@ -168,8 +169,8 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
     masks = np.stack([m for _, _, m in folds])
     weights = expand_weights((~masks).astype(np.float64), np.asarray(index), int(n_padded))
     theta0 = np.tile(np.asarray(result.params, dtype=np.float64), (len(folds), 1))
-    delta = float(result.data_info.get("delta", 1e-3))
-    res = solve_batch(law, packed, theta0, weights=weights, delta=delta)
+    objective = resolve_objective(result.data_info.get("objective", "huber-log"), result.data_info.get("delta"))
+    res = solve_batch(law, packed, theta0, weights=weights, delta=objective.threshold, space=objective.space)
     ns = compiled(law.fn)
     pooled: dict[str, list] = {"schedule": [], "time": []}
     per = []
