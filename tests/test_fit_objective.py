@@ -63,6 +63,29 @@ def test_padding_points_do_not_change_the_objective():
         assert _objective(law, ds, CHINCHILLA_TRUE) == pytest.approx(direct, rel=1e-12)
 
 
+@pytest.mark.parametrize("name, rtol", [("lr-annealing", 1e-12), ("multi-power", 1e-6)])
+def test_curve_lr_arrays_are_padded_to_a_shared_size_without_changing_the_fitted_values(name, rtol):
+    # runs of 19,001 and 19,801 steps share one compiled solver; the padded LR holds its last value, so the
+    # law at the logged steps is unchanged (multi-power to its drop tree's approximation, whose layout
+    # follows the array length)
+    law = get_law(name)
+    theta = {"lr-annealing": np.array([3.0, 0.5, 0.5, 0.5]),
+             "multi-power": np.array([3.0, 0.53, 0.51, 6.06, -0.5, 0.54, 0.6])}[name]
+    shapes = []
+    for total in (19_000, 19_800):
+        s = np.arange(total + 1)
+        lr = np.where(s < 300, 6e-4 * s / 300, 6e-4 * np.where(s < 0.8 * total, 1.0, 1 - (s - 0.8 * total) / (0.2 * total)))
+        steps = np.arange(400, total + 1, 200)
+        with float64():
+            direct = np.asarray(law(theta, {"lr": lr, "step": steps}))
+            packed, index, _ = pack(Dataset([Group("wsd", {"lr": lr, "step": steps}, direct)]), law.kind)
+            inputs = packed[0][0]
+            shapes.append(tuple(np.shape(inputs["lr"])))
+            np.testing.assert_array_equal(np.asarray(inputs["lr"])[total:], lr[-1])
+            np.testing.assert_allclose(np.asarray(law(theta, inputs))[index], direct, rtol=rtol)
+    assert shapes[0] == shapes[1] == (padded_size(19_001),)
+
+
 def test_groups_are_summed_in_point_order():
     law = get_law("power-law", x="N")
     n = np.geomspace(1e7, 1e9, 6)

@@ -70,8 +70,9 @@ def log_fn_of(law) -> Callable[[Any, Any], Any]:
 def padded_size(n: int) -> int:
     """Size a group of ``n`` points is padded to: at most ~25% more, at least 64.
 
-    Padding points (weight 0) let fits of slightly different data sizes reuse
-    one compiled solver instead of compiling again.
+    Padding points (weight 0), and the padded LR arrays of curve laws, let
+    fits of slightly different data sizes or run lengths reuse one compiled
+    solver instead of compiling again.
     """
     if n <= 64:
         return 64
@@ -92,7 +93,11 @@ def pack(dataset, kind: str = "final") -> tuple[tuple, np.ndarray, int]:
     dataset : Dataset
     kind : {"final", "curve"}
         The law's kind: for final laws every per-point input is padded, for
-        curve laws only ``inputs["step"]`` (the LR array is left alone).
+        curve laws ``inputs["step"]`` (with its last step) and the per-step
+        ``inputs["lr"]``, to :func:`padded_size` of its length by repeating
+        its last LR: a law evaluated at the run's steps sees the same LR
+        history (the areas are causal), and fits of runs of other lengths in
+        the same size bucket reuse the compiled solver.
 
     Returns
     -------
@@ -118,6 +123,10 @@ def pack(dataset, kind: str = "final") -> tuple[tuple, np.ndarray, int]:
             v = np.asarray(v)
             if v.ndim == 1 and (kind == "final" or k == "step") and v.shape[0] == n:
                 v = v[fill]
+            elif kind == "curve" and k == "lr" and v.ndim == 1 and v.size:
+                # runs of any length share a compiled solver: the LR array is extended to a
+                # padded size by holding its last value (no LR change, so no annealing or drop)
+                v = np.concatenate([v, np.full(padded_size(v.size) - v.size, v[-1])])
             inputs[k] = v if v.dtype.kind in "iu" else v.astype(np.float64)
         log_y = np.log(np.asarray(g.loss, dtype=np.float64))[fill]
         key = tuple(sorted((k, v.shape, v.dtype.str) for k, v in inputs.items())) + (size,)
