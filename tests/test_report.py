@@ -496,3 +496,21 @@ def test_the_answer_says_when_curve_laws_disagree_on_the_schedule():
     line = schedule_disagreement([("lr-annealing", "wsd 10% exp"), ("multi-power", "multistep 80/10/10")])
     assert "disagree" in line and "wsd 10% exp" in line and "multistep 80/10/10" in line
     assert schedule_disagreement([("lr-annealing", "cosine"), ("multi-power", None)]) is None
+
+
+def test_a_law_option_among_the_derived_quantities_is_shown_as_fixed_not_as_a_zero_width_interval(curve_case):
+    # lr-annealing's lam = 0.999 is set, not fitted: '[0.999, 0.999]' read as a parameter the data pinned
+    from scaling.fitting import dataset_from_curves, fit
+    from scaling.report.build import fit_summary_table
+
+    law = get_law("lr-annealing", warmup_steps=50)
+    result = fit(law, dataset_from_curves(law, curve_case[1]), progress=False)
+    assert "lam" in result.derived and result.fixed_derived == ("lam",)
+    lam_line = next(line for line in result.report().splitlines() if line.strip().startswith("lam"))
+    assert "fixed: a law option, not fitted" in lam_line and "[" not in lam_line
+    row = next(r for r in fit_summary_table(result).rows if r[0] == "lam")
+    assert row[1] == "fixed (law option)" and row[4:] == ("", "")
+    # fitted, lam is a parameter with an interval like the others
+    free = fit(get_law("lr-annealing", lam="fit", warmup_steps=50), dataset_from_curves(law, curve_case[1]),
+               progress=False)
+    assert free.fixed_derived == () and "lam" in free.intervals

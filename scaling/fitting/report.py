@@ -116,6 +116,9 @@ def fit_report(result, *, min_correl: float = 0.1) -> str:
         lines.append(f"[[Derived]]   (natural units; {pct} intervals)")
         width = max(len(n) for n in result.derived)
         for name, v in result.derived.items():
+            if name in result.fixed_derived:
+                lines.append(f"    {name:<{width}}: {_g(v):>12}{'':<16} (fixed: a law option, not fitted)")
+                continue
             samples = result.derived_samples.get(name)
             sd = f" +/- {_g(float(np.nanstd(samples, ddof=1)), 6)}" if samples is not None and samples.size > 1 else ""
             lines.append(f"    {name:<{width}}: {_g(v):>12}{sd:<16} {_interval(result.derived_intervals.get(name))}")

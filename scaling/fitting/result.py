@@ -201,6 +201,13 @@ class FitResult:
         """Best-fit value of one fit-space parameter."""
         return float(self.params[self.param_names.index(name)])
 
+    @property
+    def fixed_derived(self) -> tuple[str, ...]:
+        """Derived quantities that are law options, set and not estimated (lr-annealing's ``lam``
+        unless ``lam="fit"``): reports show them as fixed, without an interval."""
+        options = dict(self.law_options or {})
+        return tuple(n for n in (self.derived or {}) if n in options and n not in self.param_names)
+
     def law_object(self):
         """The law, rebuilt as ``get_law(self.law, **self.law_options)``."""
         from scaling.laws import get_law

@@ -100,8 +100,12 @@ def fit_summary_table(fit) -> Table:
         lo, hi = intervals.get(name, (float("nan"), float("nan")))
         rows.append((name, "fit", fmt(float(fit.params[i])), fmt(se, ".2g"), fmt(lo), fmt(hi)))
     dint = dict(getattr(fit, "derived_intervals", {}) or {})
+    fixed = set(getattr(fit, "fixed_derived", ()))
     for name, v in (getattr(fit, "derived", {}) or {}).items():
         if name in fit.param_names or np.ndim(v) != 0:
+            continue
+        if name in fixed:
+            rows.append((name, "fixed (law option)", fmt(float(v)), "", "", ""))
             continue
         lo, hi = dint.get(name, (float("nan"), float("nan")))
         rows.append((name, "derived", fmt(float(v)), "", fmt(lo), fmt(hi)))

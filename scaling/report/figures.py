@@ -212,7 +212,9 @@ def plot_param_intervals(axes, fit, *, names: Sequence[str] | None = None):
     if not dsamp and getattr(fit, "samples", None) is not None:
         dsamp = {n: np.asarray(fit.samples)[:, i] for i, n in enumerate(fit.param_names)}
         derived = {n: float(v) for n, v in zip(fit.param_names, fit.params)}
-    names = list(names) if names is not None else [n for n in dsamp if np.ndim(dsamp[n]) == 1][: len(axes)]
+    fixed = set(getattr(fit, "fixed_derived", ()))  # a law option has no spread to draw
+    names = (list(names) if names is not None
+             else [n for n in dsamp if np.ndim(dsamp[n]) == 1 and n not in fixed][: len(axes)])
     recorded = {**dict(getattr(fit, "intervals", {}) or {}), **dict(getattr(fit, "derived_intervals", {}) or {})}
     for ax, name in zip(axes, names):
         s = np.asarray(dsamp[name], float)
