@@ -181,7 +181,10 @@ def predict(fit, schedule_or_lr_array, *, steps=None, level: float = 0.9, total_
         ``fit.params``, nats), ``loss_lo``, ``loss_hi``, ``in_fit_rule``
         (bool: the step passes the fit's point-selection rule,
         :func:`scoring_mask`; False inside the warmup and the early transient,
-        where the law is extrapolated and ``attrs["notes"]`` says so).
+        where the law is extrapolated and ``attrs["notes"]`` says so). Steps
+        before any LR was applied (forward area 0, e.g. step 0 of a warmup
+        from LR 0) get NaN in ``loss``, ``loss_lo`` and ``loss_hi``: a
+        power law in the area is infinite there.
 
         Band: with bootstrap samples (``fit.samples``, from refits on
         resampled runs/blocks of steps) the ``(1 - level)/2`` and
@@ -215,10 +218,21 @@ def predict(fit, schedule_or_lr_array, *, steps=None, level: float = 0.9, total_
         raise ScalingError("predict: no steps requested")
     inputs = curve_inputs(law, lr, steps, N=N, B=B)
     out = law_band(fit, inputs, level=level, kind=band, batch=batch)
+    # before any LR has been applied (step 0 of a warmup from LR 0) the forward area is 0 and a
+    # power law in it is infinite: the finite number the law's floor gives there (~1e6 nats) is not
+    # a loss, so it is left empty rather than written for someone to plot
+    no_area = (np.cumsum(lr)[steps] <= 0) if "lr" in law.inputs else np.zeros(steps.shape, bool)
+    if no_area.any():
+        out = {k: np.where(no_area, np.nan, np.asarray(v, dtype=np.float64)) for k, v in out.items()}
     frame = pd.DataFrame({"step": steps, "lr": lr[steps], **out})
     frame.attrs["warnings"], frame.attrs["notes"] = extrapolation_lines(fit, steps, lr)
     keep, rule = scoring_mask(fit, steps, lr)
     frame["in_fit_rule"] = keep
+    if no_area.any():
+        frame.attrs["notes"].append(
+            f"{int(no_area.sum())} predicted step(s) ({', '.join(map(str, steps[no_area][:3]))}"
+            f"{', ...' if no_area.sum() > 3 else ''}) come before any LR was applied (forward area 0), where "
+            "the law has no finite value: left empty (NaN)")
     if not keep.all():
         # the law was fitted after the warmup and the early transient: before that it is extrapolated,
         # often to nonsense (a power law in the forward area diverges as the area goes to 0)
@@ -276,7 +290,8 @@ def compare_observed(fit, pred, *, observed=None, lr=None) -> dict[str, float]:
         lr_full[steps] = pred["lr"].to_numpy()
         lr = _filled(lr_full, steps)
     mask, rule = scoring_mask(fit, steps, lr)
-    mask = np.asarray(mask, bool) & np.isfinite(y)
+    # (a step with no forward area has no predicted value, see predict(); it cannot be scored)
+    mask = np.asarray(mask, bool) & np.isfinite(y) & np.isfinite(pred["loss"].to_numpy(np.float64))
     if not mask.any():
         raise ScalingError("no observed point is left to score after the fit's point-selection rule "
                            f"({rule}); pass --steps to choose points")

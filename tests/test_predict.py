@@ -58,6 +58,16 @@ def test_steps_inside_the_warmup_are_marked_as_outside_the_fits_rule():
     assert len(note) == 1 and note[0].startswith(f"{n_out} of 4000 predicted steps (1..")
 
 
+def test_step_0_of_a_warmup_from_lr_0_is_left_empty_not_a_huge_loss():
+    """The forward area is 0 there and the law infinite; the floor inside the law gave ~1e6 nats."""
+    pred = predict(KnownFit(), SPEC, steps=np.arange(0, 401, 100))
+    first = pred.iloc[0]
+    assert first["step"] == 0 and first["lr"] == 0
+    assert np.isnan(first[["loss", "loss_lo", "loss_hi"]].to_numpy(float)).all()
+    assert np.isfinite(pred.iloc[1:][["loss", "loss_lo", "loss_hi"]].to_numpy(float)).all()
+    assert any(n.startswith("1 predicted step(s) (0) come before any LR was applied") for n in pred.attrs["notes"])
+
+
 def test_callable_array_and_spec_give_the_same_curve():
     sched, total = sch.parse_schedule(SPEC)
     a = predict(KnownFit(), SPEC, steps=[500, 4000])
