@@ -110,13 +110,17 @@ def schedule_ranking_table(ranking, *, caption: str) -> Table:
 
     Columns: rank, schedule, the final loss with its predictive band (the
     band ``scaling predict`` shows), the paired interval of the difference to
-    the best, and P(best).
+    the best, and P(best) under parameter noise only (the share of
+    parameter draws in which the schedule is best: it ignores the held-out
+    scatter that decides whether a gap is resolved, so a 1.00 beside a gap
+    smaller than that scatter is not a clear winner; the plan's text says
+    which gaps are resolved).
     """
     rows = tuple((str(r.rank), r.schedule, interval(r.final_loss, r.final_loss_pred_lo, r.final_loss_pred_hi, ".4f"),
                   interval(r.delta, r.delta_lo, r.delta_hi, ".3g"), fmt(r.p_best, ".2f"))
                  for r in ranking.itertuples(index=False))
-    return Table(("rank", "schedule", "final loss (predictive)", "above best (paired)", "P(best)"), rows,
-                 caption=caption)
+    return Table(("rank", "schedule", "final loss (predictive)", "above best (paired)", "P(best), parameters only"),
+                 rows, caption=caption)
 
 
 def render_figure(fig, name: str, caption: str) -> FigureItem:
