@@ -37,6 +37,18 @@ diagnostics, band calibration; no hand-trimming) and predict the others:
     aggregation of long logs, and the held-out runs scored as window means
     by the same rule, as ``scaling predict`` scores them.
 
+``synthetic-a``
+    The design of issue 11's set A with a truth of the same kind
+    (lr-annealing, ``lam = 0.995``, plus an early transient
+    ``0.6 exp(-s / 400)``; the step-0 loss at 10.83): validation loss every
+    200 steps *including steps 0 and 200 inside the 300-step warmup* (peak
+    LR 6e-4), the LR logged at the same steps only, 0.2 % noise; fit a
+    constant and a cosine run of 25k steps with ``warmup_steps=300`` (as
+    ``scaling fit --warmup-steps 300``), predict 11: WSD cooldowns of 10 /
+    20 / 50 / 90 % (linear and 1-sqrt), cosine to 10 % over 15k steps,
+    cosine to 0 and a 20 % WSD over 50k steps. The LR of every run is
+    filled between its logged steps as ``scaling predict --lr-from`` fills it.
+
 Per held-out curve, on the points the fit's rule would use
 (:func:`scaling.prediction.scoring_mask`): PredE = mean |y - yhat| / y,
 WorstE = max, |final error| = |y - yhat| / y at the last step, and the share
@@ -78,7 +90,7 @@ LAWS = {"lr-annealing": ("lr-annealing", {}), "lr-annealing/fit-lam": ("lr-annea
         "multi-power": ("multi-power", {})}
 DEFAULT_LAWS = ("lr-annealing", "multi-power")
 SETS = ("luo-25M", "luo-100M", "luo-400M", "luo2-25M", "luo2-100M", "luo2-400M", "luo1-25M", "luo1-100M",
-        "luo1-400M", "bundled", "synthetic", "synthetic-b")
+        "luo1-400M", "bundled", "synthetic", "synthetic-b", "synthetic-a")
 #: designs of issue 11's held-out sets on Luo's curves: A fits a constant and a cosine run, B one cosine run
 LUO_DESIGNS = {"luo2": ("constant_24000", "cosine_24000"), "luo1": ("cosine_24000",)}
 TARGETS = {  # issue 11 item 6: mean PredE on the Luo protocol
@@ -252,6 +264,54 @@ def synthetic_b_set(seed: int = 1):
     return build, tests
 
 
+def synthetic_a_lr(kind: str, total: int, frac: float = 0.0, final: float = 0.0, peak: float = 6e-4,
+                   warmup: int = 300) -> np.ndarray:
+    """Per-step LR of the synthetic set-A runs: ``constant``, ``cosine`` (to ``final`` x peak), WSD cooldowns."""
+    s = np.arange(total + 1, dtype=np.float64)
+    if kind == "constant":
+        body = np.full_like(s, peak)
+    elif kind == "cosine":
+        body = peak * (final + (1 - final) * 0.5 * (1 + np.cos(np.pi * np.clip((s - warmup) / (total - warmup), 0, 1))))
+    else:  # "wsd" (linear) or "wsd-sqrt" (1-sqrt) over the last ``frac`` of the steps
+        x = np.clip((s - total * (1 - frac)) / (total * frac), 0, 1)
+        body = peak * ((1 - x) if kind == "wsd" else (1 - np.sqrt(x)))
+    return np.where(s <= warmup, peak * s / warmup, body)
+
+
+def synthetic_a_set(seed: int = 2, warmup: int = 300):
+    """Set A's design (see the module docstring): sparse validation log, warmup points in, 2 runs fitted, 11 held out."""
+    from scaling.fitting import dataset_from_curves
+    from scaling.laws import get_law
+    from scaling.runs import curve_arrays
+
+    truth = get_law("lr-annealing", lam=0.995)
+    runs = {"constant_25k": ("constant", 25_000, 0, 0), "cosine_25k": ("cosine", 25_000, 0, 0)}
+    for f in (0.1, 0.2, 0.5, 0.9):
+        runs[f"wsd{f:.0%}_25k"] = ("wsd", 25_000, f, 0)
+        runs[f"wsd-sqrt{f:.0%}_25k"] = ("wsd-sqrt", 25_000, f, 0)
+    runs.update({"cosine10_15k": ("cosine", 15_000, 0, 0.1), "cosine_50k": ("cosine", 50_000, 0, 0),
+                 "wsd20%_50k": ("wsd", 50_000, 0.2, 0)})
+    rng = np.random.default_rng(seed)
+    rows = []
+    for name, (kind, total, frac, final) in runs.items():
+        lr = synthetic_a_lr(kind, total, frac, final, warmup=warmup)
+        steps = np.arange(0, total + 1, 200)
+        # the truth in units of a 1e-3 peak LR (SYN_TRUTH's), plus the transient; step 0 at ~log(vocab)
+        y = np.asarray(truth(np.array([2.9, 0.5, 0.45, 0.4]), {"lr": lr / 6e-4 * 1e-3, "step": np.maximum(steps, 1)}))
+        y = np.minimum(y + 0.6 * np.exp(-steps / 400.0), 10.83)
+        y[0] = 10.83
+        rows.append(pd.DataFrame({"run": name, "step": steps, "loss": y * np.exp(rng.normal(0, 0.002, y.size)),
+                                  "lr": lr[steps]}))
+    table = pd.concat(rows, ignore_index=True)
+    fitted = ("constant_25k", "cosine_25k")
+
+    def build(law):
+        return dataset_from_curves(law, table[table["run"].isin(fitted)], warmup_steps=warmup)
+
+    tests = [(r, *curve_arrays(table, r, warmup_steps=warmup)) for r in runs if r not in fitted]
+    return build, tests
+
+
 # ----------------------------------------------------------------------------- protocol
 
 
@@ -321,10 +381,14 @@ def run(set_name: str, law_key: str, *, stride: int, bootstrap: int):
         made = bundled_set()
     elif set_name == "synthetic-b":
         made = synthetic_b_set()
+    elif set_name == "synthetic-a":
+        made = synthetic_a_set()
     else:
         made = synthetic_set()
     build, tests = made
     name, options = LAWS[law_key]
+    if set_name == "synthetic-a" and name == "lr-annealing":
+        options = {**options, "warmup_steps": 300}  # what `scaling fit --warmup-steps 300` sets
     law = get_law(name, **options)
     data = build(law)
     t0 = time.perf_counter()
