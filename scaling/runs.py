@@ -154,15 +154,16 @@ def lr_per_step(curve: pd.DataFrame, *, warmup_steps: int = 0) -> np.ndarray:
     point the last value is held. Before the first logged point
     :math:`(s_0, \\eta_0)`:
 
-    * ``warmup_steps = W > 0`` and the log starts after warmup (:math:`s_0 \\ge W`):
-      linear warmup :math:`\\eta(t) = \\eta_0\\, t / W` for :math:`t \\le W`
-      (the Hugging Face ``get_linear_schedule_with_warmup`` convention,
-      :math:`\\eta(W) = \\eta_0`), then :math:`\\eta_0` held up to :math:`s_0`;
-    * ``W > 0`` and the log starts inside warmup (:math:`0 < s_0 < W`): linear
-      ramp :math:`\\eta(t) = \\eta_0\\, t / s_0`, which is what a linear warmup
-      logged from :math:`s_0` on implies;
+    * ``W > 0``, the log starts after warmup (:math:`s_0 \\ge W`): linear warmup
+      :math:`\\eta_0 t / W` up to ``W`` (Hugging Face's ``get_linear_schedule_with_warmup``),
+      then :math:`\\eta_0` held up to :math:`s_0`;
+    * ``W > 0``, the log starts inside it (:math:`0 < s_0 < W`): the ramp :math:`\\eta_0 t / s_0`;
     * ``W = 0``: :math:`\\eta_0` held backwards to step 0;
-    * a log that starts at step 0 is used as it is (it shows its own warmup).
+    * a log from step 0 is used as it is, but a ``W`` between two logged steps
+      :math:`s_i < W < s_j` gets the warmup's top, :math:`\\eta(W) = \\eta_i W / s_i`
+      (:math:`\\eta_j` if :math:`s_i = 0`) kept in :math:`[\\eta_j, \\max \\eta]`:
+      interpolating from :math:`s_i` to :math:`s_j` would end a 300-step warmup
+      logged every 200 steps at step 400, the LR still rising after ``W``.
 
     Parameters
     ----------
@@ -206,6 +207,11 @@ def lr_per_step(curve: pd.DataFrame, *, warmup_steps: int = 0) -> np.ndarray:
     logged = logged.groupby("step", sort=True)["lr"].last()
     s = logged.index.to_numpy(dtype=float)
     v = logged.to_numpy(dtype=float)
+    if warmup_steps > 0 and s[0] < warmup_steps < s[-1] and warmup_steps not in s:
+        i = int(np.searchsorted(s, warmup_steps)) - 1  # last logged step inside the warmup
+        top = v[i] * warmup_steps / s[i] if s[i] > 0 else v[i + 1]
+        top = float(np.clip(top, min(v[i + 1], v.max()), v.max()))
+        s, v = np.insert(s, i + 1, float(warmup_steps)), np.insert(v, i + 1, top)
     t = np.arange(T + 1, dtype=float)
     lr = np.interp(t, s, v)
     s0, v0 = s[0], v[0]

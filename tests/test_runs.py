@@ -130,6 +130,19 @@ def test_lr_per_step_ramps_to_the_first_point_when_the_log_starts_inside_warmup(
     np.testing.assert_allclose(lr[100], 1e-3)
 
 
+def test_a_warmup_between_two_logged_steps_ends_at_its_given_length():
+    """Set A of issue 11: a 300-step warmup logged every 200 steps (LR 0, 4e-4, then the peak at 400)."""
+    steps = [0, 200, 400, 600]
+    lr = lr_per_step(_one_run(steps, [0.0, 4e-4, 6e-4, 6e-4]), warmup_steps=300)
+    np.testing.assert_allclose(lr[:301], 6e-4 * np.arange(301) / 300)  # the ramp through the logged 4e-4
+    np.testing.assert_allclose(lr[300:], 6e-4)  # at the peak from step 300, not still rising to step 400
+    # a decay right after the warmup: the top is kept within the logged range, the decay interpolated
+    lr = lr_per_step(_one_run(steps, [0.0, 4e-4, 5.9e-4, 5.5e-4]), warmup_steps=300)
+    assert lr[300] == pytest.approx(5.9e-4) and lr.max() == pytest.approx(5.9e-4)
+    # without a warmup length the log is interpolated as it is
+    assert lr_per_step(_one_run(steps, [0.0, 4e-4, 6e-4, 6e-4]))[300] == pytest.approx(5e-4)
+
+
 def test_lr_per_step_holds_the_last_logged_value_up_to_the_last_loss_step():
     t = make_curves(run="r", step=[0, 10, 30], loss=[4.0, 3.0, 2.5], lr=[1e-3, 5e-4, np.nan])
     lr = lr_per_step(t)
