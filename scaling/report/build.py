@@ -256,12 +256,18 @@ def final_sections(fit, *, points=None, budgets: Sequence[float] = (), published
 # --------------------------------------------------------------------------- loss-curve fits
 
 
-def schedule_defaults(dataset) -> dict[str, Any]:
-    """Step budget, peak LR and warmup read off the longest run of a curve dataset."""
+def schedule_defaults(dataset, warmup_steps: int | None = None) -> dict[str, Any]:
+    """Step budget and warmup of the longest run of a curve dataset, and the highest LR of any run.
+
+    The peak is taken over every run: a sparse log of a decaying run may
+    never show its peak (a cosine logged every 200 steps first shows it at
+    step 400, already decayed). ``warmup_steps`` (the fit's, when it was
+    given) replaces the warmup read off the LR.
+    """
     longest = max(dataset, key=lambda g: len(g.inputs["lr"]))
     lr = np.asarray(longest.inputs["lr"], float)
-    peak = float(np.max(lr))
-    warm = int(np.argmax(lr >= peak * (1 - 1e-9)))
+    peak = max(float(np.max(np.asarray(g.inputs["lr"], float))) for g in dataset)
+    warm = int(warmup_steps) if warmup_steps else int(np.argmax(lr >= np.max(lr) * (1 - 1e-9)))
     return {"steps": len(lr) - 1, "peak": peak, "warmup": warm, "final": None}
 
 
@@ -322,7 +328,7 @@ def curve_sections(fit, *, curves=None, plan: Mapping[str, Any] | None = None, b
         step("parameter intervals")
     plan = {k: v for k, v in dict(plan or {}).items() if v is not None}
     if dataset is not None:
-        plan = {**schedule_defaults(dataset), **plan}
+        plan = {**schedule_defaults(dataset, info.get("warmup_steps")), **plan}
     if plan.get("steps") and plan.get("peak"):
         steps, peak, warm = int(plan["steps"]), float(plan["peak"]), int(plan.get("warmup") or 0)
         final = plan.get("final")
