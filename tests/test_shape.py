@@ -146,7 +146,8 @@ def test_decays_logged_at_every_step_are_named_by_their_shape(lr, shape):
 
 
 def test_a_per_step_cosine_from_step_0_is_described_without_garbled_text():
-    from scaling.runs import describe_curves, make_curves
+    from scaling.run_summary import describe_curves
+    from scaling.runs import make_curves
 
     lr = PEAK * 0.5 * (1 + np.cos(np.pi * LONG_X))
     t = make_curves(run="cos", step=LONG, loss=3 + 0 * LONG_X, lr=lr)

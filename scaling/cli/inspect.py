@@ -34,7 +34,7 @@ def run(args: argparse.Namespace) -> int:
     """Load the files and print one summary block per table kind."""
     from scaling.loaders import load, load_points
     from scaling.loaders.for_law import inputs_by_kind
-    from scaling.runs import describe_curves, describe_points
+    from scaling.run_summary import describe_curves, describe_points
 
     curves, points = inputs_by_kind(args.files, fmt=args.format)  # files and dataset:NAME[/RUN] sources
     blocks = []
