@@ -1,0 +1,44 @@
+"""Report tables: a law option among the derived quantities, and the schedule plan's defaults."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scaling.laws import get_law
+
+from .test_report import curve_case  # noqa: F401 (the fixture)
+
+
+def test_a_law_option_among_the_derived_quantities_is_shown_as_fixed_not_as_a_zero_width_interval(curve_case):
+    # lr-annealing's lam = 0.999 is set, not fitted: '[0.999, 0.999]' read as a parameter the data pinned
+    from scaling.fitting import dataset_from_curves, fit
+    from scaling.report.build import fit_summary_table
+
+    law = get_law("lr-annealing", warmup_steps=50)
+    result = fit(law, dataset_from_curves(law, curve_case[1]), progress=False)
+    assert "lam" in result.derived and result.fixed_derived == ("lam",)
+    lam_line = next(line for line in result.report().splitlines() if line.strip().startswith("lam"))
+    assert "fixed: a law option, not fitted" in lam_line and "[" not in lam_line
+    row = next(r for r in fit_summary_table(result).rows if r[0] == "lam")
+    assert row[1] == "fixed (law option)" and row[4:] == ("", "")
+    # fitted, lam is a parameter with an interval like the others
+    free = fit(get_law("lr-annealing", lam="fit", warmup_steps=50), dataset_from_curves(law, curve_case[1]),
+               progress=False)
+    assert free.fixed_derived == () and "lam" in free.intervals
+
+
+def test_schedule_plan_defaults_take_the_peak_of_any_run_and_the_fits_warmup():
+    # a cosine logged every 200 steps never shows its peak; the fit's --warmup-steps is the warmup
+    from scaling.fitting import dataset_from_curves
+    from scaling.report.build import schedule_defaults
+
+    s = np.arange(0, 50_001, 200)
+    cos = np.where(s <= 300, 6e-4 * s / 300, 3e-4 * (1 + np.cos(np.pi * np.clip((s - 300) / 49_700, 0, 1))))
+    const = np.where(s <= 300, 6e-4 * s / 300, 6e-4)[s <= 25_000]
+    table = pd.concat([pd.DataFrame({"run": "cosine", "step": s, "loss": 3.0, "lr": cos}),
+                       pd.DataFrame({"run": "constant", "step": s[s <= 25_000], "loss": 3.0, "lr": const})])
+    law = get_law("lr-annealing", warmup_steps=300)
+    data = dataset_from_curves(law, table, warmup_steps=300)
+    plan = schedule_defaults(data, 300)
+    assert plan["steps"] == 50_000 and plan["peak"] == pytest.approx(6e-4, rel=1e-12) and plan["warmup"] == 300
+    assert schedule_defaults(data)["warmup"] == 300  # the LR filled with the given warmup tops out at 300
