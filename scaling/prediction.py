@@ -229,10 +229,10 @@ def predict(fit, schedule_or_lr_array, *, steps=None, level: float = 0.9, total_
     keep, rule = scoring_mask(fit, steps, lr)
     frame["in_fit_rule"] = keep
     if no_area.any():
-        frame.attrs["notes"].append(
-            f"{int(no_area.sum())} predicted step(s) ({', '.join(map(str, steps[no_area][:3]))}"
-            f"{', ...' if no_area.sum() > 3 else ''}) come before any LR was applied (forward area 0), where "
-            "the law has no finite value: left empty (NaN)")
+        first = ", ".join(map(str, steps[no_area][:3])) + (", ..." if no_area.sum() > 3 else "")
+        which = f"step {first} comes" if no_area.sum() == 1 else f"{int(no_area.sum())} steps ({first}) come"
+        frame.attrs["notes"].append(f"predicted {which} before any LR was applied (forward area 0), where the "
+                                    "law has no finite value: left empty (NaN)")
     if not keep.all():
         # the law was fitted after the warmup and the early transient: before that it is extrapolated,
         # often to nonsense (a power law in the forward area diverges as the area goes to 0)
