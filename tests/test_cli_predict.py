@@ -53,6 +53,33 @@ def test_fit_two_runs_then_predict_the_third_from_its_log(tmp_path, capsys):
     assert pred["step"].tolist() == list(range(1000, 16001, 1000)) and "observed" not in pred.columns
 
 
+@pytest.mark.slow
+def test_set_a_workflow_logs_from_step_0_with_points_inside_the_warmup(tmp_path, capsys):
+    """Issue 11's set A: loss and LR every 200 steps from step 0 (steps 0 and 200 inside a 300-step warmup)."""
+    specs = {**SPECS, "wsd90": "wsd:peak=3e-4,final=0,warmup=300,total=8000,decay=0.9,shape=1-sqrt"}
+    for i, (name, spec) in enumerate(specs.items()):
+        lr = sch.schedule_array(sch.parse_schedule(spec)[0], 8000)
+        steps = np.arange(0, 8001, 200)
+        with float64():
+            loss = np.asarray(get_law("lr-annealing")(THETA, {"lr": lr, "step": np.maximum(steps, 1)}))
+        loss = np.minimum(loss, 10.8) * np.exp(np.random.default_rng(i).normal(0, 0.001, steps.size))
+        loss[0] = 10.8
+        pd.DataFrame({"step": steps, "lr": lr[steps], "loss": loss}).to_csv(tmp_path / f"{name}.csv", index=False)
+    fit_json, pred_csv = tmp_path / "fit.json", tmp_path / "pred.csv"
+    assert main(["fit", str(tmp_path / "constant.csv"), str(tmp_path / "cosine.csv"), "--law", "lr-annealing",
+                 "--warmup-steps", "300", "--out", str(fit_json)]) == 0
+    out = capsys.readouterr().out
+    assert "excluded: 4 warmup" in out  # steps 0 and 200 of each run
+    assert main(["predict", str(fit_json), "--lr-from", str(tmp_path / "wsd90.csv"), "--out", str(pred_csv)]) == 0
+    out = capsys.readouterr().out
+    pred = pd.read_csv(pred_csv)
+    assert np.isnan(pred.loc[0, "loss"]) and not pred.loc[pred["step"] <= 300, "in_fit_rule"].any()
+    assert "predicted step 0 comes before any LR was applied" in out
+    scored = pred[pred["in_fit_rule"]]
+    rel = np.abs(scored["loss"] - scored["observed"]) / scored["observed"]
+    assert rel.mean() < 0.002 and rel.max() < 0.006
+
+
 def test_predict_with_a_bad_spec_is_a_one_line_error(tmp_path, capsys):
     fit_json = tmp_path / "fit.json"
     fit_json.write_text("{}")
