@@ -182,17 +182,20 @@ def _classify(s: np.ndarray, v: np.ndarray) -> ScheduleShape:
     x = (xs - xs[0]) / (xs[-1] - xs[0])
     k = int(np.argmax(ys < _FLAT)) - 1  # last index of the flat stretch at the peak
     if x[k] >= 0.2:
-        name, err, clear = _decay_form((xs[k:] - xs[k]) / (xs[-1] - xs[k]), ys[k:])
-        form = name if err <= _FIT_RMS or (clear and err <= 3 * _FIT_RMS) else "irregular"
-        return ScheduleShape("WSD", warmup, f"decay after step {int(xs[k])}, {form}")
+        return ScheduleShape("WSD", warmup, f"decay after step {int(xs[k])}, {_tail_form(xs, ys, k) or 'irregular'}")
     name, err, _ = _decay_form(x, ys)
     if name in ("linear", "cosine") and err <= _FIT_RMS:
         # a decay to exactly 0 (cosine to zero) reads "to zero", not "to 0 x peak"
         return ScheduleShape(name, warmup, "to zero" if v[-1] <= 0 else f"to {v[-1] / peak:.3g} x peak")
-    if k > 0 and len(ys) - k >= 4:
-        # a short stable stretch (a WSD with a 90 % cooldown keeps the peak for 10 % of the
-        # steps): the whole decay fits no form, but what follows the stretch may
-        name, err, clear = _decay_form((xs[k:] - xs[k]) / (xs[-1] - xs[k]), ys[k:])
-        if err <= _FIT_RMS or (clear and err <= 3 * _FIT_RMS):
-            return ScheduleShape("WSD", warmup, f"decay after step {int(xs[k])}, {name}")
+    # a short stable stretch (a WSD with a 90 % cooldown keeps the peak for 10 % of the
+    # steps): the whole decay fits no form, but what follows the stretch may
+    tail = _tail_form(xs, ys, k) if k > 0 and len(ys) - k >= 4 else None
+    if tail:
+        return ScheduleShape("WSD", warmup, f"decay after step {int(xs[k])}, {tail}")
     return ScheduleShape("other", warmup, "monotone decay, not linear or cosine")
+
+
+def _tail_form(xs: np.ndarray, ys: np.ndarray, k: int) -> str | None:
+    """The form of the decay after the flat stretch ending at index ``k``, or None when none fits."""
+    name, err, clear = _decay_form((xs[k:] - xs[k]) / (xs[-1] - xs[k]), ys[k:])
+    return name if err <= _FIT_RMS or (clear and err <= 3 * _FIT_RMS) else None
