@@ -264,40 +264,34 @@ def synthetic_b_set(seed: int = 1):
     return build, tests
 
 
-def synthetic_a_lr(kind: str, total: int, frac: float = 0.0, final: float = 0.0, peak: float = 6e-4,
-                   warmup: int = 300) -> np.ndarray:
-    """Per-step LR of the synthetic set-A runs: ``constant``, ``cosine`` (to ``final`` x peak), WSD cooldowns."""
-    s = np.arange(total + 1, dtype=np.float64)
-    if kind == "constant":
-        body = np.full_like(s, peak)
-    elif kind == "cosine":
-        body = peak * (final + (1 - final) * 0.5 * (1 + np.cos(np.pi * np.clip((s - warmup) / (total - warmup), 0, 1))))
-    else:  # "wsd" (linear) or "wsd-sqrt" (1-sqrt) over the last ``frac`` of the steps
-        x = np.clip((s - total * (1 - frac)) / (total * frac), 0, 1)
-        body = peak * ((1 - x) if kind == "wsd" else (1 - np.sqrt(x)))
-    return np.where(s <= warmup, peak * s / warmup, body)
+#: set A's warmup (steps), the --warmup-steps its fits are run with
+SYN_A_WARMUP = 300
 
 
-def synthetic_a_set(seed: int = 2, warmup: int = 300):
-    """Set A's design (see the module docstring): sparse validation log, warmup points in, 2 runs fitted, 11 held out."""
+def synthetic_a_set(seed: int = 2):
+    """Set A's design (module docstring): sparse validation log, warmup points in, 2 runs fitted, 11 held out."""
+    from scaling import schedules as sch
     from scaling.fitting import dataset_from_curves
     from scaling.laws import get_law
     from scaling.runs import curve_arrays
 
-    truth = get_law("lr-annealing", lam=0.995)
-    runs = {"constant_25k": ("constant", 25_000, 0, 0), "cosine_25k": ("cosine", 25_000, 0, 0)}
+    peak, w = 6e-4, SYN_A_WARMUP
+    specs = {"constant_25k": f"constant:peak={peak},warmup={w},total=25000",
+             "cosine_25k": f"cosine:peak={peak},final=0,warmup={w},total=25000"}
     for f in (0.1, 0.2, 0.5, 0.9):
-        runs[f"wsd{f:.0%}_25k"] = ("wsd", 25_000, f, 0)
-        runs[f"wsd-sqrt{f:.0%}_25k"] = ("wsd-sqrt", 25_000, f, 0)
-    runs.update({"cosine10_15k": ("cosine", 15_000, 0, 0.1), "cosine_50k": ("cosine", 50_000, 0, 0),
-                 "wsd20%_50k": ("wsd", 50_000, 0.2, 0)})
+        for shape in ("linear", "1-sqrt"):
+            specs[f"wsd-{shape}{f:.0%}_25k"] = f"wsd:peak={peak},final=0,warmup={w},total=25000,decay={f},shape={shape}"
+    specs.update({"cosine10_15k": f"cosine:peak={peak},final={peak / 10},warmup={w},total=15000",
+                  "cosine_50k": f"cosine:peak={peak},final=0,warmup={w},total=50000",
+                  "wsd-linear20%_50k": f"wsd:peak={peak},final=0,warmup={w},total=50000,decay=0.2,shape=linear"})
+    truth = get_law("lr-annealing", lam=0.995)
     rng = np.random.default_rng(seed)
     rows = []
-    for name, (kind, total, frac, final) in runs.items():
-        lr = synthetic_a_lr(kind, total, frac, final, warmup=warmup)
-        steps = np.arange(0, total + 1, 200)
+    for name, spec in specs.items():
+        lr = sch.schedule_array(*sch.parse_schedule(spec))
+        steps = np.arange(0, lr.size, 200)
         # the truth in units of a 1e-3 peak LR (SYN_TRUTH's), plus the transient; step 0 at ~log(vocab)
-        y = np.asarray(truth(np.array([2.9, 0.5, 0.45, 0.4]), {"lr": lr / 6e-4 * 1e-3, "step": np.maximum(steps, 1)}))
+        y = np.asarray(truth(np.array([2.9, 0.5, 0.45, 0.4]), {"lr": lr * (1e-3 / peak), "step": np.maximum(steps, 1)}))
         y = np.minimum(y + 0.6 * np.exp(-steps / 400.0), 10.83)
         y[0] = 10.83
         rows.append(pd.DataFrame({"run": name, "step": steps, "loss": y * np.exp(rng.normal(0, 0.002, y.size)),
@@ -306,9 +300,9 @@ def synthetic_a_set(seed: int = 2, warmup: int = 300):
     fitted = ("constant_25k", "cosine_25k")
 
     def build(law):
-        return dataset_from_curves(law, table[table["run"].isin(fitted)], warmup_steps=warmup)
+        return dataset_from_curves(law, table[table["run"].isin(fitted)], warmup_steps=w)
 
-    tests = [(r, *curve_arrays(table, r, warmup_steps=warmup)) for r in runs if r not in fitted]
+    tests = [(r, *curve_arrays(table, r, warmup_steps=w)) for r in specs if r not in fitted]
     return build, tests
 
 
@@ -388,7 +382,7 @@ def run(set_name: str, law_key: str, *, stride: int, bootstrap: int):
     build, tests = made
     name, options = LAWS[law_key]
     if set_name == "synthetic-a" and name == "lr-annealing":
-        options = {**options, "warmup_steps": 300}  # what `scaling fit --warmup-steps 300` sets
+        options = {**options, "warmup_steps": SYN_A_WARMUP}  # what `scaling fit --warmup-steps 300` sets
     law = get_law(name, **options)
     data = build(law)
     t0 = time.perf_counter()
