@@ -51,13 +51,16 @@ diagnostics, band calibration; no hand-trimming) and predict the others:
 
 Per held-out curve, on the points the fit's rule would use
 (:func:`scaling.prediction.scoring_mask`): PredE = mean |y - yhat| / y,
-WorstE = max, |final error| = |y - yhat| / y at the last step, and the share
+WorstE = max |y - yhat| / y, |final error| = |y - yhat| / y at the last step, and the share
 of points inside the 90 % calibrated band (parameter band x
 ``exp(+-z sigma)``, ``sigma`` from
 :func:`scaling.fitting.calibration.predictive_sigma`: the held-out sigma,
 growing with the forward-area extrapolation; ``cov_rms`` with the RMS fit
 residual instead, as ``scaling.predict`` does today). Set-level coverage
-is pooled over points. The Luo sets (3 fitted runs) are calibrated by
+is pooled over points; set-level PredE, WorstE and |final error| are
+means over the held-out curves, as Luo et al. (2025, Table 1) average
+theirs (their repo's per-curve 400M WorstE values average to the
+published 0.995 %), and ``WorstE_max`` is the worst curve's. The Luo sets (3 fitted runs) are calibrated by
 leave-one-schedule-out plus a time split, the bundled and synthetic sets
 (2 fitted runs) by two time splits (see :mod:`scaling.fitting.calibration`);
 the summary line counts the calibration refits stopped at the iteration
@@ -97,6 +100,10 @@ TARGETS = {  # issue 11 item 6: mean PredE on the Luo protocol
     ("luo-25M", "lr-annealing"): 0.0014, ("luo-100M", "lr-annealing"): 0.0015, ("luo-400M", "lr-annealing"): 0.0022,
     ("luo-25M", "best"): 0.00110, ("luo-100M", "best"): 0.00142, ("luo-400M", "best"): 0.00168,
 }
+#: issue 11 item 6: WorstE of the best law, the published multi-power law's (repo README, PROVENANCE.md)
+WORST_TARGETS = {"luo-25M": 0.00409, "luo-100M": 0.00583, "luo-400M": 0.00995}
+#: issue 11 item 5: the calibrated 90 % band covers 80-97 % of the held-out points at each size
+BAND_TARGET = (0.80, 0.97)
 
 
 def _shared() -> Path | None:
@@ -421,7 +428,8 @@ def main(argv=None) -> int:
             per += rows
             df = pd.DataFrame(rows)
             cal = result.calibration or {}
-            s = {"set": set_name, "law": law_key, "PredE": df.PredE.mean(), "WorstE": df.WorstE.max(),
+            s = {"set": set_name, "law": law_key, "PredE": df.PredE.mean(), "WorstE": df.WorstE.mean(),
+                 "WorstE_max": df.WorstE.max(),
                  "FinalE": df.FinalE.abs().mean(), "coverage": np.average(df.coverage, weights=df.n),
                  "cov_rms": np.average(df.cov_rms, weights=df.n),
                  "sigma_cal": cal.get("sigma_log", np.nan), "sigma_x90": factor,
@@ -452,7 +460,7 @@ def main(argv=None) -> int:
         return 0
     table = pd.DataFrame(summary)
     fmt = table.copy()
-    for c in ("PredE", "WorstE", "FinalE", "sigma_cal"):
+    for c in ("PredE", "WorstE", "WorstE_max", "FinalE", "sigma_cal"):
         fmt[c] = fmt[c].map(lambda v: f"{100 * v:.3f}%")
     for c in ("coverage", "cov_rms"):
         fmt[c] = fmt[c].map(lambda v: f"{100 * v:.0f}%")
@@ -460,7 +468,8 @@ def main(argv=None) -> int:
         fmt[c] = fmt[c].map(lambda v: f"{v:.1f}")
     for c in ("sigma_x90", "area_cal", "area_pred"):
         fmt[c] = fmt[c].map(lambda v: f"{v:.2f}")
-    print("\nMean over held-out curves (WorstE: max; coverage, pooled over points: calibrated 90% band; "
+    print("\nMean over held-out curves (WorstE: each curve's max, averaged as Luo et al. do; WorstE_max: the largest "
+          "of them; coverage, pooled over points: calibrated 90% band; "
           "cov_rms: RMS-residual band; sigma_x90: factor on the calibrated sigma that would cover 90%; area_cal / "
           "area_pred: largest forward-area ratio held out by the calibration / reached by the predictions; "
           "cal_s: the calibration step alone)")
@@ -474,6 +483,15 @@ def main(argv=None) -> int:
             got = float(sel.PredE.min())
             checks.append(f"  {set_name:<9} {which:<13} PredE {100 * got:.3f}% target <= {100 * target:.3f}% "
                           f"{'met' if got <= target else 'MISSED'}")
+            if which == "best" and set_name in WORST_TARGETS:
+                best = sel.loc[sel.PredE.idxmin()]
+                w = WORST_TARGETS[set_name]
+                checks.append(f"  {set_name:<9} {'best WorstE':<13} WorstE {100 * best.WorstE:.3f}% ({best.law}) "
+                              f"target <= {100 * w:.3f}% {'met' if best.WorstE <= w else 'MISSED'}")
+    lo, hi = BAND_TARGET
+    for _, row in table[table.set.isin([k for k, _ in TARGETS])].iterrows():
+        checks.append(f"  {row.set:<9} {row.law + ' band':<13} covers {100 * row.coverage:.1f}% target "
+                      f"{100 * lo:.0f}-{100 * hi:.0f}% {'met' if lo <= row.coverage <= hi else 'MISSED'}")
     if checks:
         print("\nIssue 11 targets")
         print("\n".join(checks))
