@@ -110,24 +110,18 @@ def _curve_law(fit):
 def extrapolation_lines(fit, steps, lr) -> tuple[list[str], list[str]]:
     """``(warnings, notes)`` for a prediction beyond the fitted runs.
 
-    From one :func:`scaling.fitting.extrapolation.extrapolation` (steps and
-    forward area predicted over fitted: a note from 1x, a warning past 2x),
-    plus an LR range check among the warnings: a peak LR above the largest
-    fitted one, or an anneal far below the smallest.
+    The messages of :func:`scaling.fitting.extrapolation.extrapolation`
+    (steps and forward area predicted over fitted: a note from 1x, a warning
+    past 2x; a warning for a peak LR above 1.5x the largest fitted one or an
+    anneal below half the smallest), split by severity.
     """
     from scaling.fitting.extrapolation import extrapolation
 
     if not (getattr(fit, "data_info", None) or {}).get("fitted_range"):
         return [], []  # the fit does not record what it saw (a hand-made fit-like object)
-    x = extrapolation(fit, steps, lr)
-    found = x.get("diagnostics", ())
+    found = extrapolation(fit, steps, lr).get("diagnostics", ())
     warnings = [d["message"] for d in found if d.get("severity") == "warning"]
     notes = [d["message"] for d in found if d.get("severity") == "note"]
-    (lo, hi), (flo, fhi) = x["lr_range"], x["fitted_lr_range"]
-    if np.isfinite(hi) and np.isfinite(fhi) and fhi > 0 and hi > 1.5 * fhi:
-        warnings.append(f"extrapolation: peak LR {hi:.3g} is {hi / fhi:.1f}x the largest fitted LR ({fhi:.3g})")
-    if np.isfinite(lo) and np.isfinite(flo) and lo > 0 and flo > 10 * lo:
-        warnings.append(f"extrapolation: the schedule anneals to {lo:.3g}, {flo / lo:.3g}x below any fitted LR")
     return warnings, notes
 
 

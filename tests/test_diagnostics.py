@@ -9,6 +9,7 @@ from scaling.fitting import Dataset, FitResult, Group, fit
 from scaling.fitting.diagnostics import diagnose, noise_level
 from scaling.fitting.extrapolation import extrapolation
 from scaling.laws import get_law
+from scaling.prediction import predict
 
 from .test_invariance import LR_ANNEALING_TRUTH, _data, _lr
 
@@ -98,7 +99,20 @@ def test_extrapolation_factor_and_lr_range(sound):
     inside = extrapolation(sound, np.arange(200, 3001, 100), _lr("wsd"))
     assert inside["steps_ratio"] == pytest.approx(1.0) and inside["diagnostics"] == ()
     hot = extrapolation(sound, np.arange(200, 3001, 100), 5 * _lr("wsd"))
-    assert any("LR range" in d["message"] for d in hot["diagnostics"])
+    lr_warn = [d["message"] for d in hot["diagnostics"] if "LR range" in d["message"]]
+    assert len(lr_warn) == 1 and "its peak is 5.0x the largest fitted LR" in lr_warn[0]
+    to_zero = _lr("wsd")
+    to_zero[-300:] = np.linspace(to_zero[-300], 0.0, 300)
+    cold = extrapolation(sound, np.arange(200, 3001, 100), to_zero)
+    lr_warn = [d["message"] for d in cold["diagnostics"] if "LR range" in d["message"]]
+    assert len(lr_warn) == 1 and "anneals to 0, below the smallest fitted LR (3e-05)" in lr_warn[0]
+
+
+def test_predict_states_each_lr_range_fact_once(sound):
+    """The LR-range check lives in one place: predict relays it and adds no second wording of it."""
+    frame = predict(sound, 5 * _lr("wsd"), steps=np.arange(200, 3001, 100))
+    lr_lines = [w for w in frame.attrs["warnings"] if "fitted LR" in w]
+    assert len(lr_lines) == 1 and "5.0x the largest fitted LR" in lr_lines[0]
 
 
 def test_a_band_calibrated_without_leaving_a_schedule_out_says_so(sound):

@@ -77,11 +77,16 @@ def extrapolation(fit, steps, lr) -> dict[str, Any]:
                           f"predicting {out['steps_ratio']:.2f}x the fitted steps ({out['area_ratio']:.2f}x the "
                           "fitted forward area)"))
     flo, fhi = out["fitted_lr_range"]
-    if np.isfinite(flo) and np.isfinite(lr_range[0]):
-        if lr_range[1] > 1.5 * fhi or lr_range[0] < flo / 2.0:
-            notes.append(item("extrapolation", "warning",
-                              f"the schedule's LR spans {lr_range[0]:.3g}..{lr_range[1]:.3g} after warmup, outside "
-                              f"the fitted {flo:.3g}..{fhi:.3g}; the law has not seen this LR range"))
+    (lo, hi), span = lr_range, f"the schedule's LR spans {lr_range[0]:.3g}..{lr_range[1]:.3g} after warmup"
+    if np.isfinite(fhi) and np.isfinite(hi) and hi > 1.5 * fhi:
+        notes.append(item("extrapolation", "warning",
+                          f"{span}: its peak is {hi / fhi:.1f}x the largest fitted LR ({fhi:.3g}); the law has not "
+                          "seen this LR range"))
+    if np.isfinite(flo) and np.isfinite(lo) and lo < flo / 2.0:
+        below = f"{flo / lo:.3g}x below" if lo > 0 else "to 0, below"
+        notes.append(item("extrapolation", "warning",
+                          f"{span}: it anneals {below} the smallest fitted LR ({flo:.3g}); the law has not seen this "
+                          "LR range"))
     out["diagnostics"] = tuple(notes)
     return out
 
