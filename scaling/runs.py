@@ -53,6 +53,8 @@ __all__ = [
     "make_points",
     "lr_per_step",
     "curve_arrays",
+    "default_split",
+    "loss_splits",
     "summarize_curves",
     "summarize_points",
     "describe_curves",
@@ -224,6 +226,24 @@ def lr_per_step(curve: pd.DataFrame, *, warmup_steps: int = 0) -> np.ndarray:
     return lr
 
 
+def loss_splits(rows: pd.DataFrame) -> dict[str, int]:
+    """Loss points per split of a run's rows, ``{"train": n, "val": m}``; ``{}`` without a split column."""
+    if "split" not in rows.columns:
+        return {}
+    counts = rows.loc[rows["loss"].notna(), "split"].value_counts()
+    return {str(k): int(v) for k, v in sorted(counts.items())}
+
+
+def default_split(counts: Mapping[str, int]) -> str:
+    """The split a curve fit uses when none is asked for: ``"val"`` when the run logged any, else ``"train"``.
+
+    Validation loss is the quantity a loss-curve law predicts (Luo et al.
+    2025 and Tissue et al. 2024 fit it); per-step training loss carries the
+    batch noise on top.
+    """
+    return "val" if counts.get("val", 0) > 0 else "train"
+
+
 def curve_arrays(
     table: pd.DataFrame, run: str, *, split: str | None = None, warmup_steps: int = 0
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -258,7 +278,7 @@ def curve_arrays(
     has_loss = rows["loss"].notna()
     if "split" in rows.columns:
         if split is None:
-            split = "val" if (has_loss & (rows["split"] == "val")).any() else "train"
+            split = default_split(loss_splits(rows))
         chosen = rows.loc[has_loss & (rows["split"] == split)]
         if len(chosen) == 0:
             have = sorted(set(rows.loc[has_loss, "split"]))

@@ -137,3 +137,44 @@ def test_fit_lists_its_diagnostics_once_and_counts_them_on_stderr(tmp_path, caps
     assert out.count(message) == 1 and message not in err
     line = [x for x in err.splitlines() if x.startswith("diagnostics: ")]
     assert len(line) == 1 and "not_identifiable" in line[0] and "[[Diagnostics]]" in line[0]
+
+
+def _write_train_val_log(path, spec, seed, val_every=100):
+    """A W&B-style export: per-step training loss (1 % noise) and a validation loss every ``val_every`` steps."""
+    sched, total = sch.parse_schedule(spec)
+    lr = sch.schedule_array(sched, total)
+    steps = np.arange(total + 1)
+    with float64():
+        clean = np.asarray(get_law("lr-annealing")(THETA, {"lr": lr, "step": np.maximum(steps, 1)}))
+    rng = np.random.default_rng(seed)
+    val = np.where(steps % val_every == 0, clean * np.exp(rng.normal(0, 0.001, steps.size)), np.nan)
+    pd.DataFrame({"_step": steps, "train/lr": lr, "train/loss": clean * np.exp(rng.normal(0, 0.01, steps.size)),
+                  "eval/loss": val}).to_csv(path, index=False)
+
+
+def test_fit_and_predict_say_which_loss_they_used_and_score_like_with_like(tmp_path, capsys):
+    """A log with training and validation loss: the fit names the split it fitted (validation by default) and
+    what it left; a fit of the training loss is scored against the training loss of the predicted log."""
+    import json
+
+    specs = {k: v.replace("8000", "3000") for k, v in SPECS.items()}
+    for i, (name, spec) in enumerate(specs.items()):
+        _write_train_val_log(tmp_path / f"{name}.csv", spec, i)
+    logs = [str(tmp_path / "constant.csv"), str(tmp_path / "cosine.csv")]
+    assert main(["fit", *logs, "--law", "lr-annealing", "--warmup-steps", "300", "--out", str(tmp_path / "v.json")]) == 0
+    out = capsys.readouterr().out
+    assert ("loss fitted        = validation loss (split 'val') of every run; not fitted: 6002 training-loss "
+            "points (--split train fits them)") in out
+    splits = json.loads((tmp_path / "v.json").read_text())["data_info"]["splits"]
+    assert splits["constant"] == {"used": "val", "points": {"train": 3001, "val": 31}}
+    assert main(["predict", str(tmp_path / "v.json"), "--lr-from", str(tmp_path / "wsd.csv"),
+                 "--out", str(tmp_path / "pv.csv")]) == 0
+    assert "vs observed (validation loss, " in capsys.readouterr().out
+    assert len(pd.read_csv(tmp_path / "pv.csv")) == 31
+    assert main(["fit", *logs, "--law", "lr-annealing", "--warmup-steps", "300", "--split", "train",
+                 "--out", str(tmp_path / "t.json")]) == 0
+    assert "loss fitted        = training loss (split 'train') of every run" in capsys.readouterr().out
+    assert main(["predict", str(tmp_path / "t.json"), "--lr-from", str(tmp_path / "wsd.csv"),
+                 "--out", str(tmp_path / "pt.csv")]) == 0
+    assert "vs observed (training loss, " in capsys.readouterr().out
+    assert len(pd.read_csv(tmp_path / "pt.csv")) == 3001  # every training-loss step, not the 31 validation ones

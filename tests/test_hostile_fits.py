@@ -83,7 +83,7 @@ def test_converged_is_qualified_in_the_terminal_the_json_and_the_report(tmp_path
     assert saved["convergence"]["optimizer"] is True and saved["convergence"]["determined"] is False
     assert saved["convergence"]["undetermined"] == ["beta"]
     from scaling.fitting import FitResult
-    from scaling.report.build import fit_metrics_line
+    from scaling.report.summary import fit_metrics_line
 
     # The sentence the report prints under its fit summary (the whole report: the slow test below).
     assert "converged: yes (optimizer), but the data do not determine 1 of 5 parameters (beta)" in fit_metrics_line(

@@ -12,7 +12,7 @@ from .test_report import curve_case  # noqa: F401 (the fixture)
 def test_a_law_option_among_the_derived_quantities_is_shown_as_fixed_not_as_a_zero_width_interval(curve_case):
     # lr-annealing's lam = 0.999 is set, not fitted: '[0.999, 0.999]' read as a parameter the data pinned
     from scaling.fitting import dataset_from_curves, fit
-    from scaling.report.build import fit_summary_table
+    from scaling.report.summary import fit_summary_table
 
     law = get_law("lr-annealing", warmup_steps=50)
     result = fit(law, dataset_from_curves(law, curve_case[1]), progress=False)
@@ -42,3 +42,22 @@ def test_schedule_plan_defaults_take_the_peak_of_any_run_and_the_fits_warmup():
     plan = schedule_defaults(data, 300)
     assert plan["steps"] == 50_000 and plan["peak"] == pytest.approx(6e-4, rel=1e-12) and plan["warmup"] == 300
     assert schedule_defaults(data)["warmup"] == 300  # the LR filled with the given warmup tops out at 300
+
+
+def test_the_report_states_which_points_and_which_loss_the_fit_used(curve_case):
+    # issue 11 item 1: the fit, its report and predict state the same rule; a log with both losses says which
+    from scaling.fitting import dataset_from_curves, fit
+    from scaling.report.build import curve_sections
+
+    val = curve_case[1].assign(split="val")
+    train = val.assign(split="train", loss=val["loss"] * 1.01)
+    table = pd.concat([train, val], ignore_index=True)
+    law = get_law("lr-annealing", warmup_steps=50)
+    result = fit(law, dataset_from_curves(law, table, warmup_steps=50), progress=False)
+    assert result.data_info["splits"]["cosine"] == {"used": "val", "points": {"train": 60, "val": 60}}
+    _, section = curve_sections(result, curves=table)
+    (line,) = [b for b in section.blocks if isinstance(b, str) and b.startswith("Points fitted:")]
+    n_runs = table["run"].nunique()
+    assert (f"Points fitted: {result.n_points} of {60 * n_runs} points: after warmup (W = 50)" in line
+            and f"Loss fitted: validation loss (split 'val') of every run; not fitted: {60 * n_runs} training-loss "
+                "points (--split train fits them)." in line)

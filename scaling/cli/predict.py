@@ -34,12 +34,22 @@ def add(sub: argparse._SubParsersAction) -> None:
                         "parameters: bootstrap/Laplace parameter uncertainty only")
     p.add_argument("--out", required=True, metavar="PRED.csv", help="where to write the prediction")
     p.add_argument("--run", metavar="NAME", help="with --lr-from: which run of a multi-run log")
-    p.add_argument("--split", choices=("train", "val"), help="with --lr-from: which loss is 'observed'")
+    p.add_argument("--split", choices=("train", "val"), help="with --lr-from: which loss is 'observed' (default: the one the fit used, when the log "
+                        "has it, else validation loss when logged)")
     p.add_argument("--warmup-steps", type=int, metavar="W",
                    help="with --lr-from: warmup to fill unlogged LRs (default: the value used in the fit)")
     p.add_argument("--params", type=float, metavar="N", help="model size N, for laws that take it (lr-annealing-n)")
     p.add_argument("--format", metavar="F", help="with --lr-from: force the log format")
     p.set_defaults(func=run)
+
+
+def _fitted_split(result) -> str | None:
+    """The split the fit used, when it used one for every run (``data_info["split"]`` or ``["splits"]``)."""
+    info = getattr(result, "data_info", None) or {}
+    if info.get("split"):
+        return str(info["split"])
+    used = {rec.get("used") for rec in (info.get("splits") or {}).values()}
+    return used.pop() if len(used) == 1 else None
 
 
 def run(args: argparse.Namespace) -> int:
@@ -51,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
     result = load_fit(args.fit_json)
     print_warnings(result)  # the fit's own diagnostics first: they qualify every number below
     steps = parse_steps(args.steps) if args.steps else None
-    observed = None
+    observed = split = None
     n_param = args.params
     if args.schedule:
         pred = predict(result, args.schedule, steps=steps, level=args.level, N=n_param, band=args.band)
@@ -61,8 +71,8 @@ def run(args: argparse.Namespace) -> int:
         warmup = args.warmup_steps
         if warmup is None:
             warmup = int((getattr(result, "data_info", None) or {}).get("warmup_steps", 0) or 0)
-        lr, logged, loss, size = observed_run(args.lr_from, run=args.run, split=args.split, warmup_steps=warmup,
-                                              fmt=args.format)
+        lr, logged, loss, size, split = observed_run(args.lr_from, run=args.run, split=args.split,
+                                                     warmup_steps=warmup, fmt=args.format, prefer=_fitted_split(result))
         n_param = n_param if n_param is not None else size
         if steps is None:
             steps, observed = logged, loss
@@ -80,7 +90,8 @@ def run(args: argparse.Namespace) -> int:
     if observed is not None:
         m = compare_observed(result, pred, lr=lr)
         means = f" as means of {m['window']} consecutive points, like the fit" if m["window"] > 1 else ""
-        print(f"vs observed ({m['n_scored']} of {m['n_points']} points{means}; {m['rule']}): R2 {m['R2']:.5f}  "
+        which = {"val": "validation loss, ", "train": "training loss, "}.get(split or "", "")
+        print(f"vs observed ({which}{m['n_scored']} of {m['n_points']} points{means}; {m['rule']}): R2 {m['R2']:.5f}  "
               f"MAE {m['MAE']:.5f}  RMSE {m['RMSE']:.5f}  PredE {100 * m['PredE']:.3f}%  "
               f"WorstE {100 * m['WorstE']:.3f}%  final {100 * m['FinalE']:+.3f}%  "
               f"in {100 * args.level:.0f}% band {100 * m['coverage']:.0f}%")

@@ -211,7 +211,12 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
     curve_df : pandas.DataFrame
         Canonical curve table (``run, step, loss, lr[, params, split, ...]``).
     split : {"train", "val"}, optional
-        Keep only points of this split.
+        Keep only points of this split. Default: per run, the validation
+        loss when it logged any, else the training loss
+        (:func:`scaling.runs.default_split`); the split used and the loss
+        points of each split are recorded per run in ``info["splits"]``
+        (``{run: {"used": "val", "points": {"train": n, "val": m}}}``, only
+        for tables with a split column).
     warmup_steps : int
         Linear-warmup length used to fill LR values that were not logged.
     files : sequence of str, optional
@@ -234,7 +239,7 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
     """
     from scaling.fitting.selection import aggregate_points, aggregation_window, as_rule, select_run, selection_rule
     from scaling.laws import get_law
-    from scaling.runs import curve_arrays
+    from scaling.runs import curve_arrays, default_split, loss_splits
 
     law = get_law(law)
     if law.kind != "curve":
@@ -258,7 +263,11 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
     runs = []
     selected: dict[str, dict] = {}
     windows: dict[str, int] = {}
+    splits: dict[str, dict] = {}
     for run in dict.fromkeys(df["run"].astype(str)):
+        counts = loss_splits(df.loc[df["run"].astype(str) == run])
+        if counts:  # which loss was fitted is part of the result, not a silent default
+            splits[run] = {"used": split or default_split(counts), "points": counts}
         lr, step, loss = curve_arrays(df, run, split=split, warmup_steps=warmup_steps)
         if len(loss) == 0:
             continue
@@ -290,10 +299,37 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
     columns = {"run": np.concatenate([np.full(len(g.loss), g.name, dtype=object) for g in groups])}
     info = {"kind": "curves", "files": list(files) if files is not None else _files_of(df), "runs": runs,
             "split": split, "warmup_steps": int(warmup_steps), "selection": {"rule": rule, "runs": selected}}
+    if splits:
+        info["splits"] = {run: splits[run] for run in runs if run in splits}
     if aggregate is not None or any(w > 1 for w in windows.values()):
         info["aggregate"] = {"option": aggregate if aggregate is not None else "default (long runs)",
                              "window": windows}
     return Dataset(groups, info=info, columns=columns)
 
 
-__all__ = ["Dataset", "Group", "dataset_from_curves", "dataset_from_points"]
+def describe_splits(splits: Mapping[str, Mapping[str, Any]]) -> str:
+    """One line for reports: which loss of each run was fitted and how many points of the other were not.
+
+    ``splits`` is ``Dataset.info["splits"]`` (:func:`dataset_from_curves`),
+    e.g. ``"validation loss (split 'val') of every run; not fitted: 6002
+    training-loss points (--split train fits them)"``.
+    """
+    names = {"val": "validation", "train": "training"}
+    used = {}
+    for run, rec in splits.items():
+        used.setdefault(rec.get("used"), []).append(run)
+    parts = [f"{names.get(u, u)} loss (split '{u}') of " + ("every run" if len(rs) == len(splits) else ", ".join(rs))
+             for u, rs in used.items()]
+    left = {}
+    for rec in splits.values():
+        for other, n in (rec.get("points") or {}).items():
+            if other != rec.get("used") and n:
+                left[other] = left.get(other, 0) + int(n)
+    text = "; ".join(parts)
+    if left:
+        text += "; not fitted: " + ", ".join(f"{n} {names.get(k, k)}-loss points (--split {k} fits them)"
+                                            for k, n in sorted(left.items()))
+    return text
+
+
+__all__ = ["Dataset", "Group", "dataset_from_curves", "dataset_from_points", "describe_splits"]

@@ -445,7 +445,7 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
     if prior_info is not None:
         data_info["prior"] = prior_info
     data_info.update(_fitted_ranges(dataset, law.kind))
-    for key in ("split", "warmup_steps", "D_from_C", "target", "selection", "aggregate"):
+    for key in ("split", "splits", "warmup_steps", "D_from_C", "target", "selection", "aggregate"):
         if key in dataset.info:
             data_info[key] = dataset.info[key]
 

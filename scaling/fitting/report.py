@@ -80,6 +80,10 @@ def fit_report(result, *, min_correl: float = 0.1) -> str:
     if boot:
         lines.append(f"    bootstrap          = {boot.get('n', 0)} resamples by {boot.get('by', '?')}"
                      f", seed {result.seed}, {boot.get('failed', 0)} failed")
+    if info.get("splits"):
+        from scaling.fitting.dataset import describe_splits
+
+        lines.append(f"    loss fitted        = {describe_splits(info['splits'])}")
     if info.get("selection"):
         from scaling.fitting.selection import describe
 

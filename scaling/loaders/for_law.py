@@ -102,7 +102,7 @@ def inputs_by_kind(paths: Sequence[str], *, fmt: str | None = None) -> tuple[lis
 
 
 def observed_run(path: str, *, run: str | None = None, split: str | None = None, warmup_steps: int = 0,
-                 fmt: str | None = None):
+                 fmt: str | None = None, prefer: str | None = None):
     """One run of a training log as arrays: per-step LR, logged steps and losses, model size.
 
     Parameters
@@ -112,7 +112,11 @@ def observed_run(path: str, *, run: str | None = None, split: str | None = None,
     run : str, optional
         Which run of a multi-run log (required when it holds several).
     split : {"train", "val"}, optional
-        Which loss counts as observed.
+        Which loss counts as observed (an error when the run has none of it).
+    prefer : {"train", "val"}, optional
+        Without ``split``: the split to use when the run logged it (the one
+        the fit used, so that a prediction is scored like with like), else
+        the default (:func:`scaling.runs.default_split`).
     warmup_steps : int
         Linear-warmup length used to fill unlogged LRs.
     fmt : str, optional
@@ -128,9 +132,11 @@ def observed_run(path: str, *, run: str | None = None, split: str | None = None,
         The logged losses (nats).
     n_params : float or None
         The run's model size when the log records it (``params`` column).
+    split : str or None
+        The split whose loss was returned (None: the log has no splits).
     """
     from scaling.loaders import load
-    from scaling.runs import curve_arrays
+    from scaling.runs import curve_arrays, default_split, loss_splits
 
     table = load([path], format=fmt)
     runs = sorted(table["run"].astype(str).unique())
@@ -140,12 +146,15 @@ def observed_run(path: str, *, run: str | None = None, split: str | None = None,
         run = runs[0]
     elif run not in runs:
         raise DataError(f"{path}: no run {run!r}; runs: {', '.join(runs[:10])}")
+    counts = loss_splits(table.loc[table["run"].astype(str) == run])
+    if counts and split is None:
+        split = prefer if counts.get(prefer or "", 0) > 0 else default_split(counts)
     lr, steps, loss = curve_arrays(table, run, split=split, warmup_steps=warmup_steps)
     n_params = None
     if "params" in table.columns:
         sizes = table.loc[table["run"].astype(str) == run, "params"].dropna()
         n_params = float(sizes.iloc[0]) if len(sizes) else None
-    return np.asarray(lr), np.asarray(steps), np.asarray(loss), n_params
+    return np.asarray(lr), np.asarray(steps), np.asarray(loss), n_params, (split if counts else None)
 
 
 __all__ = ["inputs_by_kind", "observed_run", "table_for_law"]

@@ -31,6 +31,7 @@ from scaling.report import figures as F
 from scaling.report import frames
 from scaling.report.document import (FigureItem, Report, Section, Table, fmt, interval, render_figure,
                                      schedule_ranking_table)
+from scaling.report.summary import fit_metrics_line, fit_summary_table, points_used
 
 
 # --------------------------------------------------------------------------- data
@@ -84,56 +85,6 @@ def _caveat_block(fit, extra: Sequence[str] = ()) -> str | None:
 def _label(tag: str) -> str:
     """'fit2-' -> ' (fit 2)' for prose; '' stays ''."""
     return f" (fit {tag[3:-1]})" if tag else ""
-
-
-# --------------------------------------------------------------------------- summaries
-
-
-def fit_summary_table(fit) -> Table:
-    """Parameters and derived quantities with standard errors and intervals."""
-    level = float(getattr(fit, "level", 0.9) or 0.9)
-    rows = []
-    stderr = getattr(fit, "stderr", None)
-    intervals = dict(getattr(fit, "intervals", {}) or {})
-    for i, name in enumerate(fit.param_names):
-        se = float(stderr[i]) if stderr is not None and len(stderr) > i else float("nan")
-        lo, hi = intervals.get(name, (float("nan"), float("nan")))
-        rows.append((name, "fit", fmt(float(fit.params[i])), fmt(se, ".2g"), fmt(lo), fmt(hi)))
-    dint = dict(getattr(fit, "derived_intervals", {}) or {})
-    fixed = set(getattr(fit, "fixed_derived", ()))
-    for name, v in (getattr(fit, "derived", {}) or {}).items():
-        if name in fit.param_names or np.ndim(v) != 0:
-            continue
-        if name in fixed:
-            rows.append((name, "fixed (law option)", fmt(float(v)), "", "", ""))
-            continue
-        lo, hi = dint.get(name, (float("nan"), float("nan")))
-        rows.append((name, "derived", fmt(float(v)), "", fmt(lo), fmt(hi)))
-    return Table(("quantity", "kind", "value", "stderr", f"{level:.0%} lo", f"{level:.0%} hi"), tuple(rows),
-                 caption=f"Fitted parameters of `{fit.law}` (fit space) and derived natural-unit quantities")
-
-
-def fit_metrics_line(fit) -> str:
-    """One sentence: points, objective, R², RMSE, starts, bootstrap size, seconds."""
-    samples = getattr(fit, "samples", None)
-    B = 0 if samples is None else int(np.all(np.isfinite(np.asarray(samples)), axis=1).sum())
-    bits = [f"{getattr(fit, 'n_points', '?')} points"]
-    for label, attr, spec in (("objective", "objective", ".6g"), ("R²", "r2", ".5f"), ("RMSE", "rmse", ".3g"),
-                              ("AIC", "aic", ".5g")):
-        v = getattr(fit, attr, None)
-        if v is not None:
-            bits.append(f"{label} {fmt(v, spec)}")
-    n_starts = getattr(fit, "n_starts", None)
-    if n_starts:
-        bits.append(f"{getattr(fit, 'n_starts_at_best', '?')}/{n_starts} starts reached the best objective")
-    bits.append(f"{B} bootstrap resamples" if B else "no bootstrap (no intervals)")
-    from scaling.fitting.diagnostics import convergence
-
-    bits.append(f"converged: {convergence(fit)['text']}")
-    secs = getattr(fit, "seconds", None)
-    if secs is not None:
-        bits.append(f"fitted in {float(secs):.2f} s")
-    return f"Law `{fit.law}`: " + "; ".join(bits) + "."
 
 
 # --------------------------------------------------------------------------- final-loss fits
@@ -282,6 +233,9 @@ def curve_sections(fit, *, curves=None, plan: Mapping[str, Any] | None = None, b
     level = float(getattr(fit, "level", 0.9) or 0.9)
     answer: list = []
     blocks: list = [fit_metrics_line(fit), fit_summary_table(fit)]
+    used = points_used(info)
+    if used:
+        blocks.insert(1, used)
     figs: list[FigureItem] = []
 
     def step(desc):
