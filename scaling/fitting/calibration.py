@@ -59,7 +59,12 @@ said otherwise):
 - with the prior, the sandwich covariance instead of the posterior for the
   parameter band (96 / 82 / 49 %), or the parameter band and the held-out
   sigma added in quadrature instead of one widening the other (96 / 76 /
-  49 %).
+  49 %);
+- sigma from what each held-out residual exceeds of its fold refit's own
+  parameter band (the shown band is that band widened, so the residuals
+  would count parameter error twice): multi-power 69 / 76 / 50 % at 25M /
+  100M / 400M, lr-annealing 76 / 83 % at 25M / 400M, and 41-89 % on the
+  two-run Luo sets: the folds' parameter bands do not hold their errors.
 
 Three schedules of at most 24k steps do not carry the information; the
 band is honest about what the fitted runs show, and
