@@ -34,7 +34,8 @@ def add(sub: argparse._SubParsersAction) -> None:
                         "parameters: bootstrap/Laplace parameter uncertainty only")
     p.add_argument("--out", required=True, metavar="PRED.csv", help="where to write the prediction")
     p.add_argument("--run", metavar="NAME", help="with --lr-from: which run of a multi-run log")
-    p.add_argument("--split", choices=("train", "val"), help="with --lr-from: which loss is 'observed' (default: the one the fit used, when the log "
+    p.add_argument("--split", choices=("train", "val"),
+                   help="with --lr-from: which loss is 'observed' (default: the one the fit used, when the log "
                         "has it, else validation loss when logged)")
     p.add_argument("--warmup-steps", type=int, metavar="W",
                    help="with --lr-from: warmup to fill unlogged LRs (default: the value used in the fit)")
