@@ -55,6 +55,7 @@ __all__ = [
     "curve_arrays",
     "default_split",
     "loss_splits",
+    "SPLIT_NAMES",
     "summarize_curves",
     "summarize_points",
     "describe_curves",
@@ -224,6 +225,10 @@ def lr_per_step(curve: pd.DataFrame, *, warmup_steps: int = 0) -> np.ndarray:
         head = t < ramp_end
         lr[head] = v0 * t[head] / ramp_end
     return lr
+
+
+#: What each split's loss is, in words (reports and terminal lines).
+SPLIT_NAMES = {"train": "training", "val": "validation"}
 
 
 def loss_splits(rows: pd.DataFrame) -> dict[str, int]:

@@ -91,7 +91,9 @@ def run(args: argparse.Namespace) -> int:
     if observed is not None:
         m = compare_observed(result, pred, lr=lr)
         means = f" as means of {m['window']} consecutive points, like the fit" if m["window"] > 1 else ""
-        which = {"val": "validation loss, ", "train": "training loss, "}.get(split or "", "")
+        from scaling.runs import SPLIT_NAMES
+
+        which = f"{SPLIT_NAMES[split]} loss, " if split in SPLIT_NAMES else ""
         print(f"vs observed ({which}{m['n_scored']} of {m['n_points']} points{means}; {m['rule']}): R2 {m['R2']:.5f}  "
               f"MAE {m['MAE']:.5f}  RMSE {m['RMSE']:.5f}  PredE {100 * m['PredE']:.3f}%  "
               f"WorstE {100 * m['WorstE']:.3f}%  final {100 * m['FinalE']:+.3f}%  "

@@ -264,11 +264,14 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
     selected: dict[str, dict] = {}
     windows: dict[str, int] = {}
     splits: dict[str, dict] = {}
-    for run in dict.fromkeys(df["run"].astype(str)):
-        counts = loss_splits(df.loc[df["run"].astype(str) == run])
+    run_of = df["run"].astype(str)
+    for run in dict.fromkeys(run_of):
+        counts = loss_splits(df.loc[run_of == run])
+        used = split
         if counts:  # which loss was fitted is part of the result, not a silent default
-            splits[run] = {"used": split or default_split(counts), "points": counts}
-        lr, step, loss = curve_arrays(df, run, split=split, warmup_steps=warmup_steps)
+            used = split or default_split(counts)
+            splits[run] = {"used": used, "points": counts}
+        lr, step, loss = curve_arrays(df, run, split=used, warmup_steps=warmup_steps)
         if len(loss) == 0:
             continue
         step, loss, selected[run] = select_run(step, loss, lr, rule)
@@ -279,7 +282,7 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
         _check_loss(np.asarray(loss, dtype=np.float64), f"run {run!r}")
         inputs = {"lr": np.asarray(lr, dtype=np.float64), "step": np.asarray(step, dtype=np.int64)}
         if "N" in law.inputs:
-            sizes = df.loc[df["run"].astype(str) == run, "params"] if "params" in df.columns else None
+            sizes = df.loc[run_of == run, "params"] if "params" in df.columns else None
             sizes = None if sizes is None else np.asarray(sizes, dtype=np.float64)
             sizes = None if sizes is None else sizes[np.isfinite(sizes)]
             if sizes is None or sizes.size == 0:
@@ -287,7 +290,7 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
                                 "value (add a params column with the parameter count)")
             inputs["N"] = np.float64(sizes[0])
         if "B" in law.inputs:
-            inputs["B"] = _tokens_per_step(df.loc[df["run"].astype(str) == run], run, law.name)
+            inputs["B"] = _tokens_per_step(df.loc[run_of == run], run, law.name)
         groups.append(Group(run, inputs, np.asarray(loss, dtype=np.float64)))
         runs.append(run)
     if not groups:
@@ -314,7 +317,8 @@ def describe_splits(splits: Mapping[str, Mapping[str, Any]]) -> str:
     e.g. ``"validation loss (split 'val') of every run; not fitted: 6002
     training-loss points (--split train fits them)"``.
     """
-    names = {"val": "validation", "train": "training"}
+    from scaling.runs import SPLIT_NAMES as names
+
     used = {}
     for run, rec in splits.items():
         used.setdefault(rec.get("used"), []).append(run)
