@@ -178,3 +178,10 @@ def test_fit_and_predict_say_which_loss_they_used_and_score_like_with_like(tmp_p
                  "--out", str(tmp_path / "pt.csv")]) == 0
     assert "vs observed (training loss, " in capsys.readouterr().out
     assert len(pd.read_csv(tmp_path / "pt.csv")) == 3001  # every training-loss step, not the 31 validation ones
+    # a split the log does not have: one line that says what it has, no output written
+    pd.read_csv(tmp_path / "wsd.csv").drop(columns="eval/loss").to_csv(tmp_path / "train_only.csv", index=False)
+    assert main(["predict", str(tmp_path / "v.json"), "--lr-from", str(tmp_path / "train_only.csv"), "--split", "val",
+                 "--out", str(tmp_path / "bad.csv")]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("scaling: error:") and "\n" not in err
+    assert "has no val loss (it has: train); pick another split" in err and not (tmp_path / "bad.csv").exists()

@@ -60,7 +60,6 @@ def run(args: argparse.Namespace) -> int:
 
     check_output_path(args.out, inputs=[args.fit_json] + ([args.lr_from] if args.lr_from else []))
     result = load_fit(args.fit_json)
-    print_warnings(result)  # the fit's own diagnostics first: they qualify every number below
     steps = parse_steps(args.steps) if args.steps else None
     observed = split = None
     n_param = args.params
@@ -80,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
         pred = predict(result, lr, steps=steps, level=args.level, N=n_param, band=args.band)
         if observed is not None:  # before in_fit_rule, the newer column, so the older ones keep their places
             pred.insert(pred.columns.get_loc("in_fit_rule"), "observed", observed)
+    # the fit's own diagnostics before any number they qualify, but after the inputs are read: a bad
+    # schedule or log is then the one line of its error, not the end of a list of the fit's notes
+    print_warnings(result)
     write_atomic(args.out, pred.to_csv(index=False, float_format="%.10g"))
     last = pred.iloc[-1]
     print(f"predicted {len(pred)} steps ({int(pred['step'].iloc[0])}..{int(last['step'])}) with {result.law}; "
