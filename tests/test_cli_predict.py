@@ -125,6 +125,12 @@ def test_predict_prints_the_fits_own_warnings(tmp_path, capsys):
     assert main(["predict", str(fit_json), "--schedule", SPECS["cosine"], "--out", str(tmp_path / "p.csv")]) == 0
     err = capsys.readouterr().err
     assert "warning: C cannot be determined from these runs" in err
+    # a bad input is still the one line of its error, not the end of the fit's warnings
+    for cmd in (["predict", str(fit_json), "--schedule", "cosine:peak=oops", "--out", str(tmp_path / "q.csv")],
+                ["schedule-plan", str(fit_json), "--steps", "8000", "--peak", "3e-4", "--schedule", "cosine:peak=oops"]):
+        assert main(cmd) == 2
+        err = capsys.readouterr().err.strip()
+        assert err.startswith("scaling: error: schedule spec 'cosine:peak=oops'") and "\n" not in err, cmd
 
 
 def test_fit_lists_its_diagnostics_once_and_counts_them_on_stderr(tmp_path, capsys):

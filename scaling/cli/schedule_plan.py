@@ -50,7 +50,6 @@ def run(args: argparse.Namespace) -> int:
         if path:
             check_output_path(path, inputs=[args.fit])
     fit = load_fit(args.fit)
-    print_warnings(fit)
     shapes = [s.strip() for s in args.shapes.split(",") if s.strip()]
     cands = plan.candidate_schedules(args.steps, args.peak, final=args.final, warmup=args.warmup,
                                      decay_fractions=float_list(args.fractions, "--fractions"), shapes=shapes)
@@ -60,13 +59,15 @@ def run(args: argparse.Namespace) -> int:
         lr = plan.optimal_schedule(fit, steps=args.steps, peak=args.peak, final=args.final or 0.0,
                                    warmup=args.warmup, N=args.model_size)
         cands["optimised (free monotone)"] = lr
-        if args.optimised_out:
-            import numpy as np
-            import pandas as pd
-
-            write_atomic(args.optimised_out, pd.DataFrame({"step": np.arange(len(lr)), "lr": lr}).to_csv(index=False))
-            print(f"wrote {args.optimised_out}")
     ranking = plan.compare_schedules(fit, cands, steps=args.steps, N=args.model_size, B=args.batch_tokens)
+    # after the specs are parsed (in compare_schedules): a bad --schedule is then one error line
+    print_warnings(fit)
+    if args.optimise and args.optimised_out:
+        import numpy as np
+        import pandas as pd
+
+        write_atomic(args.optimised_out, pd.DataFrame({"step": np.arange(len(lr)), "lr": lr}).to_csv(index=False))
+        print(f"wrote {args.optimised_out}")
     print(text_table(schedule_ranking_table(
         ranking, caption=f"Schedules for {args.steps} steps, peak {args.peak:g} ({fit.law}; "
                          f"[{fit.level:.0%} predictive band, as scaling predict; the difference to "
