@@ -198,7 +198,10 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
         ``{law_name: {option: value}}``, e.g. ``{"power-law": {"x": "width"}}``.
     bootstrap, bootstrap_by, level, seed, delta
         Passed to :func:`scaling.fitting.fit` (``bootstrap > 0`` gives bootstrap
-        parameter intervals, else Laplace intervals).
+        parameter intervals, else Laplace intervals; ``delta=None``: each
+        law's own Huber threshold, so AIC/BIC, computed from the squared log
+        residuals, stay comparable while the ``objective`` column is each
+        law's own).
     split, warmup_steps
         Passed to :func:`~scaling.fitting.dataset.dataset_from_curves`.
     target : str
@@ -227,13 +230,11 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
 
     from scaling.fitting import fit
     from scaling.fitting.diagnostics import convergence, warning_messages
-    from scaling.fitting.objective import DEFAULT_DELTA
     from scaling.laws import get_law
 
     if not laws:
         raise ScalingError("compare needs at least one law (e.g. --laws chinchilla,overtraining)")
     law_options = dict(law_options or {})
-    delta = DEFAULT_DELTA if delta is None else float(delta)
     built = []
     for spec in laws:
         opts = dict(law_options.get(spec, {})) if isinstance(spec, str) else {}
@@ -267,7 +268,9 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
             metrics = _metrics([np.asarray(g.loss) for g in held], pred, per_run)
             mode, n_eval = "holdout", (len(held) if per_run else held.n_points)
         elif do_loo:
-            metrics, _ = _leave_one_run_out(law, fit_set, result, delta)
+            # each law's fit uses its own Huber threshold (``Law.huber_delta``) unless one is given; the
+            # refits minimise that fit's objective
+            metrics, _ = _leave_one_run_out(law, fit_set, result, float(result.data_info["delta"]))
             mode, n_eval = "leave-one-run-out", len(_loo_units(fit_set)[1])
         warned = warning_messages(result)
         rows.append({"law": label, "options": dict(law.options), "kind": law.kind, "n_params": law.n_params,

@@ -48,7 +48,8 @@ def add(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--objective", choices=("huber-log", "lsq-raw", "lsq-log"), default="huber-log",
                    help="huber-log: Huber on log loss (Hoffmann et al., default); lsq-raw: least squares "
                         "on the raw loss (Gadre et al.); lsq-log: least squares on log loss")
-    p.add_argument("--delta", type=float, default=None, help="Huber threshold on log loss (default 1e-3)")
+    p.add_argument("--delta", type=float, default=None,
+                   help="Huber threshold on log loss (default: the law's; 1e-4 for lr-annealing, else 1e-3)")
     p.add_argument("--intervals", choices=("auto", "bootstrap", "laplace", "profile"), default="auto",
                    help="parameter intervals: bootstrap percentiles, Laplace (smoothed sandwich) or profile "
                         "likelihood (default: bootstrap with --bootstrap, else laplace)")

@@ -278,8 +278,10 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
         squares on the raw loss (Gadre et al. 2024's recipe), or least
         squares on log loss. Saved in ``data_info["objective"]``.
     delta : float, optional
-        Huber threshold on log loss (default 1e-3, as in Hoffmann et al.);
-        only for ``"huber-log"``.
+        Huber threshold on log loss; only for ``"huber-log"``. Default: the
+        law's ``huber_delta`` where it declares one (``lr-annealing``: 1e-4,
+        see :mod:`scaling.laws.lr_annealing`), else 1e-3 as in Hoffmann et
+        al. Saved in ``data_info["delta"]``.
     bootstrap : int
         Number of bootstrap refits (0: no bootstrap).
     bootstrap_by : {"auto", "points", "groups", "blocks"} or column name
@@ -333,7 +335,7 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
     t0 = time.perf_counter()
     law = get_law(law)
     dataset = _as_dataset(law, data)
-    obj = resolve_objective(objective, delta)
+    obj = resolve_objective(objective, law.huber_delta if delta is None else delta)
     if strategy == "auto":
         strategy = "varpro" if starts is None and has_linear_terms(law) else "staged"
     if intervals == "auto":

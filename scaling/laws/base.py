@@ -144,6 +144,10 @@ class Law:
     prior : Prior or None
         A weakly informative prior the fitter applies to curve fits by default
         (``fit(..., prior="none")`` turns it off).
+    huber_delta : float or None
+        Default Huber threshold on log loss of this law's fits (``None``: the
+        fitter's :data:`scaling.fitting.objective.DEFAULT_DELTA`, 1e-3);
+        ``fit(..., delta=...)`` overrides it. Saved with every fit result.
     """
 
     name: str
@@ -159,6 +163,7 @@ class Law:
     options: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     linear: LinearTerms | None = None
     prior: Prior | None = None
+    huber_delta: float | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("final", "curve"):

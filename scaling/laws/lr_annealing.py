@@ -28,12 +28,33 @@ Options (saved with fit results; ``get_law("lr-annealing", **options)``):
     multi-power-law benchmark (``benchmarks/multipowerlaw.py``, lam 0.999,
     test-set PredE / WorstE): real 0.141 % / 0.542 %, 0.153 % / 0.718 %,
     0.228 % / 0.820 % at 25M / 100M / 400M; paper 0.212 % / 1.421 %,
-    0.200 % / 1.008 %, 0.228 % / 0.889 %. "real" is never worse, hence the
-    default.
+    0.200 % / 1.008 %, 0.228 % / 0.889 % (with the Huber threshold 1e-3).
+    "real" is never worse, hence the default.
 ``warmup_steps`` : int or None
     Warmup length ``W``: the LR rises over steps ``0..W`` and ``lr[W]`` is the
     peak (as ``scaling.runs.lr_per_step`` fills a warmup). ``None`` detects it
     as the initial strictly rising ramp (:func:`scaling.areas.warmup_end`).
+
+Fitting: the law's fits default to a Huber threshold ``delta = 1e-4`` on log
+loss (``HUBER_DELTA``, ``Law.huber_delta``; ``fit(..., delta=...)`` and
+``scaling fit --delta`` override it), not the fitter's 1e-3. Four
+parameters cannot follow every bend of a real curve: on Luo et al.'s curves
+the fitted points miss by 3-4x their point-to-point noise (0.04-0.05 %). With
+``delta = 1e-3`` such misfit stretches sit inside Huber's quadratic zone and
+pull the whole fit towards them; ``1e-4``, below the noise, makes the fit
+close to least absolute deviations, which follows the bulk of the points.
+Measured with ``benchmarks/curves_protocol.py`` (mean PredE over held-out
+curves, 1e-3 -> 1e-4): Luo's split 0.141 / 0.153 / 0.228 % -> 0.145 / 0.150 /
+0.226 % at 25M / 100M / 400M; the two-run design of issue 11's set A 0.158 /
+0.147 / 0.224 % -> 0.155 / 0.145 / 0.222 %; one cosine run (set B's design)
+0.273 / 0.195 / 0.319 % -> 0.225 / 0.168 / 0.258 % (final-loss error 0.382 /
+0.278 / 0.494 % -> 0.312 / 0.227 / 0.390 %); the synthetic sets 0.482 / 0.210
+/ 0.178 % -> 0.478 / 0.212 / 0.173 %, the bundled runs 2.962 -> 2.952 %
+(2e-4 and 3e-4 lie in between). The calibrated bands get a little narrower
+(Luo's split: 90 % band covers 80 / 92 / 97 % -> 76 / 84 / 97 %). The
+multi-power law keeps 1e-3: at 1e-4 its set-B-design error rises (0.181 /
+0.222 % -> 0.227 / 0.315 % at 100M / 400M) and its band at 100M widens from
+83 to 99 %.
 
 Reference: H. Tissue, V. Wang, L. Wang, "Scaling Law with Learning Rate
 Annealing", arXiv:2408.11029 (2024), Eq. 1 and 4.
@@ -56,6 +77,9 @@ import jax.numpy as jnp
 from scaling.areas import annealing_area, forward_area, warmup_end
 from scaling.errors import ScalingError
 from scaling.laws.base import Law
+
+#: Default Huber threshold on log loss of this law's fits (module docstring, "Fitting").
+HUBER_DELTA = 1e-4
 
 EQUATION = "L(s) = L0 + A*S1(s)^-alpha - C*S2(s); S1 = sum lr, m_i = lam*m_(i-1) + (lr_(i-1) - lr_i), S2 = sum m"
 CITATION = "H. Tissue, V. Wang, L. Wang, Scaling Law with Learning Rate Annealing, arXiv:2408.11029 (2024)"
@@ -131,6 +155,7 @@ def make(*, lam: float | str = 0.999, warmup: str = "real", warmup_steps: int | 
         citation=CITATION,
         derived=derived,
         options={"lam": "fit" if fit_lam else lam, "warmup": warmup, "warmup_steps": warmup_steps},
+        huber_delta=HUBER_DELTA,
     )
 
 
