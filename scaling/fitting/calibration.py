@@ -28,10 +28,11 @@ measured). Measured on the Luo et al. (2025) protocol with lr-annealing
 (fit 3 schedules, predict 6, up to 3x longer), the 90 % band covers 76 / 84
 / 97 % of the held-out points at 25M / 100M / 400M
 (``benchmarks/curves_protocol.py``; 80 / 92 / 97 % with the Huber threshold
-1e-3 instead of the law's 1e-4, :mod:`scaling.laws.lr_annealing`). With multi-power it covered 100 / 67 /
-58 % before the law's prior (:mod:`scaling.fitting.prior`) and 100 / 83 /
-56 % with it (the prior's posterior spread widens the 25M band; the refits
-no longer reach the iteration cap): both laws predict ``cosine_72000`` (a
+1e-3 instead of the law's 1e-4, :mod:`scaling.laws.lr_annealing`). With
+multi-power it covered 100 / 67 / 58 % before the law's prior
+(:mod:`scaling.fitting.prior`) and 100 / 83 / 56 % with it (the prior's
+posterior spread widens the 25M band; the refits no longer reach the
+iteration cap): both laws predict ``cosine_72000`` (a
 third of the scored points) and ``wsdcon_3`` 0.2-1 % too low, the error
 growing along the run, and no fold built from the three fitted schedules
 shows it for multi-power at 400M (reaching 90 % would take 5.8 times the
