@@ -61,3 +61,19 @@ def test_the_report_states_which_points_and_which_loss_the_fit_used(curve_case):
     assert (f"Points fitted: {result.n_points} of {60 * n_runs} points: after warmup (W = 50)" in line
             and f"Loss fitted: validation loss (split 'val') of every run; not fitted: {60 * n_runs} training-loss "
                 "points (--split train fits them)." in line)
+
+
+def test_the_fit_sentence_names_the_objective_and_how_the_intervals_were_made(curve_case):
+    # a fit without bootstrap has Laplace intervals: the report said "no bootstrap (no intervals)"
+    from scaling.fitting import dataset_from_curves, fit
+    from scaling.report.summary import fit_metrics_line
+
+    law = get_law("lr-annealing", warmup_steps=50)
+    data = dataset_from_curves(law, curve_case[1])
+    laplace = fit_metrics_line(fit(law, data, progress=False))
+    assert "(huber-log, delta = 0.0001)" in laplace and "Laplace intervals (no bootstrap)" in laplace
+    assert "no intervals" not in laplace
+    boot = fit_metrics_line(fit(law, data, bootstrap=5, delta=1e-3, seed=0, progress=False))
+    assert "(huber-log, delta = 0.001)" in boot and "5 bootstrap resamples" in boot
+    lsq = fit_metrics_line(fit(law, data, objective="lsq-log", intervals="profile", progress=False))
+    assert "(lsq-log)" in lsq and "profile-likelihood intervals (no bootstrap)" in lsq

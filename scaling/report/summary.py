@@ -35,19 +35,18 @@ def fit_summary_table(fit) -> Table:
 
 
 def fit_metrics_line(fit) -> str:
-    """One sentence: points, objective, R², RMSE, starts, bootstrap size, seconds."""
-    samples = getattr(fit, "samples", None)
-    B = 0 if samples is None else int(np.all(np.isfinite(np.asarray(samples)), axis=1).sum())
+    """One sentence: points, objective (which one), R², RMSE, starts, how the intervals were made, seconds."""
+    info = dict(getattr(fit, "data_info", {}) or {})
     bits = [f"{getattr(fit, 'n_points', '?')} points"]
     for label, attr, spec in (("objective", "objective", ".6g"), ("R²", "r2", ".5f"), ("RMSE", "rmse", ".3g"),
                               ("AIC", "aic", ".5g")):
         v = getattr(fit, attr, None)
         if v is not None:
-            bits.append(f"{label} {fmt(v, spec)}")
+            bits.append(f"{label} {fmt(v, spec)}" + (f" ({_objective_name(info)})" if attr == "objective" else ""))
     n_starts = getattr(fit, "n_starts", None)
     if n_starts:
         bits.append(f"{getattr(fit, 'n_starts_at_best', '?')}/{n_starts} starts reached the best objective")
-    bits.append(f"{B} bootstrap resamples" if B else "no bootstrap (no intervals)")
+    bits.append(_intervals_made(fit, info))
     from scaling.fitting.diagnostics import convergence
 
     bits.append(f"converged: {convergence(fit)['text']}")
@@ -55,6 +54,27 @@ def fit_metrics_line(fit) -> str:
     if secs is not None:
         bits.append(f"fitted in {float(secs):.2f} s")
     return f"Law `{fit.law}`: " + "; ".join(bits) + "."
+
+
+def _objective_name(info: Mapping[str, Any]) -> str:
+    """``huber-log, delta = 0.0001``: the objective and its Huber threshold, as the fit recorded them."""
+    name = str(info.get("objective", "huber-log"))
+    return f"{name}, delta = {float(info['delta']):g}" if info.get("delta") is not None else name
+
+
+def _intervals_made(fit, info: Mapping[str, Any]) -> str:
+    """How the fit's intervals were made: bootstrap resamples, Laplace (posterior with a prior) or profile."""
+    samples = getattr(fit, "samples", None)
+    B = 0 if samples is None else int(np.all(np.isfinite(np.asarray(samples)), axis=1).sum())
+    if B:
+        return f"{B} bootstrap resamples"
+    if not any(np.all(np.isfinite(v)) for v in (getattr(fit, "intervals", {}) or {}).values()):
+        return "no intervals"
+    method = info.get("intervals")
+    if method == "profile":
+        return "profile-likelihood intervals (no bootstrap)"
+    posterior = " of the posterior with the law's prior" if info.get("prior") else ""
+    return f"Laplace intervals{posterior} (no bootstrap)"
 
 
 def points_used(info: Mapping[str, Any]) -> str:
