@@ -3,7 +3,9 @@
 :func:`compare` fits every law on the same points (the fit set) and returns
 one row per law:
 
-* goodness of fit on the fit set: the summed-Huber ``objective``, ``aic``,
+* goodness of fit on the fit set: the summed-Huber ``objective`` (each
+  law's own, named in ``objective_fn``: its Huber threshold and, for
+  multi-power, its prior differ, so it does not rank laws), ``aic``,
   ``bic`` (Gaussian-equivalent, on log residuals, as in
   :class:`~scaling.fitting.FitResult`; comparable because every law sees the
   same points) and ``delta_aic`` / ``delta_bic`` to the best law;
@@ -222,7 +224,9 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
         ``determined`` (the optimizer converged and the diagnostics leave no
         parameter undetermined, :func:`scaling.fitting.diagnostics.convergence`),
         ``n_warnings`` and ``warnings`` (the fit's warning messages joined
-        by ``" | "``), ``seconds``. With ``return_fits``, ``(table, fits)``.
+        by ``" | "``), ``seconds`` and ``objective_fn`` (the objective that
+        ``objective`` is the value of, e.g. ``"huber-log, delta = 0.0001"``).
+        With ``return_fits``, ``(table, fits)``.
     """
     import time
 
@@ -230,6 +234,7 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
 
     from scaling.fitting import fit
     from scaling.fitting.diagnostics import convergence, warning_messages
+    from scaling.fitting.report import objective_text
     from scaling.laws import get_law
 
     if not laws:
@@ -279,7 +284,7 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
                      "params": _format_params(result), "success": result.success,
                      "determined": convergence(result)["determined"], "n_warnings": len(warned),
                      "warnings": WARNING_SEPARATOR.join(warned),
-                     "seconds": time.perf_counter() - t0})
+                     "seconds": time.perf_counter() - t0, "objective_fn": objective_text(result.data_info)})
     table = pd.DataFrame(rows)
     table["delta_aic"] = table["aic"] - table["aic"].min()
     table["delta_bic"] = table["bic"] - table["bic"].min()
@@ -288,7 +293,7 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
     table.insert(0, "rank", np.arange(1, len(table) + 1))
     cols = ["rank", "law", "options", "kind", "n_params", "n_fit", "objective", "aic", "bic", "delta_aic",
             "delta_bic", "fit_rmse", "eval", "n_eval_runs", *METRICS, "params", "success", "determined",
-            "n_warnings", "warnings", "seconds"]
+            "n_warnings", "warnings", "seconds", "objective_fn"]
     table = table[cols]
     return (table, fits) if return_fits else table
 

@@ -39,6 +39,27 @@ def test_one_row_per_law_with_fit_and_prediction_columns(loo_table):
         assert col in loo_table.columns
     assert set(loo_table["eval"]) == {"leave-one-run-out"}
     assert list(loo_table["n_eval_runs"]) == [12, 12]
+    assert set(loo_table["objective_fn"]) == {"huber-log, delta = 0.001"}  # the final-loss laws' default
+
+
+def test_each_law_is_fitted_with_its_own_huber_threshold_unless_one_is_given():
+    # lr-annealing declares 1e-4 (scaling.laws.lr_annealing); the column names the objective each row minimised
+    from scaling._x64 import float64
+    from scaling.fitting.dataset import Dataset, Group
+    from scaling.laws import get_law
+    from scaling.laws.lr_annealing import _example_curves
+
+    law = get_law("lr-annealing")
+    rng = np.random.default_rng(0)
+    with float64():
+        groups = [Group(f"run{i}", g, np.asarray(law(np.array([2.5, 0.6, 0.45, 0.5]), g))
+                        * np.exp(rng.normal(0, 5e-4, g["step"].size))) for i, g in enumerate(_example_curves()[:3])]
+    data = Dataset(groups, info={"kind": "curves"})
+    own = compare(data, ["lr-annealing"])
+    assert list(own["objective_fn"]) == ["huber-log, delta = 0.0001"] and own.loc[0, "eval"] == "leave-one-run-out"
+    given = compare(data, ["lr-annealing"], delta=1e-3)
+    assert list(given["objective_fn"]) == ["huber-log, delta = 0.001"]
+    assert given.loc[0, "objective"] != own.loc[0, "objective"]
 
 
 def test_the_true_law_ranks_first_on_both_criteria(loo_table):

@@ -17,8 +17,19 @@ def _interval(iv) -> str:
     return f"[{_g(iv[0], 6)}, {_g(iv[1], 6)}]" if iv is not None else ""
 
 
-def _objective_text(info) -> str:
-    """``huber-log, delta = 0.001`` / ``lsq-raw`` (fits saved before the option read as huber-log)."""
+def objective_text(info) -> str:
+    """The objective a fit minimised, as text: ``huber-log, delta = 0.001`` or ``lsq-raw``.
+
+    Parameters
+    ----------
+    info : mapping
+        The fit's ``data_info`` (its ``objective`` and ``delta``; fits saved
+        before the option existed read as ``huber-log``).
+
+    Returns
+    -------
+    str
+    """
     name = info.get("objective", "huber-log")
     delta = info.get("delta")
     return f"{name}, delta = {_g(delta, 3)}" if name == "huber-log" and delta is not None else name
@@ -64,7 +75,7 @@ def fit_report(result, *, min_correl: float = 0.1) -> str:
         "[[Fit Statistics]]",
         f"    # data points      = {result.n_points}",
         f"    # variables        = {len(result.params)}",
-        f"    objective          = {_g(result.objective, 10)}   ({_objective_text(info)}, summed over points)",
+        f"    objective          = {_g(result.objective, 10)}   ({objective_text(info)}, summed over points)",
         f"    Akaike info crit   = {_g(result.aic)}",
         f"    Bayesian info crit = {_g(result.bic)}",
         f"    R-squared (loss)   = {_g(result.r2)}",
@@ -150,4 +161,4 @@ def fit_report(result, *, min_correl: float = 0.1) -> str:
     return "\n".join(lines)
 
 
-__all__ = ["fit_report"]
+__all__ = ["fit_report", "objective_text"]

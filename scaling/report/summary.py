@@ -36,13 +36,15 @@ def fit_summary_table(fit) -> Table:
 
 def fit_metrics_line(fit) -> str:
     """One sentence: points, objective (which one), R², RMSE, starts, how the intervals were made, seconds."""
+    from scaling.fitting.report import objective_text
+
     info = dict(getattr(fit, "data_info", {}) or {})
     bits = [f"{getattr(fit, 'n_points', '?')} points"]
     for label, attr, spec in (("objective", "objective", ".6g"), ("R²", "r2", ".5f"), ("RMSE", "rmse", ".3g"),
                               ("AIC", "aic", ".5g")):
         v = getattr(fit, attr, None)
         if v is not None:
-            bits.append(f"{label} {fmt(v, spec)}" + (f" ({_objective_name(info)})" if attr == "objective" else ""))
+            bits.append(f"{label} {fmt(v, spec)}" + (f" ({objective_text(info)})" if attr == "objective" else ""))
     n_starts = getattr(fit, "n_starts", None)
     if n_starts:
         bits.append(f"{getattr(fit, 'n_starts_at_best', '?')}/{n_starts} starts reached the best objective")
@@ -54,12 +56,6 @@ def fit_metrics_line(fit) -> str:
     if secs is not None:
         bits.append(f"fitted in {float(secs):.2f} s")
     return f"Law `{fit.law}`: " + "; ".join(bits) + "."
-
-
-def _objective_name(info: Mapping[str, Any]) -> str:
-    """``huber-log, delta = 0.0001``: the objective and its Huber threshold, as the fit recorded them."""
-    name = str(info.get("objective", "huber-log"))
-    return f"{name}, delta = {float(info['delta']):g}" if info.get("delta") is not None else name
 
 
 def _intervals_made(fit, info: Mapping[str, Any]) -> str:
