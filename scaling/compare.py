@@ -135,13 +135,14 @@ def _loo_units(dataset) -> tuple[np.ndarray, list[str]]:
     return labels.reshape(-1), [str(x) for x in names]
 
 
-def _leave_one_run_out(law, dataset, result, delta) -> tuple[dict[str, float], int]:
+def _leave_one_run_out(law, dataset, result) -> tuple[dict[str, float], int]:
     """Metrics of leave-one-run-out predictions; refits batched from ``result.params`` with 0/1 weights.
 
-    The refits minimise the fit's own objective (its prior too, :func:`scaling.fitting.prior.as_fitted`).
+    The refits minimise the fit's own objective: its Huber threshold (each law's own unless ``compare`` was
+    given one) and its prior too (:func:`scaling.fitting.prior.as_fitted`).
     """
     from scaling.fitting import prior as _prior
-    from scaling.fitting.objective import expand_weights, pack
+    from scaling.fitting.objective import expand_weights, fitted_objective, pack
     from scaling.fitting.solver import solve_batch
 
     labels, names = _loo_units(dataset)
@@ -152,8 +153,10 @@ def _leave_one_run_out(law, dataset, result, delta) -> tuple[dict[str, float], i
     theta = np.asarray(result.params)
     packed, index, n_padded = pack(dataset, law.kind)
     packed = _prior.as_fitted(packed, result, law, dataset)
+    objective = fitted_objective(result.data_info)
     res = solve_batch(law, packed, np.tile(theta, (len(names), 1)),
-                      weights=expand_weights(weights, index, n_padded), delta=delta)
+                      weights=expand_weights(weights, index, n_padded), delta=objective.threshold,
+                      space=objective.space)
     observed = np.concatenate([np.asarray(g.loss, dtype=np.float64) for g in dataset])
     obs_runs, pred_runs = [], []
     failed = 0
@@ -273,9 +276,7 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
             metrics = _metrics([np.asarray(g.loss) for g in held], pred, per_run)
             mode, n_eval = "holdout", (len(held) if per_run else held.n_points)
         elif do_loo:
-            # each law's fit uses its own Huber threshold (``Law.huber_delta``) unless one is given; the
-            # refits minimise that fit's objective
-            metrics, _ = _leave_one_run_out(law, fit_set, result, float(result.data_info["delta"]))
+            metrics, _ = _leave_one_run_out(law, fit_set, result)
             mode, n_eval = "leave-one-run-out", len(_loo_units(fit_set)[1])
         warned = warning_messages(result)
         rows.append({"law": label, "options": dict(law.options), "kind": law.kind, "n_params": law.n_params,

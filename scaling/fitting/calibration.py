@@ -159,7 +159,7 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
         "refit_converged", "refit_iterations", "refit_objective"}``.
         ``{"method": "none", ...}`` when no fold can be built.
     """
-    from scaling.fitting.objective import expand_weights, pack, resolve_objective
+    from scaling.fitting.objective import expand_weights, fitted_objective, pack
     from scaling.fitting.optimize import MAXITER, compiled
     from scaling.fitting.prior import as_fitted
     from scaling.fitting.solver import solve_batch
@@ -176,7 +176,7 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
     masks = np.stack([m for _, _, m in folds])
     weights = expand_weights((~masks).astype(np.float64), np.asarray(index), int(n_padded))
     theta0 = np.tile(np.asarray(result.params, dtype=np.float64), (len(folds), 1))
-    objective = resolve_objective(result.data_info.get("objective", "huber-log"), result.data_info.get("delta"))
+    objective = fitted_objective(result.data_info)
     res = solve_batch(law, packed, theta0, weights=weights, delta=objective.threshold, space=objective.space)
     ns = compiled(law.fn)
     pooled: dict[str, list] = {"schedule": [], "time": []}

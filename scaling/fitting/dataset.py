@@ -266,7 +266,8 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
     splits: dict[str, dict] = {}
     run_of = df["run"].astype(str)
     for run in dict.fromkeys(run_of):
-        counts = loss_splits(df.loc[run_of == run])
+        rows = df.loc[run_of == run]
+        counts = loss_splits(rows)
         used = split
         if counts:  # which loss was fitted is part of the result, not a silent default
             used = split or default_split(counts)
@@ -282,7 +283,7 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
         _check_loss(np.asarray(loss, dtype=np.float64), f"run {run!r}")
         inputs = {"lr": np.asarray(lr, dtype=np.float64), "step": np.asarray(step, dtype=np.int64)}
         if "N" in law.inputs:
-            sizes = df.loc[run_of == run, "params"] if "params" in df.columns else None
+            sizes = rows["params"] if "params" in df.columns else None
             sizes = None if sizes is None else np.asarray(sizes, dtype=np.float64)
             sizes = None if sizes is None else sizes[np.isfinite(sizes)]
             if sizes is None or sizes.size == 0:
@@ -290,7 +291,7 @@ def dataset_from_curves(law, curve_df, *, split: str | None = None, warmup_steps
                                 "value (add a params column with the parameter count)")
             inputs["N"] = np.float64(sizes[0])
         if "B" in law.inputs:
-            inputs["B"] = _tokens_per_step(df.loc[run_of == run], run, law.name)
+            inputs["B"] = _tokens_per_step(rows, run, law.name)
         groups.append(Group(run, inputs, np.asarray(loss, dtype=np.float64)))
         runs.append(run)
     if not groups:

@@ -30,7 +30,7 @@ per run, 20 s stacked).
 from __future__ import annotations
 
 import dataclasses
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
@@ -252,6 +252,22 @@ def resolve_objective(objective: "str | Objective" = "huber-log", delta: float |
     return Objective(objective, delta)
 
 
+def fitted_objective(info: Mapping[str, Any]) -> Objective:
+    """The :class:`Objective` a fit minimised, from its ``data_info`` (refits minimise the same one).
+
+    Parameters
+    ----------
+    info : mapping
+        ``FitResult.data_info``: its ``objective`` name (fits saved before
+        the option read as ``"huber-log"``) and Huber ``delta``.
+
+    Returns
+    -------
+    Objective
+    """
+    return resolve_objective(info.get("objective", "huber-log"), info.get("delta"))
+
+
 def make_objective(log_fn: Callable, space: str = "log", fn: Callable | None = None):
     """Build ``objective(theta, packed, weights, delta) -> scalar`` and ``residuals(theta, packed) -> (n,)``.
 
@@ -291,5 +307,5 @@ def make_objective(log_fn: Callable, space: str = "log", fn: Callable | None = N
     return objective, residuals
 
 
-__all__ = ["DEFAULT_DELTA", "OBJECTIVES", "Objective", "SQUARED_DELTA", "block_values", "expand_weights", "huber", "log_fn_of",
-           "make_objective", "pack", "padded_size", "resolve_objective"]
+__all__ = ["DEFAULT_DELTA", "OBJECTIVES", "Objective", "SQUARED_DELTA", "block_values", "expand_weights",
+           "fitted_objective", "huber", "log_fn_of", "make_objective", "pack", "padded_size", "resolve_objective"]

@@ -23,8 +23,8 @@ curves: warmup alone is 9 % of the area of their shortest run).
 
 Measured (lr-annealing with the Huber threshold 1e-3, mean PredE on
 held-out schedules, scored on the same points): ``f`` = 0, 0.01, 0.03 give
-0.141 / 0.154 / 0.228 % on the Luo 25M / 100M / 400M protocol and 2.99 % on the bundled curves;
-``f = 0.1`` gives 0.139 / 0.152 / 0.227 % and 2.75 %, ``f = 0.2`` 0.149 /
+0.141 / 0.154 / 0.228 % on the Luo 25M / 100M / 400M protocol and 2.99 % on
+the bundled curves; ``f = 0.1`` gives 0.139 / 0.152 / 0.227 % and 2.75 %, ``f = 0.2`` 0.149 /
 0.147 / 0.214 % and 3.12 %. The larger cuts gain little here and would
 cut set B of issue 11 at step ~1,900 of 33,908, where cutting at step 1,000
 (5 % of its area) already tripled the error; hence 0.01. On the bundled

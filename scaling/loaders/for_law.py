@@ -146,13 +146,14 @@ def observed_run(path: str, *, run: str | None = None, split: str | None = None,
         run = runs[0]
     elif run not in runs:
         raise DataError(f"{path}: no run {run!r}; runs: {', '.join(runs[:10])}")
-    counts = loss_splits(table.loc[table["run"].astype(str) == run])
+    rows = table.loc[table["run"].astype(str) == run]
+    counts = loss_splits(rows)
     if counts and split is None:
         split = prefer if counts.get(prefer or "", 0) > 0 else default_split(counts)
     lr, steps, loss = curve_arrays(table, run, split=split, warmup_steps=warmup_steps)
     n_params = None
     if "params" in table.columns:
-        sizes = table.loc[table["run"].astype(str) == run, "params"].dropna()
+        sizes = rows["params"].dropna()
         n_params = float(sizes.iloc[0]) if len(sizes) else None
     return np.asarray(lr), np.asarray(steps), np.asarray(loss), n_params, (split if counts else None)
 
