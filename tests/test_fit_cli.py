@@ -50,6 +50,16 @@ def test_bad_law_option_is_a_one_line_error(points_csv, tmp_path, capsys):
     assert rc == 2 and "KEY=VALUE" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("delta", ["0", "-1e-4", "nan"])
+def test_a_bad_huber_delta_is_a_one_line_error_and_writes_nothing(points_csv, tmp_path, capsys, delta):
+    out = tmp_path / "f.json"
+    rc = main(["fit", str(points_csv), "--law", "power-law", "--law-option", "x=N", f"--delta={delta}",
+               "--out", str(out)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("scaling: error: the Huber delta must be a positive number, not ")
+    assert len(err.strip().splitlines()) == 1 and not out.exists()
+
+
 def test_objective_target_and_intervals_flags_reach_the_fit(tmp_path, capsys):
     import numpy as np
     import pandas as pd
