@@ -90,6 +90,7 @@ import pandas as pd
 
 ROOT = Path(__file__).resolve().parents[1]
 LAWS = {"lr-annealing": ("lr-annealing", {}), "lr-annealing/fit-lam": ("lr-annealing", {"lam": "fit"}),
+        "lr-annealing/lam-auto": ("lr-annealing", {"lam": "auto"}),
         "multi-power": ("multi-power", {})}
 DEFAULT_LAWS = ("lr-annealing", "multi-power")
 SETS = ("luo-25M", "luo-100M", "luo-400M", "luo2-25M", "luo2-100M", "luo2-400M", "luo1-25M", "luo1-100M",
@@ -397,7 +398,7 @@ def run(set_name: str, law_key: str, *, stride: int, bootstrap: int):
     fit_s = time.perf_counter() - t0
     # the calibration step alone, run again on the fitted result (compiled already: its refits' cost)
     t0 = time.perf_counter()
-    calibrate(result, law, data)
+    calibrate(result, result.law_object(), data)  # the law as the fit resolved it (lam="auto")
     cal_s = time.perf_counter() - t0
     z = float(norm.ppf(0.5 + result.level / 2))
     rows, bands = score(result, law, tests, z)

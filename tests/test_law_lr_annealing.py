@@ -70,7 +70,69 @@ def test_fitted_lambda_adds_a_parameter_and_rebuilds_from_options():
     assert again.options == law.options and again.param_names == law.param_names
 
 
-@pytest.mark.parametrize("opts", [{"warmup": "odd"}, {"lam": 1.5}, {"lam": "x"}])
+def _groups(curves, law, theta):
+    from scaling.fitting.dataset import Group
+
+    with float64():
+        return [Group(f"run{i}", g, np.asarray(law(theta, g))) for i, g in enumerate(curves)]
+
+
+def test_distinct_schedules_counts_runs_that_share_a_schedule_once():
+    from scaling.fitting.dataset import Dataset
+    from scaling.laws.lr_annealing import _example_curves, distinct_schedules
+
+    law = get_law("lr-annealing")
+    theta = np.array([2.5, 0.6, 0.45, 0.5])
+    constant, cosine = _example_curves()[:2]
+    longer = {"lr": np.r_[constant["lr"], np.full(3000, constant["lr"][-1])], "step": constant["step"]}
+    assert distinct_schedules(Dataset(_groups([constant, longer, dict(constant)], law, theta))) == 1
+    assert distinct_schedules(Dataset(_groups([constant, cosine, longer], law, theta))) == 2
+    assert distinct_schedules(Dataset(_groups(_example_curves(), law, theta))) == 4
+
+
+def test_auto_lam_evaluates_as_the_papers_value_until_a_fit_resolves_it():
+    from scaling.fitting.dataset import Dataset
+    from scaling.laws.lr_annealing import _example_curves
+
+    auto, fixed = get_law("lr-annealing", lam="auto"), get_law("lr-annealing")
+    assert auto.options["lam"] == "auto" and auto.param_names == fixed.param_names and fixed.for_design is None
+    theta = np.array([2.5, 0.6, 0.45, 0.5])
+    g = _example_curves()[1]
+    with float64():
+        np.testing.assert_array_equal(np.asarray(auto(theta, g)), np.asarray(fixed(theta, g)))
+    one = Dataset(_groups(_example_curves()[1:2], fixed, theta))
+    two = Dataset(_groups(_example_curves()[:2], fixed, theta))
+    assert auto.for_design(one).options["lam"] == 0.999 and auto.for_design(one).n_params == 4
+    assert auto.for_design(two).options["lam"] == "fit" and auto.for_design(two).param_names[-1] == "lam"
+
+
+@pytest.mark.slow
+def test_a_fit_with_auto_lam_fits_it_from_two_schedules_and_fixes_it_from_one(tmp_path):
+    from scaling.fitting import fit
+    from scaling.fitting.dataset import Dataset
+    from scaling.fitting.result import FitResult
+    from scaling.laws.lr_annealing import _example_curves
+    from scaling.prediction import predict
+
+    truth = get_law("lr-annealing", lam="fit")
+    theta = np.array([2.5, 0.6, 0.45, 0.5, 0.995])
+    curves = _example_curves()
+    law = get_law("lr-annealing", lam="auto")
+    two = fit(law, Dataset(_groups(curves[:2], truth, theta)), progress=False)
+    assert two.law_options["lam"] == "fit" and two.param_names[-1] == "lam"
+    assert abs(two.params[-1] - 0.995) < 1e-3  # recovered from noiseless runs
+    one = fit(law, Dataset(_groups(curves[1:2], truth, theta)), progress=False)
+    assert one.law_options["lam"] == 0.999 and len(one.params) == 4
+    # saved and loaded, the fit rebuilds the resolved law and predicts with it
+    two.save(tmp_path / "two.json")
+    back = FitResult.load(tmp_path / "two.json")
+    assert back.law_object().param_names == two.param_names
+    y = np.asarray(predict(back, curves[2]["lr"], steps=curves[2]["step"], band="parameters")["loss"])
+    with float64():
+        np.testing.assert_allclose(y, np.asarray(truth(theta, curves[2])), rtol=2e-3)
+
+
+@pytest.mark.parametrize("opts", [{"warmup": "odd"}, {"lam": 1.5}, {"lam": "x"}, {"lam": "Auto"}])
 def test_bad_options_are_scaling_errors(opts):
     with pytest.raises(ScalingError):
         get_law("lr-annealing", **opts)

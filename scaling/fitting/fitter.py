@@ -262,7 +262,9 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
     Parameters
     ----------
     law : str or Law
-        Registry name or law object.
+        Registry name or law object. A law with an option the fitted runs
+        decide (:attr:`Law.for_design`, e.g. lr-annealing's ``lam="auto"``)
+        is first resolved for ``data``; the result records the resolved law.
     data : Dataset or pandas.DataFrame
         From :func:`~scaling.fitting.dataset.dataset_from_points` or
         :func:`~scaling.fitting.dataset.dataset_from_curves`; a DataFrame is
@@ -335,6 +337,8 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
     t0 = time.perf_counter()
     law = get_law(law)
     dataset = _as_dataset(law, data)
+    if law.for_design is not None:  # an option the fitted runs decide (lr-annealing's lam="auto")
+        law = law.for_design(dataset)
     obj = resolve_objective(objective, law.huber_delta if delta is None else delta)
     if strategy == "auto":
         strategy = "varpro" if starts is None and has_linear_terms(law) else "staged"

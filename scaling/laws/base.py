@@ -148,6 +148,13 @@ class Law:
         Default Huber threshold on log loss of this law's fits (``None``: the
         fitter's :data:`scaling.fitting.objective.DEFAULT_DELTA`, 1e-3);
         ``fit(..., delta=...)`` overrides it. Saved with every fit result.
+    for_design : callable or None
+        ``for_design(dataset) -> Law``: the law a fit of ``dataset`` uses,
+        for an option whose right value depends on what the fitted runs can
+        determine (lr-annealing's ``lam="auto"``: fitted from two or more
+        schedules, fixed from one). :func:`scaling.fitting.fit` applies it
+        first, so the fit result records the resolved options. ``None``: the
+        law as it is.
     """
 
     name: str
@@ -164,6 +171,7 @@ class Law:
     linear: LinearTerms | None = None
     prior: Prior | None = None
     huber_delta: float | None = None
+    for_design: Callable[[Any], "Law"] | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in ("final", "curve"):
