@@ -267,6 +267,7 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
         law_starts = None if starts is None else starts.get(law.name)
         result = fit(law, fit_set, starts=law_starts, bootstrap=bootstrap, bootstrap_by=bootstrap_by, level=level,
                      seed=seed, delta=delta, progress=False)
+        law = law.resolve(fit_set)  # as the fit resolved it (lr-annealing's lam="auto"): the refits' law
         fits[label] = result
         per_run = fit_set.info.get("kind") == "curves" or len(fit_set) > 1
         metrics = {m: float("nan") for m in METRICS}

@@ -62,6 +62,24 @@ def test_each_law_is_fitted_with_its_own_huber_threshold_unless_one_is_given():
     assert given.loc[0, "objective"] != own.loc[0, "objective"]
 
 
+def test_a_law_the_fit_resolves_is_refitted_and_counted_as_resolved():
+    # lr-annealing with lam="auto" fits lam from 3 schedules: the leave-one-run-out refits and the row use 5 parameters
+    from scaling._x64 import float64
+    from scaling.fitting.dataset import Dataset, Group
+    from scaling.laws import get_law
+    from scaling.laws.lr_annealing import _example_curves
+
+    truth = get_law("lr-annealing", lam="fit")
+    rng = np.random.default_rng(0)
+    with float64():
+        groups = [Group(f"run{i}", g, np.asarray(truth(np.array([2.5, 0.6, 0.45, 0.5, 0.995]), g))
+                        * np.exp(rng.normal(0, 5e-4, g["step"].size))) for i, g in enumerate(_example_curves()[:3])]
+    table = compare(Dataset(groups, info={"kind": "curves"}), [get_law("lr-annealing", lam="auto")])
+    row = table.iloc[0]
+    assert row["n_params"] == 5 and row["options"]["lam"] == "fit" and row["eval"] == "leave-one-run-out"
+    assert np.isfinite(row["PredE"]) and row["PredE"] < 0.01
+
+
 def test_the_true_law_ranks_first_on_both_criteria(loo_table):
     # data made by the over-training law: it must beat Kaplan's no-constant form
     best = loo_table.iloc[0]

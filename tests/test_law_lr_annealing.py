@@ -1,5 +1,7 @@
 """The lr-annealing (momentum) law: formula, options, warmup conventions, recovery."""
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -109,7 +111,9 @@ def test_auto_lam_evaluates_as_the_papers_value_until_a_fit_resolves_it():
 @pytest.mark.slow
 def test_a_fit_with_auto_lam_fits_it_from_two_schedules_and_fixes_it_from_one(tmp_path):
     from scaling.fitting import fit
+    from scaling.fitting.calibration import calibrate
     from scaling.fitting.dataset import Dataset
+    from scaling.fitting.diagnostics import diagnose
     from scaling.fitting.result import FitResult
     from scaling.laws.lr_annealing import _example_curves
     from scaling.prediction import predict
@@ -118,8 +122,20 @@ def test_a_fit_with_auto_lam_fits_it_from_two_schedules_and_fixes_it_from_one(tm
     theta = np.array([2.5, 0.6, 0.45, 0.5, 0.995])
     curves = _example_curves()
     law = get_law("lr-annealing", lam="auto")
-    two = fit(law, Dataset(_groups(curves[:2], truth, theta)), progress=False)
+    data = Dataset(_groups(curves[:2], truth, theta))
+    two = fit(law, data, progress=False)
     assert two.law_options["lam"] == "fit" and two.param_names[-1] == "lam"
+    # given the law as asked for, the calibration and diagnostics resolve it as the fit did
+    assert np.isfinite(calibrate(two, law, data)["sigma_log"]) and isinstance(diagnose(two, law, data), tuple)
+    # and diagnose evaluates the law in float64 when called on its own (the caller's JAX default is float32)
+    seen, resolved = [], law.resolve(data)
+
+    def spy(th, inputs):
+        seen.append(th.dtype)
+        return resolved.fn(th, inputs)
+
+    diagnose(two, dataclasses.replace(resolved, fn=spy), data)
+    assert seen and all(d == np.float64 for d in seen)
     assert abs(two.params[-1] - 0.995) < 1e-3  # recovered from noiseless runs
     one = fit(law, Dataset(_groups(curves[1:2], truth, theta)), progress=False)
     assert one.law_options["lam"] == 0.999 and len(one.params) == 4

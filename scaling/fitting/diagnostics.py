@@ -51,6 +51,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
+from scaling._x64 import in_float64
+
 #: Parameters of curve laws that only an LR decrease after warmup can identify.
 ANNEALING_PARAMS = {
     "lr-annealing": ("C", "lam"),
@@ -150,6 +152,7 @@ def _jacobian_fd(ns, theta, packed, index, lo, hi) -> np.ndarray:
     return np.stack(cols, axis=1)
 
 
+@in_float64  # called on its own too (as calibrate is): the identifiability checks evaluate the law
 def diagnose(result, law, dataset=None, *, packed=None, index=None) -> tuple[dict, ...]:
     """Diagnostics of a fit (see the module docstring for the codes).
 
@@ -170,6 +173,8 @@ def diagnose(result, law, dataset=None, *, packed=None, index=None) -> tuple[dic
     out: list[dict] = []
     names = list(result.param_names)
     theta = np.asarray(result.params, dtype=np.float64)
+    if dataset is not None:
+        law = law.resolve(dataset)  # the law the fit used (lr-annealing's lam="auto" resolved)
     lo = np.array([b[0] for b in law.bounds], dtype=np.float64)
     hi = np.array([b[1] for b in law.bounds], dtype=np.float64)
     unseen = _design_unidentifiable(law, dataset) if dataset is not None else ()

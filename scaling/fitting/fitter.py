@@ -337,8 +337,7 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
     t0 = time.perf_counter()
     law = get_law(law)
     dataset = _as_dataset(law, data)
-    if law.for_design is not None:  # an option the fitted runs decide (lr-annealing's lam="auto")
-        law = law.for_design(dataset)
+    law = law.resolve(dataset)  # an option the fitted runs decide (lr-annealing's lam="auto")
     obj = resolve_objective(objective, law.huber_delta if delta is None else delta)
     if strategy == "auto":
         strategy = "varpro" if starts is None and has_linear_terms(law) else "staged"

@@ -182,6 +182,10 @@ class Law:
         if missing:
             raise ValueError(f"law {self.name!r}: start_grid lacks {missing}")
 
+    def resolve(self, dataset) -> "Law":
+        """The law a fit of ``dataset`` uses: :attr:`for_design` applied, or this law."""
+        return self if self.for_design is None else self.for_design(dataset)
+
     @property
     def n_params(self) -> int:
         """Number of fitted parameters ``P``."""
