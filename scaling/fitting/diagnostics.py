@@ -397,7 +397,7 @@ def band_diagnostics(calibration: Mapping[str, Any], n_runs: int) -> list[dict[s
     only time splits exist: they measure how the error grows along the
     fitted schedules, not the error on a differently shaped one (on the 1-
     and 2-run sets of ``benchmarks/curves_protocol.py`` such 90 % bands held
-    about half to all of the held-out points): a note. Without any fold the
+    39 to 100 % of the held-out points): a note. Without any fold the
     band falls back to the in-sample scatter: a note, or a warning when
     :func:`scaling.fitting.calibration.calibrate` raised (``method "failed"``).
 
@@ -419,7 +419,7 @@ def band_diagnostics(calibration: Mapping[str, Any], n_runs: int) -> list[dict[s
                      f"the predictive band is calibrated on time splits of the {runs} fitted (leaving a schedule "
                      f"out needs {MIN_RUNS_LOSO}): it measures how the error grows along these schedules, not the "
                      "error of predicting a differently shaped one, which it can under- or overstate (on the 1- "
-                     "and 2-run sets of benchmarks/curves_protocol.py such 90% bands held from about half to all "
+                     "and 2-run sets of benchmarks/curves_protocol.py such 90% bands held 39-100% "
                      f"of the held-out points); fit {MIN_RUNS_LOSO} or more schedules to calibrate it")]
     why = calibration.get("reason") or calibration.get("error") or "no held-out fold"
     return [item("band_not_calibrated", "warning" if method == "failed" else "note",
