@@ -407,7 +407,7 @@ def run(set_name: str, law_key: str, *, stride: int, bootstrap: int):
     fit_s = time.perf_counter() - t0
     # the calibration step alone, run again on the fitted result (compiled already: its refits' cost)
     t0 = time.perf_counter()
-    calibrate(result, result.law_object(), data)  # the law as the fit resolved it (lam="auto")
+    calibrate(result, law, data)
     cal_s = time.perf_counter() - t0
     z = float(norm.ppf(0.5 + result.level / 2))
     rows, bands = score(result, law, tests, z)

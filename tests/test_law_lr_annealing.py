@@ -106,6 +106,8 @@ def test_auto_lam_evaluates_as_the_papers_value_until_a_fit_resolves_it():
     two = Dataset(_groups(_example_curves()[:2], fixed, theta))
     assert auto.for_design(one).options["lam"] == 0.999 and auto.for_design(one).n_params == 4
     assert auto.for_design(two).options["lam"] == "fit" and auto.for_design(two).param_names[-1] == "lam"
+    # the registry's values, so a resolved fit compiles once and is the law its saved file rebuilds
+    assert auto.for_design(two) is get_law("lr-annealing", lam="fit") and auto.for_design(one) is fixed
 
 
 @pytest.mark.slow

@@ -106,11 +106,10 @@ def _jitted(kind: str, *static):
 
 
 def _lr_annealing_starts(law, dataset) -> np.ndarray:
-    from scaling.laws.lr_annealing import FIXED_LAM, LAM_GRID
+    from scaling.laws.lr_annealing import LAM_GRID
 
     fit_lam = law.options.get("lam") == "fit"
-    lam = law.options.get("lam", FIXED_LAM)
-    lams = LAM_GRID if fit_lam else (FIXED_LAM if lam == "auto" else float(lam),)  # unresolved "auto": 0.999
+    lams = LAM_GRID if fit_lam else (float(law.options.get("lam", 0.999)),)
     loss = np.concatenate([np.asarray(g.loss, dtype=np.float64) for g in dataset])
     b = law.bounds
     lo, hi = (b[0][0], b[1][0], b[3][0]), (b[0][1], b[1][1], b[3][1])

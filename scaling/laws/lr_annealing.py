@@ -146,19 +146,24 @@ def distinct_schedules(dataset) -> int:
     """
     import numpy as np
 
+    def same(a, b):
+        n = min(a.size, b.size)
+        return np.allclose(a[:n], b[:n], rtol=1e-9, atol=0.0)
+
     kept: list = []
     for g in dataset:
         lr = np.asarray(g.inputs["lr"], dtype=np.float64)
-        if not any(np.allclose(lr[: min(lr.size, k.size)], k[: min(lr.size, k.size)], rtol=1e-9, atol=0.0)
-                   for k in kept):
+        if not any(same(lr, k) for k in kept):
             kept.append(lr)
     return len(kept)
 
 
 def _for_design(dataset, *, warmup: str, warmup_steps: int | None) -> Law:
     """``lam="auto"`` resolved for the runs of ``dataset`` (module docstring)."""
+    from scaling.laws import get_law  # the registry's value: compiled once, the law a loaded fit rebuilds
+
     lam = "fit" if distinct_schedules(dataset) >= MIN_SCHEDULES_FIT_LAM else FIXED_LAM
-    return make(lam=lam, warmup=warmup, warmup_steps=warmup_steps)
+    return get_law("lr-annealing", lam=lam, warmup=warmup, warmup_steps=warmup_steps)
 
 
 def make(*, lam: float | str = FIXED_LAM, warmup: str = "real", warmup_steps: int | None = None) -> Law:
