@@ -25,6 +25,10 @@ warmup's rises, exactly as the authors' code does (their published parameters
 reproduce their numbers only this way; the warmup adds a near-constant offset
 absorbed by ``L0``); ``"skip"`` counts only changes after warmup
 (detected by :func:`scaling.areas.warmup_end`), the paper's written form.
+On Luo et al.'s split ``"skip"`` predicts no better (mean PredE 0.120 / 0.139
+/ 0.219 % at 25M / 100M / 400M against 0.121 / 0.129 / 0.208 % with
+``"repo"``, both with the prior, every point), though its 400M ``L0`` (2.52)
+is the paper's Table 7 value, not the repo convention's offset one (2.32-2.34).
 
 Prior: fits of curves carry a weakly informative Gaussian prior on the drop
 shape, ``beta ~ N(0.6, 0.3^2)``, ``gamma ~ N(0.6, 0.2^2)`` and the
