@@ -28,6 +28,8 @@ def sound():
 def test_a_sound_fit_has_no_warnings(sound):
     assert [d for d in sound.diagnostics if d["severity"] == "warning"] == []
     assert sound.success
+    # lam = 0.999 was asked for, not decided by the runs: no option_resolved note, nothing recorded
+    assert "option_resolved" not in codes(sound.diagnostics) and "resolved_options" not in sound.data_info
 
 
 def test_constant_lr_runs_only_cannot_identify_C():

@@ -127,6 +127,9 @@ def test_a_fit_with_auto_lam_fits_it_from_two_schedules_and_fixes_it_from_one(tm
     data = Dataset(_groups(curves[:2], truth, theta))
     two = fit(law, data, progress=False)
     assert two.law_options["lam"] == "fit" and two.param_names[-1] == "lam"
+    # and says so: the option the runs decided, in the fit's notes and JSON
+    said = [d for d in two.diagnostics if d["code"] == "option_resolved"]
+    assert len(said) == 1 and said[0]["severity"] == "note" and "lam='auto' -> 'fit'" in said[0]["message"]
     # given the law as asked for, the calibration and diagnostics resolve it as the fit did
     assert np.isfinite(calibrate(two, law, data)["sigma_log"]) and isinstance(diagnose(two, law, data), tuple)
     # and diagnose evaluates the law in float64 when called on its own (the caller's JAX default is float32)
@@ -141,6 +144,9 @@ def test_a_fit_with_auto_lam_fits_it_from_two_schedules_and_fixes_it_from_one(tm
     assert abs(two.params[-1] - 0.995) < 1e-3  # recovered from noiseless runs
     one = fit(law, Dataset(_groups(curves[1:2], truth, theta)), progress=False)
     assert one.law_options["lam"] == 0.999 and len(one.params) == 4
+    said = [d["message"] for d in one.diagnostics if d["code"] == "option_resolved"]
+    assert len(said) == 1 and "lam='auto' -> 0.999" in said[0] and "when they follow one" in said[0]
+    assert one.data_info["resolved_options"]["options"] == {"lam": {"asked": "auto", "used": 0.999}}
     # saved and loaded, the fit rebuilds the resolved law and predicts with it
     two.save(tmp_path / "two.json")
     back = FitResult.load(tmp_path / "two.json")

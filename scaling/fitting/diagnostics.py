@@ -34,6 +34,11 @@ Codes
     Quantities of the law's weakly informative prior
     (:mod:`scaling.fitting.prior`) whose posterior sd is over half their
     prior sd: the runs did not determine them, the prior did.
+``option_resolved``
+    (a note) a law option that the fitted runs decide (lr-annealing's
+    ``lam="auto"``, :attr:`scaling.laws.base.Law.for_design`) and what it
+    was resolved to, with the law's rule: the fit used ``lam = 0.999``
+    because the runs follow one schedule, say, not because it was asked for.
 ``band_not_calibrated``
     (curve fits, :func:`band_diagnostics`) no
     schedule could be held out to calibrate the predictive band (fewer
@@ -228,6 +233,7 @@ def diagnose(result, law, dataset=None, *, packed=None, index=None) -> tuple[dic
                                "parameters, not each one", pairs[0][0]),
                         "params": list(dict.fromkeys(n for a, b, _ in pairs for n in (a, b)))})
     out += _set_by_prior(result)
+    out += _resolved_options(result)
     if dataset is not None:
         out += _identifiability(result, law, dataset, theta, lo, hi, packed, index, at_bound)
         out += _lack_of_fit(result, dataset)
@@ -249,6 +255,15 @@ def _set_by_prior(result) -> list[dict]:
                     "about the prior's width, and predictions of schedules unlike the fitted ones rest on it. "
                     "Fit runs with sharper LR drops (WSD, step) to determine them"),
              "quantities": names, "params": params}]
+
+
+def _resolved_options(result) -> list[dict]:
+    resolved = (result.data_info or {}).get("resolved_options")
+    if not resolved:
+        return []
+    shown = ", ".join(f"{k}={v['asked']!r} -> {v['used']!r}" for k, v in resolved["options"].items())
+    rule = resolved.get("rule") or "the law's docstring gives the rule"
+    return [item("option_resolved", "note", f"law option resolved from the fitted runs: {shown}; {rule}")]
 
 
 def _design_unidentifiable(law, dataset) -> tuple[str, ...]:

@@ -322,6 +322,10 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
     Returns
     -------
     FitResult
+        Fitted with the law :meth:`~scaling.laws.base.Law.resolve` gives for
+        the data; an option the runs decided (lr-annealing's ``lam="auto"``)
+        is recorded as asked and used in ``data_info["resolved_options"]``
+        and said in the ``option_resolved`` note.
 
     Examples
     --------
@@ -335,9 +339,9 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
     from scaling.laws import get_law
 
     t0 = time.perf_counter()
-    law = get_law(law)
-    dataset = _as_dataset(law, data)
-    law = law.resolve(dataset)  # an option the fitted runs decide (lr-annealing's lam="auto")
+    asked = get_law(law)
+    dataset = _as_dataset(asked, data)
+    law = asked.resolve(dataset)  # an option the fitted runs decide (lr-annealing's lam="auto")
     obj = resolve_objective(objective, law.huber_delta if delta is None else delta)
     if strategy == "auto":
         strategy = "varpro" if starts is None and has_linear_terms(law) else "staged"
@@ -450,6 +454,10 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
     if prior_info is not None:
         data_info["prior"] = prior_info
     data_info.update(_fitted_ranges(dataset, law.kind))
+    resolved = {k: {"asked": v, "used": law.options.get(k)} for k, v in asked.options.items()
+                if law.options.get(k) != v}
+    if resolved:  # the option_resolved diagnostic says what the runs decided
+        data_info["resolved_options"] = {"options": resolved, "rule": asked.design_rule}
     for key in ("split", "splits", "warmup_steps", "D_from_C", "target", "selection", "aggregate"):
         if key in dataset.info:
             data_info[key] = dataset.info[key]

@@ -155,6 +155,10 @@ class Law:
         schedules, fixed from one). :func:`scaling.fitting.fit` applies it
         first, so the fit result records the resolved options. ``None``: the
         law as it is.
+    design_rule : str
+        With :attr:`for_design`: one sentence saying how it decides, which
+        the fit's ``option_resolved`` note repeats
+        (:mod:`scaling.fitting.diagnostics`).
     """
 
     name: str
@@ -172,6 +176,7 @@ class Law:
     prior: Prior | None = None
     huber_delta: float | None = None
     for_design: Callable[[Any], "Law"] | None = None
+    design_rule: str = ""
 
     def __post_init__(self) -> None:
         if self.kind not in ("final", "curve"):

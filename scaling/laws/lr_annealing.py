@@ -116,6 +116,10 @@ FIXED_LAM = 0.999
 #: ``lam="auto"`` fits ``lam`` from at least this many distinct schedules (module docstring).
 MIN_SCHEDULES_FIT_LAM = 2
 
+#: How ``lam="auto"`` is resolved, as the fit's ``option_resolved`` note says it.
+DESIGN_RULE = (f"lam is fitted when the runs follow {MIN_SCHEDULES_FIT_LAM} or more distinct LR schedules and held "
+               f"at {FIXED_LAM} when they follow one, which cannot tell lam from A, alpha and C")
+
 
 def schedule_areas(lr, *, lam, warmup: str = "real", warmup_steps=None):
     """``(S1, S2)`` at every step, shape (T + 1,) each, under a warmup convention.
@@ -225,6 +229,7 @@ def make(*, lam: float | str = FIXED_LAM, warmup: str = "real", warmup_steps: in
                  "warmup_steps": warmup_steps},
         huber_delta=HUBER_DELTA,
         for_design=functools.partial(_for_design, warmup=warmup, warmup_steps=warmup_steps) if auto else None,
+        design_rule=DESIGN_RULE if auto else "",
     )
 
 
