@@ -366,9 +366,10 @@ def _at_start(law, packed, theta, weights, lo, hi, delta, space, evaluate):
     k, n_padded = weights.shape
     same = (np.all(theta == theta[:1]) and np.all(lo == lo[:1]) and np.all(hi == hi[:1])
             and bool(np.all(lo[0] < hi[0])))
-    if not same or k <= n_padded:
-        return evaluate(np.arange(k), theta)
+    # the linear path evaluates each weighted point once: worth it with more lanes than points
     real = np.flatnonzero(np.any(weights != 0, axis=0))
+    if not same or k <= real.size:
+        return evaluate(np.arange(k), theta)
     one_hot = np.zeros((real.size, n_padded))
     one_hot[np.arange(real.size), real] = 1.0
     p = theta.shape[1]
