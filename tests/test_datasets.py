@@ -14,7 +14,6 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
@@ -334,7 +333,6 @@ def test_wheel_ships_the_data_and_licence_files(tmp_path):
     for name in ("pyproject.toml", "README.md"):
         shutil.copy(ROOT / name, src / name)
     shutil.copytree(ROOT / "scaling", src / "scaling", ignore=shutil.ignore_patterns("__pycache__", "*.pyc"))
-    t0 = time.perf_counter()
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-v", "-w", str(tmp_path), str(src)],
                           capture_output=True, text=True, timeout=600)
     log = proc.stdout + proc.stderr
@@ -350,7 +348,6 @@ def test_wheel_ships_the_data_and_licence_files(tmp_path):
         assert any(n.endswith(f"licenses/scaling/datasets/data/{folder}/LICENSE") for n in names)
     assert "scaling/datasets/data/gadre2024/models.csv" in names
     assert len([n for n in names if n.startswith("scaling/datasets/data/luo2025/csv_")]) == 27
-    assert time.perf_counter() - t0 < 120
 
 
 # --------------------------------------------------------------------------- command line

@@ -1,6 +1,5 @@
 """Variable projection starts + the solver object: same optimum as the exhaustive grid, fast."""
 
-import time
 
 import numpy as np
 import pytest
@@ -107,19 +106,15 @@ def test_pruning_drops_starts_that_cannot_win_but_keeps_the_best():
 
 
 @pytest.mark.skipif(not EPOCH_CSV.exists(), reason="../shared chinchilla-epoch data not available")
-def test_epoch_varpro_fit_gives_the_replication_numbers_in_tens_of_milliseconds():
+def test_epoch_varpro_fit_gives_the_replication_numbers():
+    # its speed (tens of milliseconds warm) is measured by benchmarks/bench_final_loss.py, not timed here
     law = get_law("chinchilla")
-    ds = dataset_from_points(law, epoch_points())
-    fit(law, ds)  # compile
-    t0 = time.perf_counter()
-    res = fit(law, ds)
-    seconds = time.perf_counter() - t0
+    res = fit(law, dataset_from_points(law, epoch_points()))
     d = res.derived
     expected = {"A": 477.826, "B": 2143.42, "E": 1.81722, "alpha": 0.34731, "beta": 0.367172}
     for k, v in expected.items():
         assert d[k] == pytest.approx(v, rel=1e-4), k
     assert res.objective == pytest.approx(0.001018274, rel=1e-6)
-    assert seconds < 0.5  # ~0.015 s idle; generous for a loaded shared machine
 
 
 @pytest.mark.slow
