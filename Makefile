@@ -11,10 +11,12 @@ OUT    ?= out
 
 venv: $(STAMP)
 
+# --no-compile: pip would byte-compile every module of jax, scipy, pandas and matplotlib, half
+# of the install's time (24 -> 10 s here); Python compiles the modules it imports on first use.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-compile -e ".[dev]"
 	touch $(STAMP)
 
 # The main job on real published runs shipped in the package (Luo et al. 2025 loss curves,
