@@ -5,9 +5,10 @@ import numpy as np
 import pytest
 from scipy.optimize import nnls
 
+from scaling._x64 import float64
 from scaling.fitting import dataset_from_points, fit
 from scaling.fitting.objective import expand_weights, pack
-from scaling.fitting.optimize import PRUNED
+from scaling.fitting.optimize import PRUNED, STALLED, compiled
 from scaling.fitting.solver import DampedNewton
 from scaling.fitting.varpro import nnls_batch, projected_grid, varpro_starts
 from scaling.laws import get_law
@@ -74,6 +75,33 @@ def test_solver_object_init_step_terminate_compose_to_solve():
         state = solver.step(law, packed, state, ww, lo, hi)
     by_solve = solver.solve(law, packed, theta0, weights=w)
     np.testing.assert_allclose(np.asarray(state[0]), by_solve.theta, rtol=1e-12)
+
+
+def test_the_first_step_evaluates_the_start_as_init_did_and_a_bad_start_stalls():
+    # the solver's start state holds no evaluation; its first iteration lands on the (clipped) start and
+    # computes what the compiled `init` computes there, without counting as a Newton iteration
+    law = get_law("chinchilla")
+    ds = dataset_from_points(law, chinchilla_points(seed=1))
+    packed, index, n_padded = pack(ds, law.kind)
+    w = np.tile(expand_weights(np.ones(ds.n_points), index, n_padded), (4, 1))
+    lo = np.tile([b[0] for b in law.bounds], (4, 1))
+    hi = np.tile([b[1] for b in law.bounds], (4, 1))
+    theta0 = np.tile(CHINCHILLA_TRUE + 0.1, (4, 1))
+    theta0[1, 3] = hi[1, 3] + 1.0  # clipped onto its bound
+    theta0[2, 0] = np.nan  # the objective cannot be evaluated there
+    solver = DampedNewton()
+    state = solver.step(law, packed, solver.init(law, packed, theta0, w, lo, hi), w, lo, hi, n_iter=1)
+    with float64():
+        ref = compiled(law.fn).init(theta0, packed, w, lo, hi, np.float64(1e-3))
+    good = [0, 1, 3]
+    np.testing.assert_array_equal(np.asarray(state[5])[good], 0)  # no Newton iteration yet
+    assert np.asarray(state[0])[1, 3] == hi[1, 3]
+    for i in (0, 1, 2, 3):  # theta, f, g, H
+        np.testing.assert_allclose(np.asarray(state[i])[good], np.asarray(ref[i])[good], rtol=1e-12, atol=1e-300)
+    assert np.asarray(state[6])[2] and np.asarray(state[7])[2] == STALLED and np.asarray(state[1])[2] == np.inf
+    res = solver.solve(law, packed, theta0, weights=w[0])
+    assert res.status[2] == STALLED and res.f[2] == np.inf and res.n_iter[2] == 0
+    assert np.all(np.isfinite(res.f[good])) and np.all(res.n_iter[good] > 0)
 
 
 def test_equal_bounds_fix_a_parameter():

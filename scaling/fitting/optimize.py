@@ -24,7 +24,7 @@ Rejected trial points cost one objective evaluation each (the damping is
 backtracked with objective values only); gradient and Hessian are computed
 once per accepted step. A Gauss-Newton variant (``H = J^T diag(w h'') J``,
 positive semi-definite) serves least-squares stages far from the optimum.
-It is a program pair of its own: picking the Hessian with a traced flag
+It is a program of its own: picking the Hessian with a traced flag
 (``lax.cond``) in one program saved ~1 s of compile per curve fit but made
 every multi-power iteration ~30 % slower (measured: two 25k-step runs,
 4.7 -> 6.4 s per fit), as the law's parameter-free work (the drop nodes)
@@ -91,8 +91,32 @@ def _fixed_masked(g, H, lo, hi):
     return jnp.where(free, g, 0.0), H
 
 
+#: Damping of a start state's first iteration, the one that only evaluates the start
+#: (:func:`start_state`); an accepted step divides it by 10, so the first real
+#: Newton step is damped by 1e-3 relatively, as after :func:`_make_init`'s state.
+NU_START = 1e-2
+
+
+def start_state(theta, lo, hi) -> tuple:
+    """Solver states (numpy, leading axis = lanes) whose first ``run`` iteration evaluates the start.
+
+    The state holds ``f = inf``, ``g = 0``, ``H = 0`` and the iteration count
+    -1: that iteration's step is zero, so it lands on ``clip(theta, lo, hi)``,
+    is accepted wherever the objective is finite there (a lane where it is not
+    stops as "stalled", as a bad start did) and computes the objective,
+    gradient and Hessian there; the count is then 0, as after ``init``. So a
+    fit compiles no ``init`` program of its own for either Hessian (two
+    fewer programs per law, data shape and lane count, ~1 s of XLA each).
+    """
+    theta = np.clip(np.asarray(theta, dtype=np.float64), lo, hi)
+    k, p = theta.shape
+    return (theta, np.full(k, np.inf), np.zeros((k, p)), np.zeros((k, p, p)), np.full(k, NU_START),
+            np.full(k, -1, dtype=np.int32), np.zeros(k, dtype=bool), np.full(k, MAXITER, dtype=np.int32))
+
+
 def _make_init(fgh):
-    """``init(theta, ...)``: the solver state at a start point (``lo``, ``hi`` per lane)."""
+    """``init(theta, ...)``: the solver state at a start point (``lo``, ``hi`` per lane); the bootstrap's
+    evaluation of objective, gradient and Hessian (:mod:`scaling.fitting.bootstrap`)."""
     import jax.numpy as jnp
 
     def init(theta, packed, w, lo, hi, delta):
@@ -159,7 +183,8 @@ def _make_solve(fgh, objective):
             at_hi = (new_theta >= hi) & (new_g < 0)
             pg = jnp.where(at_lo | at_hi, 0.0, new_g)
             small_decrease = ok & (nu_acc <= 1.0) & ((f - f2) <= ftol * jnp.abs(f2))
-            small_grad = jnp.max(jnp.abs(pg)) <= gtol
+            # a start the objective cannot be evaluated at keeps f = inf and g = 0: stalled, not converged
+            small_grad = (jnp.max(jnp.abs(pg)) <= gtol) & jnp.isfinite(new_f)
             stalled = ~ok
             new_status = jnp.where(
                 small_decrease, CONVERGED_FTOL,
@@ -180,9 +205,10 @@ def compiled(law_fn, space: str = "log"):
 
     Returns a namespace with ``objective(theta, packed, w, delta)``,
     ``residuals(theta, packed)``, ``fgh(theta, packed, w, delta) -> (f, g, H)``
-    (plain and jitted), and ``init`` / ``run`` (exact Hessian) and
-    ``init_gn`` / ``run_gn`` (Gauss-Newton), each vmapped over a chunk of
-    starts with one weight vector per start.
+    (plain and jitted), ``run`` (exact Hessian) and ``run_gn``
+    (Gauss-Newton) from a state (:func:`start_state` for a start point), and
+    ``init`` (the exact state at a point: the bootstrap's evaluator), each
+    vmapped over a chunk of starts with one weight vector per start.
     """
     # one cache key however ``space`` is passed (compiled(f) is compiled(f, "log"))
     return _compiled(law_fn, str(space))
@@ -243,7 +269,6 @@ def _compiled(law_fn, space: str):
     ns.jacobian_jit = keep(jax.jacfwd(residuals), "jacobian")
     ns.init = batched(_make_init(fgh), "init")
     ns.run = batched(_make_solve(fgh, objective), "run")
-    ns.init_gn = batched(_make_init(fgh_gn), "init_gn")
     ns.run_gn = batched(_make_solve(fgh_gn, objective), "run_gn")
     return ns
 

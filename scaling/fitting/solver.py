@@ -26,16 +26,16 @@ import numpy as np
 from scaling._x64 import in_float64
 from scaling.fitting.objective import DEFAULT_DELTA
 from scaling.fitting.prior import data_blocks
-from scaling.fitting.optimize import MAXITER, PRUNED, BatchResult, compiled
+from scaling.fitting.optimize import MAXITER, PRUNED, BatchResult, compiled, start_state
 
 #: Lanes per compiled call for many starts (a final-law grid, bootstrap refits).
 CHUNK = 64
 
 #: Lanes per compiled call for at most :data:`CHUNK` starts (a refinement, a
 #: curve grid, calibration folds), in as many calls as needed. Only these two
-#: shapes: each lane count compiles its own ``init`` and ``run`` (~7 s of XLA
-#: for a 4-parameter law here), and power-of-two counts from 4 to 64 compiled up
-#: to five pairs per law and data shape. Small, because a multi-power fit's 4
+#: shapes: each lane count compiles its own ``run`` (~7 s of XLA, with the
+#: ``init`` then compiled too, for a 4-parameter law here), and power-of-two
+#: counts from 4 to 64 compiled up to five per law and data shape. Small, because a multi-power fit's 4
 #: starts in 8 lanes spent half of every Newton round on padding.
 MIN_CHUNK = 4
 
@@ -138,18 +138,18 @@ class DampedNewton:
     gauss_newton: bool = False
 
     # ------------------------------------------------------------ pieces
-    def _fns(self, law, space):
+    def _run(self, law, space):
         ns = compiled(law.fn, space)
-        return (ns.init_gn, ns.run_gn) if self.gauss_newton else (ns.init, ns.run)
+        return ns.run_gn if self.gauss_newton else ns.run
 
-    @in_float64
     def init(self, law, packed, theta, weights, lo, hi, *, delta=DEFAULT_DELTA, space="log", place=None):
-        """Solver state of one chunk of lanes (jax arrays, leading axis = lanes)."""
-        import jax.numpy as jnp
+        """Solver state of lanes starting at ``theta`` (numpy, leading axis = lanes).
 
-        init, _ = self._fns(law, space)
-        init = (place or _Placement(1)).wrap(init)
-        return init(theta, packed, weights, lo, hi, jnp.float64(delta))
+        Nothing is evaluated yet: the first :meth:`step` evaluates the start
+        (:func:`scaling.fitting.optimize.start_state`); the arguments past
+        ``lo`` and ``hi`` are accepted for the optimistix-like signature.
+        """
+        return list(start_state(theta, np.asarray(lo, dtype=np.float64), np.asarray(hi, dtype=np.float64)))
 
     @in_float64
     def step(self, law, packed, state, weights, lo, hi, *, delta=DEFAULT_DELTA, space="log", n_iter=None,
@@ -157,8 +157,7 @@ class DampedNewton:
         """Advance every lane of a chunk by up to ``n_iter`` (default ``round_iters``) iterations."""
         import jax.numpy as jnp
 
-        _, run = self._fns(law, space)
-        run = (place or _Placement(1)).wrap(run)
+        run = (place or _Placement(1)).wrap(self._run(law, space))
         n_iter = self.round_iters if n_iter is None else n_iter
         return run(tuple(state), packed, weights, lo, hi, jnp.float64(delta), jnp.int32(n_iter),
                    jnp.float64(self.ftol), jnp.float64(self.gtol))
@@ -226,18 +225,16 @@ class DampedNewton:
                 outs.append([np.asarray(o)[: part.size] for o in out])
             return [np.concatenate(parts) for parts in zip(*outs)]
 
-        def init(state, w, lo_, hi_):
-            return self.init(law, packed, state[0], w, lo_, hi_, delta=delta, space=space, place=place)
-
         active = np.arange(k)
-        state = call(init, [theta0], active)
+        state = self.init(law, packed, theta0, weights, lo, hi)
         theta_out, f_out, g_out = state[0].copy(), state[1].copy(), state[2].copy()
         it_out = np.zeros(k, dtype=np.int64)
         status_out = state[7].astype(np.int64)
-        keep = ~state[6]
-        active, state = active[keep], [x[keep] for x in state]
         while active.size:
-            budget = int(max(1, min(self.round_iters, self.maxiter - int(state[5].min()))))
+            # the first round only evaluates the starts (one iteration from the start state), so that
+            # pruning and the rounds after it compare the objective with its value at the start
+            first = int(state[5].max()) < 0
+            budget = 1 if first else int(max(1, min(self.round_iters, self.maxiter - int(state[5].min()))))
             f_before = state[1]
 
             def run(st, w, lo_, hi_, budget=budget):
