@@ -33,10 +33,11 @@ CHUNK = 64
 
 #: Lanes per compiled call for at most :data:`CHUNK` starts (a refinement, a
 #: curve grid, calibration folds), in as many calls as needed. Only these two
-#: shapes: each lane count compiles its own ``run`` (~7 s of XLA, with the
-#: ``init`` then compiled too, for a 4-parameter law here), and power-of-two
-#: counts from 4 to 64 compiled up to five per law and data shape. Small, because a multi-power fit's 4
-#: starts in 8 lanes spent half of every Newton round on padding.
+#: shapes: each lane count compiles its own ``run`` (~7 s of XLA for a
+#: 4-parameter law here, measured with an ``init`` beside it), and power-of-two
+#: counts from 4 to 64 compiled up to five per law and data shape. Small,
+#: because a multi-power fit's 4 starts in 8 lanes spent half of every Newton
+#: round on padding.
 MIN_CHUNK = 4
 
 #: ``prune``: a lane is dropped when its gap to the best objective exceeds
