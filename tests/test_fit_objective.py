@@ -8,7 +8,7 @@ from scipy.special import huber as scipy_huber
 
 from scaling._x64 import float64
 from scaling.fitting import Dataset, Group, dataset_from_points
-from scaling.fitting.objective import MIN_LR_STEPS, MIN_POINTS, expand_weights, huber, pack, padded_size
+from scaling.fitting.objective import expand_weights, huber, pack, padded_size
 from scaling.fitting.optimize import compiled
 from scaling.laws import get_law
 
@@ -84,24 +84,6 @@ def test_curve_lr_arrays_are_padded_to_a_shared_size_without_changing_the_fitted
             np.testing.assert_array_equal(np.asarray(inputs["lr"])[total:], lr[-1])
             np.testing.assert_allclose(np.asarray(law(theta, inputs))[index], direct, rtol=rtol)
     assert shapes[0] == shapes[1] == (padded_size(19_001),)
-
-
-def test_small_runs_of_any_length_share_one_packed_shape():
-    # every run under MIN_LR_STEPS steps and MIN_POINTS points packs to one shape (one compiled solver)
-    law = get_law("lr-annealing")
-    theta = np.array([3.0, 0.5, 0.5, 0.5])
-    shapes = set()
-    for total, every in ((300, 10), (1_500, 25), (4_000, 50)):
-        s = np.arange(total + 1)
-        lr = 1e-3 * np.where(s < 0.8 * total, 1.0, 1 - (s - 0.8 * total) / (0.2 * total))
-        steps = np.arange(every, total + 1, every)
-        with float64():
-            direct = np.asarray(law(theta, {"lr": lr, "step": steps}))
-            packed, index, n_padded = pack(Dataset([Group("wsd", {"lr": lr, "step": steps}, direct)]), law.kind)
-            inputs = packed[0][0]
-            np.testing.assert_allclose(np.asarray(law(theta, inputs))[index], direct, rtol=1e-12)
-        shapes.add((np.shape(inputs["lr"]), np.shape(inputs["step"]), n_padded))
-    assert shapes == {((MIN_LR_STEPS,), (MIN_POINTS,), MIN_POINTS)}
 
 
 def test_groups_are_summed_in_point_order():

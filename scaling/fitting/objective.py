@@ -67,24 +67,15 @@ def log_fn_of(law) -> Callable[[Any, Any], Any]:
     return log_loss
 
 
-#: Fewest points a group is padded to. Small fits all share one compiled shape
-#: (a cold test suite compiled 64-, 80-, 128- and 256-point variants of each
-#: solver); the padding points weigh 0 and cost microseconds.
-MIN_POINTS = 256
+def padded_size(n: int) -> int:
+    """Size a group of ``n`` points is padded to: at most ~25% more, at least 64.
 
-#: Fewest steps a curve law's per-step LR array is padded to, for the same reason.
-MIN_LR_STEPS = 4096
-
-
-def padded_size(n: int, floor: int = MIN_POINTS) -> int:
-    """Size a group of ``n`` points is padded to: at most ~25% more, at least ``floor``.
-
-    Padding points (weight 0), and the padded LR arrays of curve laws
-    (``floor = MIN_LR_STEPS``), let fits of slightly different data sizes or
-    run lengths reuse one compiled solver instead of compiling again.
+    Padding points (weight 0), and the padded LR arrays of curve laws, let
+    fits of slightly different data sizes or run lengths reuse one compiled
+    solver instead of compiling again.
     """
-    if n <= floor:
-        return int(floor)
+    if n <= 64:
+        return 64
     quantum = 1 << max(0, int(np.floor(np.log2(n))) - 2)
     return int(-(-n // quantum) * quantum)
 
@@ -103,8 +94,7 @@ def pack(dataset, kind: str = "final") -> tuple[tuple, np.ndarray, int]:
     kind : {"final", "curve"}
         The law's kind: for final laws every per-point input is padded, for
         curve laws ``inputs["step"]`` (with its last step) and the per-step
-        ``inputs["lr"]``, to :func:`padded_size` of its length (at least
-        :data:`MIN_LR_STEPS`) by repeating
+        ``inputs["lr"]``, to :func:`padded_size` of its length by repeating
         its last LR: a law evaluated at the run's steps sees the same LR
         history (the areas are causal), and fits of runs of other lengths in
         the same size bucket reuse the compiled solver.
@@ -136,7 +126,7 @@ def pack(dataset, kind: str = "final") -> tuple[tuple, np.ndarray, int]:
             elif kind == "curve" and k == "lr" and v.ndim == 1 and v.size:
                 # runs of any length share a compiled solver: the LR array is extended to a
                 # padded size by holding its last value (no LR change, so no annealing or drop)
-                v = np.concatenate([v, np.full(padded_size(v.size, MIN_LR_STEPS) - v.size, v[-1])])
+                v = np.concatenate([v, np.full(padded_size(v.size) - v.size, v[-1])])
             inputs[k] = v if v.dtype.kind in "iu" else v.astype(np.float64)
         log_y = np.log(np.asarray(g.loss, dtype=np.float64))[fill]
         key = tuple(sorted((k, v.shape, v.dtype.str) for k, v in inputs.items())) + (size,)
