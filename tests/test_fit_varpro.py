@@ -1,6 +1,5 @@
 """Variable projection starts + the solver object: same optimum as the exhaustive grid, fast."""
 
-
 import numpy as np
 import pytest
 from scipy.optimize import nnls

@@ -50,8 +50,10 @@ print(json.dumps({"traced": traced, "params": list(map(float, res.params)), "ev"
 
 def _run(cache: Path, **env) -> dict:
     full = {**os.environ, "SCALING_CACHE_DIR": str(cache), "PYTHONPATH": str(ROOT), **env}
-    # one host device (the store is off on several), compiled at the test session's fast level
-    full["XLA_FLAGS"] = "--xla_backend_optimization_level=0"
+    # only the session's XLA optimisation level (tests/conftest.py): no forced device count,
+    # since the store is off on several devices
+    full["XLA_FLAGS"] = " ".join(f for f in os.environ.get("XLA_FLAGS", "").split()
+                                 if f.startswith("--xla_backend_optimization_level"))
     proc = subprocess.run([sys.executable, "-c", SCRIPT], env=full, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
