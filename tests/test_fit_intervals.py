@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from scaling.fitting import dataset_from_points, fit
-from scaling.fitting.intervals import smoothed_curvature
+from scaling.fitting.intervals import derived_intervals, smoothed_curvature
 from scaling.fitting.objective import resolve_objective
 from scaling.laws import get_law
 
@@ -71,3 +71,40 @@ def test_profile_interval_of_a_linear_least_squares_parameter_is_the_t_interval(
     t = student.ppf(0.95, n.size - 2)
     for i, name in enumerate(res.param_names):
         np.testing.assert_allclose(res.intervals[name], (beta[i] - t * se[i], beta[i] + t * se[i]), rtol=1e-3)
+
+
+def _derived_toy(t):
+    # exp of one parameter, a non-monotone function of one parameter, and one of two parameters
+    return {"C": np.exp(t[..., 0]), "sq": t[..., 0] ** 2, "ratio": t[..., 0] / t[..., 1]}
+
+
+def _jacobian_toy(t, names):
+    full = {"C": [np.exp(t[0]), 0.0], "sq": [2 * t[0], 0.0], "ratio": [1 / t[1], -t[0] / t[1] ** 2]}
+    return np.array([full[k] for k in names])
+
+
+def test_derived_interval_of_a_monotone_one_parameter_quantity_is_the_mapped_parameter_interval():
+    theta = np.array([0.2, 2.0])
+    cov = np.diag([1.0, 0.01])
+    z = 1.645
+    params = {"logC": (0.2 - 3.0, 0.2 + 3.0), "b": (1.8, 2.2)}  # e.g. a wide, asymmetric profile interval
+    out = derived_intervals({k: float(v) for k, v in _derived_toy(theta).items()}, theta, params, cov, z,
+                            values=_derived_toy, jacobian=_jacobian_toy)
+    # exp maps the interval exactly and stays positive (the delta method gave exp(0.2) -+ 1.645 exp(0.2) < 0)
+    np.testing.assert_allclose(out["C"], (np.exp(-2.8), np.exp(3.2)), rtol=1e-12)
+    # t^2 is not monotone on [-2.8, 3.2]: delta method, symmetric about the value
+    sd = 2 * 0.2 * 1.0
+    np.testing.assert_allclose(out["sq"], (0.04 - z * sd, 0.04 + z * sd), rtol=1e-12)
+    # two parameters: delta method
+    J = np.array([0.5, -0.05])
+    sd = np.sqrt(J @ cov @ J)
+    np.testing.assert_allclose(out["ratio"], (0.1 - z * sd, 0.1 + z * sd), rtol=1e-12)
+
+
+def test_fit_maps_log_coefficient_intervals_to_positive_natural_ones(chinchilla_ds):
+    res = fit("chinchilla", chinchilla_ds, intervals="profile")
+    for log_name, name in (("a", "A"), ("b", "B"), ("e", "E")):
+        lo, hi = res.intervals[log_name]
+        np.testing.assert_allclose(res.derived_intervals[name], (np.exp(lo), np.exp(hi)), rtol=1e-12)
+    for name in ("alpha", "beta"):  # identity: the parameter's own (profile) interval
+        np.testing.assert_allclose(res.derived_intervals[name], res.intervals[name], rtol=1e-12)

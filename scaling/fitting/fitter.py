@@ -23,6 +23,7 @@ from scaling.errors import FitError
 from scaling.fitting import bootstrap as _boot
 from scaling.fitting import prior as _prior
 from scaling.fitting.dataset import Dataset
+from scaling.fitting.intervals import derived_intervals as _derived_intervals
 from scaling.fitting.intervals import (posterior_covariance, profile_intervals, residuals_and_jacobian,
                                       sandwich_covariance)
 from scaling.fitting.objective import SQUARED_DELTA, expand_weights, pack, resolve_objective
@@ -434,7 +435,9 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
         param_intervals = {name: (float(theta[i] - z * se[i]), float(theta[i] + z * se[i]))
                            for i, name in enumerate(law.param_names)}
     if law.derived is not None and not derived_intervals:
-        derived_intervals = _delta_method(law, theta, derived, laplace, _normal_quantile(level, n - p))
+        values, jac = _derived_fns(law.derived)
+        derived_intervals = _derived_intervals(derived, theta, param_intervals, laplace,
+                                               _normal_quantile(level, n - p), values=values, jacobian=jac)
 
     files = [str(f) for f in dataset.info.get("files", [])]
     data_info = {
@@ -480,15 +483,6 @@ def _normal_quantile(level: float, dof: int) -> float:
     from scipy.special import stdtrit  # Student's quantile; scipy.stats costs ~0.9 s to import
 
     return float(stdtrit(max(dof, 1), 0.5 + level / 2.0))
-
-
-def _delta_method(law, theta, derived, covar, z):
-    """Normal intervals of the derived quantities from the Jacobian of ``law.derived``."""
-    import jax.numpy as jnp
-
-    Jd = np.asarray(_derived_fns(law.derived)[1](jnp.asarray(theta), tuple(derived)))
-    sd = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", Jd, covar, Jd), 0.0, None))
-    return {k: (v - z * sd[i], v + z * sd[i]) for i, (k, v) in enumerate(derived.items())}
 
 
 __all__ = ["fit"]

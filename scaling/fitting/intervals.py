@@ -47,6 +47,9 @@ import numpy as np
 #: Profile grid in units of the Laplace standard error (both sides).
 PROFILE_STEPS = np.array([0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 6.0, 9.0])
 
+#: Points at which :func:`derived_intervals` checks that a one-parameter quantity is monotone.
+MONOTONE_CHECK_POINTS = 17
+
 
 def smoothed_curvature(r: np.ndarray, objective) -> np.ndarray:
     """Kernel-smoothed :math:`\\psi'(r_i)` per point (see the module docstring); 1 for least squares."""
@@ -199,6 +202,64 @@ def profile_intervals(law, packed, weights, theta, f_min, covar, r, objective, l
     return out
 
 
+def derived_intervals(derived, theta, param_intervals, covar, z, *, values, jacobian) -> dict[str, tuple]:
+    """Intervals of a law's natural-unit quantities from the parameter intervals, without resampling.
+
+    A quantity that is a monotone function of one parameter (``B = exp(log B)``,
+    ``L0`` itself) gets that parameter's interval mapped through the function:
+    ``[f(lo), f(hi)]`` holds exactly as often as ``[lo, hi]`` does, keeps the
+    quantity's sign (``exp`` of a wide ``log C`` interval is positive, where a
+    symmetric delta-method interval around ``C`` went below zero) and follows
+    the parameter intervals' method (Laplace or profile). Any other quantity
+    gets the delta-method interval ``d +- z sqrt(J Sigma J^T)``.
+
+    Parameters
+    ----------
+    derived : mapping of str to float
+        The quantities at ``theta``, in the law's order.
+    theta : array, shape (P,)
+    param_intervals : mapping of str to (float, float)
+        Parameter intervals, in the law's parameter order.
+    covar : array, shape (P, P)
+        Parameter covariance for the delta method.
+    z : float
+        Normal or Student quantile of the delta-method interval.
+    values : callable
+        ``values(thetas (S, P)) -> {name: (S,)}``, the law's ``derived`` over rows.
+    jacobian : callable
+        ``jacobian(theta, names) -> (K, P)``, the Jacobian of ``derived``.
+
+    Returns
+    -------
+    dict of str to (float, float)
+    """
+    theta = np.asarray(theta, dtype=np.float64)
+    names = tuple(derived)
+    Jd = np.asarray(jacobian(theta, names), dtype=np.float64)
+    sd = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", Jd, covar, Jd), 0.0, None))
+    out = {k: (v - z * sd[i], v + z * sd[i]) for i, (k, v) in enumerate(derived.items())}
+    bounds = np.array([param_intervals[k] for k in param_intervals], dtype=np.float64)
+    single = {k: int(np.flatnonzero(Jd[i])[0]) for i, k in enumerate(names) if np.count_nonzero(Jd[i]) == 1}
+    todo = sorted({j for j in single.values() if np.all(np.isfinite(bounds[j]))})
+    if not todo:
+        return out
+    # each such parameter swept over its interval, the others held at theta: one batched call
+    u = np.linspace(0.0, 1.0, MONOTONE_CHECK_POINTS)
+    rows = np.tile(theta, (len(todo) * u.size, 1))
+    for m, j in enumerate(todo):
+        rows[m * u.size:(m + 1) * u.size, j] = bounds[j, 0] + u * (bounds[j, 1] - bounds[j, 0])
+    swept = {k: np.asarray(v, dtype=np.float64) for k, v in values(rows).items()}
+    for k, j in single.items():
+        if j not in todo:
+            continue
+        m = todo.index(j)
+        f = swept[k][m * u.size:(m + 1) * u.size]
+        step = np.diff(f)
+        if np.all(np.isfinite(f)) and (np.all(step >= 0) or np.all(step <= 0)):
+            out[k] = (float(min(f[0], f[-1])), float(max(f[0], f[-1])))
+    return out
+
+
 def _crossing(v, stat, crit, centre, bound, side):
     """Where the profile statistic first reaches ``crit`` going from ``centre`` to one side."""
     mask = (v - centre) * side > 0
@@ -219,5 +280,5 @@ def _crossing(v, stat, crit, centre, bound, side):
     return float(vs[k - 1] + w * (vs[k] - vs[k - 1]))
 
 
-__all__ = ["dispersion_scale", "profile_intervals", "residuals_and_jacobian", "sandwich_covariance",
-           "smoothed_curvature"]
+__all__ = ["derived_intervals", "dispersion_scale", "profile_intervals", "residuals_and_jacobian",
+           "sandwich_covariance", "smoothed_curvature"]
