@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from scaling.fitting import dataset_from_points, fit
-from scaling.fitting.intervals import derived_intervals, smoothed_curvature
+from scaling.fitting.intervals import derived_intervals, laplace_intervals, smoothed_curvature
 from scaling.fitting.objective import resolve_objective
 from scaling.laws import get_law
 
@@ -108,3 +108,12 @@ def test_fit_maps_log_coefficient_intervals_to_positive_natural_ones(chinchilla_
         np.testing.assert_allclose(res.derived_intervals[name], (np.exp(lo), np.exp(hi)), rtol=1e-12)
     for name in ("alpha", "beta"):  # identity: the parameter's own (profile) interval
         np.testing.assert_allclose(res.derived_intervals[name], res.intervals[name], rtol=1e-12)
+
+
+def test_laplace_intervals_stay_inside_the_laws_box():
+    theta = np.array([0.9, 0.2, 5.0])
+    cov = np.diag([3.0, 0.3, 1.0]) ** 2
+    out = laplace_intervals(("L0", "alpha", "x"), theta, cov, 2.0, ((0.0, 20.0), (0.0, 3.0), (-np.inf, np.inf)))
+    assert out["L0"] == (0.0, 0.9 + 6.0)  # 0.9 - 6 would be a negative loss floor
+    assert out["alpha"] == (0.0, pytest.approx(0.8))
+    assert out["x"] == (3.0, 7.0)  # unbounded: the plain normal interval

@@ -24,8 +24,8 @@ from scaling.fitting import bootstrap as _boot
 from scaling.fitting import prior as _prior
 from scaling.fitting.dataset import Dataset
 from scaling.fitting.intervals import derived_intervals as _derived_intervals
-from scaling.fitting.intervals import (posterior_covariance, profile_intervals, residuals_and_jacobian,
-                                      sandwich_covariance)
+from scaling.fitting.intervals import (laplace_intervals, posterior_covariance, profile_intervals,
+                                      residuals_and_jacobian, sandwich_covariance)
 from scaling.fitting.objective import SQUARED_DELTA, expand_weights, pack, resolve_objective
 from scaling.fitting.optimize import MAXITER, STATUS_TEXT, compiled
 from scaling.fitting.result import FitResult
@@ -430,10 +430,8 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
     elif intervals == "profile":
         param_intervals = profile_intervals(law, packed, ones, theta, f_best, laplace, r, obj, level)
     else:
-        z = _normal_quantile(level, n - p)
-        se = np.sqrt(np.clip(np.diag(laplace), 0.0, None))
-        param_intervals = {name: (float(theta[i] - z * se[i]), float(theta[i] + z * se[i]))
-                           for i, name in enumerate(law.param_names)}
+        param_intervals = laplace_intervals(law.param_names, theta, laplace, _normal_quantile(level, n - p),
+                                            law.bounds)
     if law.derived is not None and not derived_intervals:
         values, jac = _derived_fns(law.derived)
         derived_intervals = _derived_intervals(derived, theta, param_intervals, laplace,
