@@ -80,6 +80,32 @@ def test_a_law_the_fit_resolves_is_refitted_and_counted_as_resolved():
     assert np.isfinite(row["PredE"]) and row["PredE"] < 0.01
 
 
+def test_a_fold_whose_other_runs_cannot_see_the_annealing_term_is_left_out_and_said_to_be():
+    # constant + cosine: without the cosine the refit of the constant run alone would keep C from the full
+    # fit (which saw the cosine) and "predict" the cosine with it; only the other fold is a hold-out test
+    from scaling._x64 import float64
+    from scaling.fitting import fit
+    from scaling.fitting.dataset import Dataset, Group
+    from scaling.laws import get_law
+    from scaling.laws.lr_annealing import _example_curves
+    from scaling.prediction import predict
+
+    law = get_law("lr-annealing")
+    rng = np.random.default_rng(1)
+    curves = _example_curves()[:2]
+    with float64():
+        groups = [Group(name, g, np.asarray(law(np.array([2.5, 0.6, 0.45, 0.5]), g))
+                        * np.exp(rng.normal(0, 5e-4, g["step"].size))) for name, g in zip(("constant", "cosine"), curves)]
+    row = compare(Dataset(groups, info={"kind": "curves"}), [law]).iloc[0]
+    assert row["eval"] == "leave-one-run-out" and row["n_eval_runs"] == 1
+    assert "without run 'cosine' the other runs cannot determine C" in row["warnings"]
+    # the remaining fold is what fitting the cosine alone and predicting the constant run gives
+    alone = fit(law, Dataset(groups[1:], info={"kind": "curves"}), progress=False)
+    y = groups[0].loss
+    yhat = np.asarray(predict(alone, curves[0]["lr"], steps=curves[0]["step"], band="parameters")["loss"])
+    assert row["PredE"] == pytest.approx(np.mean(np.abs(yhat - y) / y), rel=1e-3)
+
+
 def test_the_true_law_ranks_first_on_both_criteria(loo_table):
     # data made by the over-training law: it must beat Kaplan's no-constant form
     best = loo_table.iloc[0]

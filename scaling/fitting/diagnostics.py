@@ -182,7 +182,7 @@ def diagnose(result, law, dataset=None, *, packed=None, index=None) -> tuple[dic
         law = law.resolve(dataset)  # the law the fit used (lr-annealing's lam="auto" resolved)
     lo = np.array([b[0] for b in law.bounds], dtype=np.float64)
     hi = np.array([b[1] for b in law.bounds], dtype=np.float64)
-    unseen = _design_unidentifiable(law, dataset) if dataset is not None else ()
+    unseen = design_unidentifiable(law, dataset) if dataset is not None else ()
     at_bound = set(unseen)  # an unseen parameter is reported once, as not identifiable
     for j, name in enumerate(names):
         if name in unseen:
@@ -266,8 +266,13 @@ def _resolved_options(result) -> list[dict]:
     return [item("option_resolved", "note", f"law option resolved from the fitted runs: {shown}; {rule}")]
 
 
-def _design_unidentifiable(law, dataset) -> tuple[str, ...]:
-    """Annealing parameters of a curve law fitted on runs whose LR never decreases after warmup."""
+def design_unidentifiable(law, dataset) -> tuple[str, ...]:
+    """Annealing parameters of a curve law that ``dataset`` cannot determine: no run's LR decreases after warmup.
+
+    Returns the names (empty when the design sees them); used for a fit's
+    ``not_identifiable`` warning and for the leave-one-run-out folds of
+    :func:`scaling.compare.compare`.
+    """
     if dataset.info.get("kind") != "curves" or law.name not in ANNEALING_PARAMS:
         return ()
     if any(_lr_decreases(g.inputs["lr"], int(np.max(g.inputs["step"]))) for g in dataset if len(g.loss)):
@@ -277,7 +282,7 @@ def _design_unidentifiable(law, dataset) -> tuple[str, ...]:
 
 def _identifiability(result, law, dataset, theta, lo, hi, packed, index, at_bound) -> list[dict]:
     out: list[dict] = []
-    flagged = _design_unidentifiable(law, dataset)
+    flagged = design_unidentifiable(law, dataset)
     for name in flagged:
         out.append(item("not_identifiable", "warning",
                         f"{name} cannot be determined from these runs: no fitted run lowers its LR after warmup "
@@ -466,5 +471,5 @@ def finish_fit(result, law, dataset, *, packed=None, index=None, n_padded=None):
     return dataclasses.replace(result, diagnostics=diagnostics, calibration=calibration)
 
 
-__all__ = ["ANNEALING_PARAMS", "UNDETERMINED_CODES", "band_diagnostics", "convergence", "diagnose", "finish_fit",
-           "fitted_range", "format_diagnostics", "item", "noise_level", "undetermined_phrase", "warning_messages"]
+__all__ = ["ANNEALING_PARAMS", "UNDETERMINED_CODES", "band_diagnostics", "convergence", "design_unidentifiable",
+           "diagnose", "finish_fit", "fitted_range", "format_diagnostics", "item", "noise_level", "undetermined_phrase", "warning_messages"]
