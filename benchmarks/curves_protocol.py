@@ -464,6 +464,10 @@ def main(argv=None) -> int:
                     if f.get("failed"):
                         print(f"    fold {f['held_out']}: refit failed")
                         continue
+                    if f.get("skipped"):
+                        print(f"    fold {f['held_out']}: skipped, its fitted part cannot determine "
+                              f"{', '.join(f['unseen'])}")
+                        continue
                     print(f"    fold {f['held_out']:<34} {f['n_points']:4d} points, RMS {100 * f['rms_log']:.3f}% "
                           f"mean {100 * f['mean_log']:+.3f}%, refit {f['refit_iterations']} iterations"
                           f"{'' if f['refit_converged'] else ' (cap)'}")

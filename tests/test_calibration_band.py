@@ -163,3 +163,27 @@ def test_calibrate_called_on_its_own_runs_in_float64(three_runs):
         cal = calibrate(three_runs, LAW, data)
     assert cal["sigma_log"] == pytest.approx(three_runs.calibration["sigma_log"], rel=1e-9)
     assert not jax.config.read("jax_enable_x64")
+
+
+def test_time_splits_ahead_of_every_decay_are_skipped_not_leaked():
+    # constant + WSD decaying over the last 20 %: both time splits fit only constant-LR stretches, so their
+    # refits would keep the full fit's C and "predict" the decay to the noise; the band says it is uncalibrated
+    res = fit(LAW, Dataset(_runs(("constant", "wsd"), 3), info={"kind": "curves"}), progress=False)
+    cal = res.calibration
+    assert cal["method"] == "none" and "determines C" in cal["reason"]
+    assert [f["skipped"] and f["unseen"] for f in cal["folds"]] == [["C"], ["C"]]
+    note = next(d for d in res.diagnostics if d["code"] == "band_not_calibrated")
+    assert "determines C" in note["message"]
+
+
+def test_a_schedule_fold_that_leaves_only_constant_runs_is_skipped_and_noted():
+    groups = _runs(("constant", "constant", "cosine"), 4)
+    groups[1] = groups[1]._replace(name="constant_b")
+    res = fit(LAW, Dataset(groups, info={"kind": "curves"}), progress=False)
+    folds = res.calibration["folds"]
+    assert [f["held_out"] for f in folds][:3] == ["constant", "constant_b", "cosine"]
+    assert folds[2]["skipped"] and folds[2]["unseen"] == ["C"]
+    assert not any(f.get("skipped") for f in folds[:2] + folds[3:])
+    assert res.calibration["method"].startswith("leave-one-schedule-out")
+    note = next(d for d in res.diagnostics if d["code"] == "calibration_folds_skipped")
+    assert "holding out cosine" in note["message"] and note["severity"] == "note"

@@ -120,6 +120,27 @@ def _folds(dataset) -> list[tuple[str, str, np.ndarray]]:
     return folds
 
 
+def _unseen(law, dataset, mask) -> tuple[str, ...]:
+    """Parameters the fitted part of a fold (points outside ``mask``) cannot determine.
+
+    A refit starts at the full optimum, so such a parameter would keep the value fitted with the held-out
+    points (leaving out the only decaying run, or a time split ahead of every run's decay, keeps the full
+    fit's annealing term) and the fold would measure no hold-out error; :func:`calibrate` skips such folds
+    unless no run determines the parameter at all.
+    """
+    from scaling.fitting.dataset import Dataset, Group
+    from scaling.fitting.diagnostics import design_unidentifiable
+
+    offsets = np.concatenate([[0], np.cumsum(dataset.sizes())])
+    groups = []
+    for i, g in enumerate(dataset):
+        keep = ~mask[offsets[i]:offsets[i + 1]]
+        if keep.any():
+            groups.append(Group(g.name, {**g.inputs, "step": np.asarray(g.inputs["step"])[keep]},
+                                np.asarray(g.loss)[keep]))
+    return design_unidentifiable(law, Dataset(groups, info=dataset.info))
+
+
 def sigma_from_residuals(r: np.ndarray, level: float) -> float:
     """``q_level(|r|) / z_level`` (see the module docstring); NaN for no residuals."""
     from scipy.special import ndtri  # normal quantile; scipy.stats costs ~0.9 s to import
@@ -158,7 +179,10 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
         ``area_ratio_max`` (the largest forward area held out over the
         largest fitted one of its fold), and ``folds``: per fold
         ``{"held_out", "n_points", "rms_log", "max_abs_log", "mean_log",
-        "refit_converged", "refit_iterations", "refit_objective"}``.
+        "refit_converged", "refit_iterations", "refit_objective"}``; a fold
+        whose fitted part cannot determine a parameter (:func:`_unseen`) is
+        not refitted and appears as ``{"held_out", "kind", "n_points",
+        "skipped": True, "unseen": [names]}``.
         ``{"method": "none", ...}`` when no fold can be built.
     """
     from scaling.fitting.objective import expand_weights, fitted_objective, pack
@@ -170,12 +194,25 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
     if packed is None or index is None or n_padded is None:
         packed, index, n_padded = pack(dataset, law.kind)
         packed = as_fitted(packed, result, law, dataset)  # the fit's prior too, if it had one
-    folds = _folds(dataset)
+    folds, skipped, order = [], [], []
+    unseen_by_all = set(_unseen(law, dataset, np.zeros(dataset.n_points, dtype=bool)))
+    for label, kind, mask in _folds(dataset):
+        # a parameter no run determines keeps its start value in the full fit too: nothing leaks
+        unseen = tuple(p for p in _unseen(law, dataset, mask) if p not in unseen_by_all)
+        order.append(label)
+        if unseen:
+            skipped.append({"held_out": label, "kind": kind, "n_points": int(mask.sum()), "skipped": True,
+                            "unseen": list(unseen)})
+        else:
+            folds.append((label, kind, mask))
     method = "+".join(dict.fromkeys({"schedule": "leave-one-schedule-out", "time": "split-run"}[k]
                                     for _, k, _ in folds))
     level = float(result.level)
     if not folds:
-        return {"method": "none", "reason": "too few points to hold any out", "level": level}
+        reason = ("too few points to hold any out" if not skipped else
+                  f"no fold's fitted part determines {', '.join(skipped[0]['unseen'])}: no LR decrease after "
+                  "warmup before the held-out points")
+        return {"method": "none", "reason": reason, "level": level, "folds": skipped}
     masks = np.stack([m for _, _, m in folds])
     weights = expand_weights((~masks).astype(np.float64), np.asarray(index), int(n_padded))
     theta0 = np.tile(np.asarray(result.params, dtype=np.float64), (len(folds), 1))
@@ -183,7 +220,7 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
     res = solve_batch(law, packed, theta0, weights=weights, delta=objective.threshold, space=objective.space)
     ns = compiled(law.fn)
     pooled: dict[str, list] = {"schedule": [], "time": []}
-    per = []
+    per = list(skipped)
     # forward area of each point relative to the largest fitted one of its fold (extrapolation factor)
     area = np.concatenate([np.cumsum(np.asarray(g.inputs["lr"], dtype=np.float64))[np.asarray(g.inputs["step"])]
                            for g in dataset])
@@ -203,6 +240,7 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
                     # its held-out RMS by < 0.03 points, so it is kept, but recorded
                     "refit_converged": bool(int(res.status[k]) != MAXITER), "refit_iterations": int(res.n_iter[k]),
                     "refit_objective": float(res.f[k])})
+    per.sort(key=lambda f: order.index(f["held_out"]))  # the folds in _folds' order, skipped ones included
     every = [r for rs in pooled.values() for r in rs]
     if not every:
         return {"method": "none", "reason": "every held-out refit failed", "level": level, "folds": per}

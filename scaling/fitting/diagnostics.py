@@ -43,6 +43,11 @@ Codes
     (curve fits, :func:`band_diagnostics`) no
     schedule could be held out to calibrate the predictive band (fewer
     than 3 runs: time splits only; a note), or no fold at all.
+``calibration_folds_skipped``
+    (a note, :func:`band_diagnostics`) calibration folds left out because
+    the points they fit cannot determine a parameter (an annealing term
+    when no fitted run decays before the held-out points): their refits
+    would keep the full fit's value and measure no hold-out error.
 ``extrapolation``
     (predictions, :func:`scaling.fitting.extrapolation.extrapolation`) steps
     or LR far outside the fitted range.
@@ -431,11 +436,18 @@ def band_diagnostics(calibration: Mapping[str, Any], n_runs: int) -> list[dict[s
     from scaling.fitting.calibration import MIN_RUNS_LOSO
 
     method = str(calibration.get("method", "none"))
+    skipped = [f for f in calibration.get("folds") or () if f.get("skipped")]
+    out = [] if not skipped or method == "none" else [item(
+        "calibration_folds_skipped", "note",
+        "the band's calibration left out " + "; ".join(
+            f"the fold holding out {f['held_out']} (the points it fits cannot determine {', '.join(f['unseen'])}: "
+            "no LR decrease after warmup before the held-out points)" for f in skipped)
+        + ": their refits would keep the full fit's values of these parameters")]
     if "leave-one-schedule-out" in method:
-        return []
+        return out
     runs = f"{n_runs} run{'s' if n_runs != 1 else ''}"
     if method == "split-run":
-        return [item("band_not_calibrated", "note",
+        return out + [item("band_not_calibrated", "note",
                      f"the predictive band is calibrated on time splits of the {runs} fitted (leaving a schedule "
                      f"out needs {MIN_RUNS_LOSO}): it measures how the error grows along these schedules, not the "
                      "error of predicting a differently shaped one, which it can under- or overstate (on the 1- "
