@@ -139,27 +139,22 @@ def _loo_units(dataset) -> tuple[np.ndarray, list[str]]:
     return labels.reshape(-1), [str(x) for x in names]
 
 
-def _unseen_by_folds(law, dataset, names) -> dict[str, tuple[str, ...]]:
-    """``{held-out run: parameters the other runs cannot determine}`` for leave-one-run-out of curves.
+def _unseen_by_folds(law, dataset, labels, names) -> dict[str, tuple[str, ...]]:
+    """``{held-out run: parameters the other runs cannot determine}`` for leave-one-run-out.
 
     A refit starts at the full fit's optimum, so a parameter the remaining runs do not constrain keeps
     the value fitted *with* the held-out run: leaving the only decaying run out of a constant + cosine
     pair would predict it with the annealing term it was fitted on (0.19 % instead of the 2.1 % a fit of
-    the constant run alone gives). Such folds are no hold-out test.
+    the constant run alone gives). Such folds are no hold-out test. A parameter no run determines keeps
+    its start value in the full fit too, so it leaks nothing.
     """
-    from scaling.fitting import Dataset
-    from scaling.fitting.diagnostics import design_unidentifiable
+    from scaling.fitting.identifiable import ANNEALING_PARAMS, decay_seen
 
-    if dataset.info.get("kind") != "curves":
+    seen = decay_seen(law, dataset)
+    if seen is None or not seen.any():
         return {}
-    by_all = set(design_unidentifiable(law, dataset))  # unseen by every run: the full fit leaks nothing
-    out = {}
-    for u, name in enumerate(names):
-        rest = Dataset([g for i, g in enumerate(dataset) if i != u], info=dataset.info)
-        missing = tuple(p for p in design_unidentifiable(law, rest) if p not in by_all)
-        if missing:
-            out[name] = missing
-    return out
+    unseen = tuple(p for p in ANNEALING_PARAMS[law.name] if p in law.param_names)
+    return {name: unseen for u, name in enumerate(names) if not seen[labels != u].any()}
 
 
 def _leave_one_run_out(law, dataset, result) -> tuple[dict[str, float], int, dict[str, tuple[str, ...]]]:
@@ -177,7 +172,7 @@ def _leave_one_run_out(law, dataset, result) -> tuple[dict[str, float], int, dic
     labels, names = _loo_units(dataset)
     if len(names) < 2:
         return {m: float("nan") for m in METRICS}, 0, {}
-    unseen = _unseen_by_folds(law, dataset, names)
+    unseen = _unseen_by_folds(law, dataset, labels, names)
     if len(unseen) == len(names):
         return {m: float("nan") for m in METRICS}, 0, unseen
     weights = np.stack([(labels != u).astype(np.float64) for u in range(len(names))])

@@ -176,3 +176,27 @@ def test_a_lane_with_a_non_finite_objective_is_reported_not_solved(problem):
     res = refit(law, packed, start, w[:3])
     assert res.status[1] == STALLED and res.f[1] == np.inf and res.n_iter[1] == 0
     assert np.all(np.isfinite(res.f[[0, 2]]))
+
+
+def test_a_resample_without_any_point_after_an_lr_decrease_is_left_out_and_counted():
+    from scaling.laws.lr_annealing import _example_curves
+
+    law = get_law("lr-annealing")
+    constant, _, wsd = _example_curves()[:3]  # the WSD decays over its last 20 % (steps > 9600)
+    rng = np.random.default_rng(2)
+    with float64():
+        groups = [Group(name, c, np.asarray(law(np.array([2.5, 0.6, 0.45, 0.5]), c))
+                       * np.exp(rng.normal(0, 5e-4, c["step"].size))) for name, c in (("constant", constant), ("wsd", wsd))]
+    data = Dataset(groups, info={"kind": "curves"})
+    n0, late = len(groups[0].loss), wsd["step"] > 9600
+    counts = np.ones((3, data.n_points))
+    counts[1, n0:][late] = 0  # no cooldown point drawn: C and lam unseen
+    counts[2, :n0] = 0  # the constant run dropped: the WSD's cooldown still sees C
+    np.testing.assert_array_equal(boot.blind_resamples(law, data, counts), [False, True, False])
+    # the constant run alone determines no annealing term at all: nothing leaks, nothing is left out
+    alone = Dataset(groups[:1], info={"kind": "curves"})
+    assert not boot.blind_resamples(law, alone, np.ones((2, n0))).any()
+    res = fit(law, data, bootstrap=64, bootstrap_by="blocks", block_size=40, progress=False)
+    blind = res.data_info["bootstrap"]["blind"]
+    assert blind > 0 and f"{blind} of 64 resamples held no point after an LR decrease" in res.message
+    assert np.sum(np.isnan(res.samples[:, 3])) == blind + res.data_info["bootstrap"]["failed"]

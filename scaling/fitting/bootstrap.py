@@ -149,6 +149,29 @@ def resampling_weights(dataset, n_resamples: int, by: str, rng: np.random.Genera
     return counts[:, labels].astype(np.float64)
 
 
+def blind_resamples(law, dataset, counts: np.ndarray) -> np.ndarray:
+    """Resamples that cannot determine the law's annealing terms although the data do: bool ``(B,)``.
+
+    A refit starts at the full fit, so a resample without any point after an LR decrease (a block
+    bootstrap that drew none of a WSD run's cooldown blocks) would keep the full fit's annealing terms
+    and narrow their spread; the fitter leaves such refits out and says how many.
+
+    Parameters
+    ----------
+    law : Law
+    dataset : Dataset
+    counts : array, shape (B, n_points)
+        Resampling counts in point order (:func:`resampling_weights`).
+    """
+    from scaling.fitting.identifiable import decay_seen
+
+    counts = np.asarray(counts)
+    seen = decay_seen(law, dataset)
+    if seen is None or not seen.any():  # no annealing terms, or none the data determine: nothing to keep
+        return np.zeros(counts.shape[0], dtype=bool)
+    return ~np.any(counts[:, seen] > 0, axis=1)
+
+
 def percentile_interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:
     """Equal-tailed percentile interval of ``samples`` along axis 0, ignoring NaN."""
     tail = 100.0 * (1.0 - level) / 2.0
@@ -437,5 +460,5 @@ def _small_decrement(decrement, f, theta, g, lo, hi, ftol):
     return free & (decrement <= ftol * np.abs(f))
 
 
-__all__ = ["DECREMENT_RTOL", "SCHEMES", "TAIL_CHUNK", "WARM_NU", "block_length", "percentile_interval", "refit", "resampling_weights",
-           "resolve_scheme"]
+__all__ = ["DECREMENT_RTOL", "SCHEMES", "TAIL_CHUNK", "WARM_NU", "blind_resamples", "block_length",
+           "percentile_interval", "refit", "resampling_weights", "resolve_scheme"]

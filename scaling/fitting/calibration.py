@@ -120,25 +120,20 @@ def _folds(dataset) -> list[tuple[str, str, np.ndarray]]:
     return folds
 
 
-def _unseen(law, dataset, mask) -> tuple[str, ...]:
-    """Parameters the fitted part of a fold (points outside ``mask``) cannot determine.
+def _unseen(seen, law, mask) -> tuple[str, ...]:
+    """Annealing parameters the fitted part of a fold (points outside ``mask``) cannot determine.
 
-    A refit starts at the full optimum, so such a parameter would keep the value fitted with the held-out
-    points (leaving out the only decaying run, or a time split ahead of every run's decay, keeps the full
-    fit's annealing term) and the fold would measure no hold-out error; :func:`calibrate` skips such folds
-    unless no run determines the parameter at all.
+    ``seen`` is :func:`scaling.fitting.identifiable.decay_seen` of the fitted runs. A refit starts at the
+    full optimum, so such a parameter would keep the value fitted with the held-out points (leaving out the
+    only decaying run, or a time split ahead of every run's decay, keeps the full fit's annealing term) and
+    the fold would measure no hold-out error. A parameter no point determines keeps its start value in the
+    full fit too: nothing leaks, and nothing is returned.
     """
-    from scaling.fitting.dataset import Dataset, Group
-    from scaling.fitting.diagnostics import design_unidentifiable
+    from scaling.fitting.identifiable import ANNEALING_PARAMS
 
-    offsets = np.concatenate([[0], np.cumsum(dataset.sizes())])
-    groups = []
-    for i, g in enumerate(dataset):
-        keep = ~mask[offsets[i]:offsets[i + 1]]
-        if keep.any():
-            groups.append(Group(g.name, {**g.inputs, "step": np.asarray(g.inputs["step"])[keep]},
-                                np.asarray(g.loss)[keep]))
-    return design_unidentifiable(law, Dataset(groups, info=dataset.info))
+    if seen is None or not seen.any() or seen[~mask].any():
+        return ()
+    return tuple(p for p in ANNEALING_PARAMS[law.name] if p in law.param_names)
 
 
 def sigma_from_residuals(r: np.ndarray, level: float) -> float:
@@ -185,6 +180,7 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
         "skipped": True, "unseen": [names]}``.
         ``{"method": "none", ...}`` when no fold can be built.
     """
+    from scaling.fitting.identifiable import decay_seen
     from scaling.fitting.objective import expand_weights, fitted_objective, pack
     from scaling.fitting.optimize import MAXITER, compiled
     from scaling.fitting.prior import as_fitted
@@ -195,10 +191,9 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
         packed, index, n_padded = pack(dataset, law.kind)
         packed = as_fitted(packed, result, law, dataset)  # the fit's prior too, if it had one
     folds, skipped, order = [], [], []
-    unseen_by_all = set(_unseen(law, dataset, np.zeros(dataset.n_points, dtype=bool)))
+    seen = decay_seen(law, dataset)
     for label, kind, mask in _folds(dataset):
-        # a parameter no run determines keeps its start value in the full fit too: nothing leaks
-        unseen = tuple(p for p in _unseen(law, dataset, mask) if p not in unseen_by_all)
+        unseen = _unseen(seen, law, mask)
         order.append(label)
         if unseen:
             skipped.append({"held_out": label, "kind": kind, "n_points": int(mask.sum()), "skipped": True,

@@ -62,13 +62,8 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 
 from scaling._x64 import in_float64
+from scaling.fitting.identifiable import design_unidentifiable
 
-#: Parameters of curve laws that only an LR decrease after warmup can identify.
-ANNEALING_PARAMS = {
-    "lr-annealing": ("C", "lam"),
-    "lr-annealing-size": ("C", "lam"),
-    "multi-power": ("logB", "logC", "beta", "gamma"),
-}
 
 #: Correlation above which two parameters are reported as not separable.
 CORREL_MAX = 0.999
@@ -108,19 +103,6 @@ def noise_level(residuals: np.ndarray, sizes: Sequence[int]) -> float:
         return float("nan")
     d2 = np.concatenate(d2)
     return float(np.sqrt(np.mean(d2 * d2) / 6.0))
-
-
-def _lr_decreases(lr: np.ndarray, last_step: int, rel: float = 1e-3) -> bool:
-    """True when the LR falls after its warmup by more than ``rel`` of its peak, up to ``last_step``."""
-    from scaling.fitting.selection import detect_warmup
-
-    lr = np.asarray(lr, dtype=np.float64)[: int(last_step) + 1]
-    w = detect_warmup(lr)
-    post = lr[w:]
-    if post.size < 2:
-        return False
-    peak = float(np.max(np.abs(lr))) or 1.0
-    return bool(np.max(np.maximum.accumulate(post) - post) > rel * peak)
 
 
 def fitted_range(dataset) -> dict[str, Any]:
@@ -269,20 +251,6 @@ def _resolved_options(result) -> list[dict]:
     shown = ", ".join(f"{k}={v['asked']!r} -> {v['used']!r}" for k, v in resolved["options"].items())
     rule = resolved.get("rule") or "the law's docstring gives the rule"
     return [item("option_resolved", "note", f"law option resolved from the fitted runs: {shown}; {rule}")]
-
-
-def design_unidentifiable(law, dataset) -> tuple[str, ...]:
-    """Annealing parameters of a curve law that ``dataset`` cannot determine: no run's LR decreases after warmup.
-
-    Returns the names (empty when the design sees them); used for a fit's
-    ``not_identifiable`` warning and for the leave-one-run-out folds of
-    :func:`scaling.compare.compare`.
-    """
-    if dataset.info.get("kind") != "curves" or law.name not in ANNEALING_PARAMS:
-        return ()
-    if any(_lr_decreases(g.inputs["lr"], int(np.max(g.inputs["step"]))) for g in dataset if len(g.loss)):
-        return ()
-    return tuple(p for p in ANNEALING_PARAMS[law.name] if p in law.param_names)
 
 
 def _identifiability(result, law, dataset, theta, lo, hi, packed, index, at_bound) -> list[dict]:
@@ -483,5 +451,5 @@ def finish_fit(result, law, dataset, *, packed=None, index=None, n_padded=None):
     return dataclasses.replace(result, diagnostics=diagnostics, calibration=calibration)
 
 
-__all__ = ["ANNEALING_PARAMS", "UNDETERMINED_CODES", "band_diagnostics", "convergence", "design_unidentifiable",
-           "diagnose", "finish_fit", "fitted_range", "format_diagnostics", "item", "noise_level", "undetermined_phrase", "warning_messages"]
+__all__ = ["UNDETERMINED_CODES", "band_diagnostics", "convergence", "diagnose", "finish_fit", "fitted_range",
+           "format_diagnostics", "item", "noise_level", "undetermined_phrase", "warning_messages"]

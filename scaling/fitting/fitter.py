@@ -209,8 +209,8 @@ def _bootstrap(law, dataset, packed, index, n_padded, theta, objective, n_boot, 
     scheme = _boot.resolve_scheme(dataset, by)
     rng = np.random.default_rng(seed)
     # residuals of the fit size the blocks of a block bootstrap (autocorrelation)
-    weights = _boot.resampling_weights(dataset, n_boot, scheme, rng, block_size=block_size, residuals=residuals)
-    weights = expand_weights(weights, index, n_padded)
+    raw = _boot.resampling_weights(dataset, n_boot, scheme, rng, block_size=block_size, residuals=residuals)
+    weights = expand_weights(raw, index, n_padded)
     bar = _Progress(f"bootstrap ({scheme})", n_boot, progress if isinstance(progress, bool) else None)
     callback = progress if callable(progress) else None
 
@@ -228,9 +228,11 @@ def _bootstrap(law, dataset, packed, index, n_padded, theta, objective, n_boot, 
     # optimum and dropping it would bias the intervals); only refits
     # with a non-finite objective are left out
     failed = ~np.isfinite(res.f) | ~np.all(np.isfinite(res.theta), axis=1)
-    samples = np.where(failed[:, None], np.nan, res.theta)
-    info = {"n": n_boot, "by": scheme, "failed": int(failed.sum()),
+    blind = _boot.blind_resamples(law, dataset, raw)
+    samples = np.where((failed | blind)[:, None], np.nan, res.theta)
+    info = {"n": n_boot, "by": scheme, "failed": int(failed.sum()), "blind": int(blind.sum()),
             "at_iteration_cap": int(np.sum(res.status == MAXITER)), "block_size": block_size}
+    failed = failed | blind
     return samples, info, int(res.n_iter.sum()), failed
 
 
@@ -420,8 +422,11 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
                 derived_samples[k] = v
                 dlo, dhi = _boot.percentile_interval(v, level)
                 derived_intervals[k] = (float(dlo), float(dhi))
-        if failed.any():
-            message += f"; {int(failed.sum())} of {int(bootstrap)} bootstrap refits failed (left out)"
+        if boot_info["failed"]:
+            message += f"; {boot_info['failed']} of {int(bootstrap)} bootstrap refits failed (left out)"
+        if boot_info["blind"]:
+            message += (f"; {boot_info['blind']} of {int(bootstrap)} resamples held no point after an LR decrease "
+                        "(left out: their refits would keep the fit's annealing terms)")
     stderr = np.where(np.isfinite(stderr), stderr, np.nan)
 
     if intervals == "bootstrap":
