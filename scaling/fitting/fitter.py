@@ -225,8 +225,9 @@ def _bootstrap(law, dataset, packed, index, n_padded, theta, objective, n_boot, 
                       progress=report_progress)
     bar.close()
     # a refit stopped by the iteration cap is kept (it is close to its
-    # optimum and dropping it would bias the intervals); only refits
-    # with a non-finite objective are left out
+    # optimum and dropping it would bias the intervals); left out are
+    # refits with a non-finite objective and resamples that cannot see
+    # the annealing terms (they would keep the fit's values)
     failed = ~np.isfinite(res.f) | ~np.all(np.isfinite(res.theta), axis=1)
     blind = _boot.blind_resamples(law, dataset, raw)
     samples = np.where((failed | blind)[:, None], np.nan, res.theta)
