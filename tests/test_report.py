@@ -413,7 +413,9 @@ def test_comparison_section_names_the_best_law_and_draws_a_figure():
     from scaling.report.document import FigureItem, Table
 
     answer, section = comparison_section(COMPARISON.iloc[::-1])  # ranked by the 'rank' column, not row order
-    assert "`multi-power` ranks first" in answer[0]
+    assert "`multi-power` ranks first" in answer[0] and "evaluation: holdout)" in answer[0]
+    one = comparison_section(COMPARISON.assign(eval="leave-one-run-out", n_eval_runs=[1, 1]))[0]
+    assert "evaluation: leave-one-run-out, 1 held-out run)" in one[0]
     tables = [b for b in section.blocks if isinstance(b, Table)]
     figs = [b for b in section.blocks if isinstance(b, FigureItem)]
     assert tables[0].rows[0][1] == "multi-power"

@@ -364,6 +364,9 @@ def comparison_section(table) -> tuple[list, Section]:
         table = table.sort_values("rank")
     best = table.iloc[0]
     how = str(best["eval"]) if "eval" in table.columns else "held-out runs"
+    if "n_eval_runs" in table.columns and np.isfinite(float(best["n_eval_runs"])):
+        k = int(best["n_eval_runs"])  # a ranking on one held-out run is one run's evidence; say how many
+        how += f", {k} held-out run{'s' if k != 1 else ''}"
     line = (f"**Law comparison:** `{best['law']}` ranks first (held-out PredE {100 * float(best['PredE']):.3g} %, "
             f"WorstE {100 * float(best['WorstE']):.3g} %, evaluation: {how}).")
     warned = best.get("warnings") if "warnings" in table.columns else None
