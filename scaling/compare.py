@@ -148,13 +148,11 @@ def _unseen_by_folds(law, dataset, labels, names) -> dict[str, tuple[str, ...]]:
     the constant run alone gives). Such folds are no hold-out test. A parameter no run determines keeps
     its start value in the full fit too, so it leaks nothing.
     """
-    from scaling.fitting.identifiable import ANNEALING_PARAMS, decay_seen
+    from scaling.fitting.identifiable import blind_params, decay_seen
 
     seen = decay_seen(law, dataset)
-    if seen is None or not seen.any():
-        return {}
-    unseen = tuple(p for p in ANNEALING_PARAMS[law.name] if p in law.param_names)
-    return {name: unseen for u, name in enumerate(names) if not seen[labels != u].any()}
+    out = {name: blind_params(law, seen, labels != u) for u, name in enumerate(names)}
+    return {name: ps for name, ps in out.items() if ps}
 
 
 def _leave_one_run_out(law, dataset, result) -> tuple[dict[str, float], int, dict[str, tuple[str, ...]]]:
@@ -175,23 +173,22 @@ def _leave_one_run_out(law, dataset, result) -> tuple[dict[str, float], int, dic
     unseen = _unseen_by_folds(law, dataset, labels, names)
     if len(unseen) == len(names):
         return {m: float("nan") for m in METRICS}, 0, unseen
-    weights = np.stack([(labels != u).astype(np.float64) for u in range(len(names))])
+    folds = [u for u in range(len(names)) if names[u] not in unseen]  # only these are refitted
+    weights = np.stack([(labels != u).astype(np.float64) for u in folds])
     # (K, n) weights: refit k gets its own weights (run k at 0), as the fitter's bootstrap refits do
     theta = np.asarray(result.params)
     packed, index, n_padded = pack(dataset, law.kind)
     packed = _prior.as_fitted(packed, result, law, dataset)
     objective = fitted_objective(result.data_info)
-    res = solve_batch(law, packed, np.tile(theta, (len(names), 1)),
+    res = solve_batch(law, packed, np.tile(theta, (len(folds), 1)),
                       weights=expand_weights(weights, index, n_padded), delta=objective.threshold,
                       space=objective.space)
     observed = np.concatenate([np.asarray(g.loss, dtype=np.float64) for g in dataset])
     obs_runs, pred_runs = [], []
     failed = 0
-    for u in range(len(names)):
-        if names[u] in unseen:
-            continue
-        th = res.theta[u] if np.isfinite(res.f[u]) else theta
-        failed += int(not np.isfinite(res.f[u]))
+    for k, u in enumerate(folds):
+        th = res.theta[k] if np.isfinite(res.f[k]) else theta
+        failed += int(not np.isfinite(res.f[k]))
         pred = np.concatenate(_predict(law, th, dataset))
         obs_runs.append(observed[labels == u])
         pred_runs.append(pred[labels == u])

@@ -163,13 +163,9 @@ def blind_resamples(law, dataset, counts: np.ndarray) -> np.ndarray:
     counts : array, shape (B, n_points)
         Resampling counts in point order (:func:`resampling_weights`).
     """
-    from scaling.fitting.identifiable import decay_seen
+    from scaling.fitting.identifiable import blind_subsets, decay_seen
 
-    counts = np.asarray(counts)
-    seen = decay_seen(law, dataset)
-    if seen is None or not seen.any():  # no annealing terms, or none the data determine: nothing to keep
-        return np.zeros(counts.shape[0], dtype=bool)
-    return ~np.any(counts[:, seen] > 0, axis=1)
+    return blind_subsets(decay_seen(law, dataset), counts)
 
 
 def percentile_interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:

@@ -120,22 +120,6 @@ def _folds(dataset) -> list[tuple[str, str, np.ndarray]]:
     return folds
 
 
-def _unseen(seen, law, mask) -> tuple[str, ...]:
-    """Annealing parameters the fitted part of a fold (points outside ``mask``) cannot determine.
-
-    ``seen`` is :func:`scaling.fitting.identifiable.decay_seen` of the fitted runs. A refit starts at the
-    full optimum, so such a parameter would keep the value fitted with the held-out points (leaving out the
-    only decaying run, or a time split ahead of every run's decay, keeps the full fit's annealing term) and
-    the fold would measure no hold-out error. A parameter no point determines keeps its start value in the
-    full fit too: nothing leaks, and nothing is returned.
-    """
-    from scaling.fitting.identifiable import ANNEALING_PARAMS
-
-    if seen is None or not seen.any() or seen[~mask].any():
-        return ()
-    return tuple(p for p in ANNEALING_PARAMS[law.name] if p in law.param_names)
-
-
 def sigma_from_residuals(r: np.ndarray, level: float) -> float:
     """``q_level(|r|) / z_level`` (see the module docstring); NaN for no residuals."""
     from scipy.special import ndtri  # normal quantile; scipy.stats costs ~0.9 s to import
@@ -175,12 +159,13 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
         largest fitted one of its fold), and ``folds``: per fold
         ``{"held_out", "n_points", "rms_log", "max_abs_log", "mean_log",
         "refit_converged", "refit_iterations", "refit_objective"}``; a fold
-        whose fitted part cannot determine a parameter (:func:`_unseen`) is
+        whose fitted part cannot determine a parameter that the runs
+        determine (:func:`scaling.fitting.identifiable.blind_params`) is
         not refitted and appears as ``{"held_out", "kind", "n_points",
         "skipped": True, "unseen": [names]}``.
         ``{"method": "none", ...}`` when no fold can be built.
     """
-    from scaling.fitting.identifiable import decay_seen
+    from scaling.fitting.identifiable import blind_params, decay_seen
     from scaling.fitting.objective import expand_weights, fitted_objective, pack
     from scaling.fitting.optimize import MAXITER, compiled
     from scaling.fitting.prior import as_fitted
@@ -190,11 +175,12 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
     if packed is None or index is None or n_padded is None:
         packed, index, n_padded = pack(dataset, law.kind)
         packed = as_fitted(packed, result, law, dataset)  # the fit's prior too, if it had one
-    folds, skipped, order = [], [], []
+    # a fold whose fitted part cannot see a term the runs determine would keep the full fit's value
+    # (scaling.fitting.identifiable): it is skipped, not refitted
+    all_folds, folds, skipped = _folds(dataset), [], []
     seen = decay_seen(law, dataset)
-    for label, kind, mask in _folds(dataset):
-        unseen = _unseen(seen, law, mask)
-        order.append(label)
+    for label, kind, mask in all_folds:
+        unseen = blind_params(law, seen, ~mask)
         if unseen:
             skipped.append({"held_out": label, "kind": kind, "n_points": int(mask.sum()), "skipped": True,
                             "unseen": list(unseen)})
@@ -235,7 +221,8 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
                     # its held-out RMS by < 0.03 points, so it is kept, but recorded
                     "refit_converged": bool(int(res.status[k]) != MAXITER), "refit_iterations": int(res.n_iter[k]),
                     "refit_objective": float(res.f[k])})
-    per.sort(key=lambda f: order.index(f["held_out"]))  # the folds in _folds' order, skipped ones included
+    labels = [label for label, _, _ in all_folds]
+    per.sort(key=lambda f: labels.index(f["held_out"]))  # the folds in _folds' order, skipped ones included
     every = [r for rs in pooled.values() for r in rs]
     if not every:
         return {"method": "none", "reason": "every held-out refit failed", "level": level, "folds": per}

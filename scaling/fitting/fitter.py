@@ -430,18 +430,18 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
                         "(left out: their refits would keep the fit's annealing terms)")
     stderr = np.where(np.isfinite(stderr), stderr, np.nan)
 
+    z = _normal_quantile(level, n - p)  # of the Laplace and delta-method intervals
     if intervals == "bootstrap":
         lo, hi = _boot.percentile_interval(samples, level)
         param_intervals = {name: (float(lo[i]), float(hi[i])) for i, name in enumerate(law.param_names)}
     elif intervals == "profile":
         param_intervals = profile_intervals(law, packed, ones, theta, f_best, laplace, r, obj, level)
     else:
-        param_intervals = laplace_intervals(law.param_names, theta, laplace, _normal_quantile(level, n - p),
-                                            law.bounds)
+        param_intervals = laplace_intervals(law.param_names, theta, laplace, z, law.bounds)
     if law.derived is not None and not derived_intervals:
         values, jac = _derived_fns(law.derived)
-        derived_intervals = _derived_intervals(derived, theta, param_intervals, laplace,
-                                               _normal_quantile(level, n - p), values=values, jacobian=jac)
+        derived_intervals = _derived_intervals(derived, theta, param_intervals, laplace, z, values=values,
+                                               jacobian=jac)
 
     files = [str(f) for f in dataset.info.get("files", [])]
     data_info = {

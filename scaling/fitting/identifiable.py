@@ -59,15 +59,46 @@ def decay_seen(law, dataset) -> np.ndarray | None:
     return np.concatenate(parts) if parts else np.zeros(0, dtype=bool)
 
 
+def _annealing_params(law) -> tuple[str, ...]:
+    return tuple(p for p in ANNEALING_PARAMS.get(law.name, ()) if p in law.param_names)
+
+
 def design_unidentifiable(law, dataset) -> tuple[str, ...]:
     """The annealing parameters that ``dataset`` cannot determine: no point comes after an LR decrease.
 
     Returns the names (empty when some point sees a decrease, or the law has none).
     """
     seen = decay_seen(law, dataset)
-    if seen is None or seen.any():
-        return ()
-    return tuple(p for p in ANNEALING_PARAMS[law.name] if p in law.param_names)
+    return () if seen is None or seen.any() else _annealing_params(law)
 
 
-__all__ = ["ANNEALING_PARAMS", "DECAY_REL", "decay_seen", "design_unidentifiable"]
+def blind_subsets(seen, fitted) -> np.ndarray:
+    """Which subsets of the points cannot determine the annealing terms that all the points do.
+
+    A refit of a subset starts at the full fit, so such a subset keeps the full fit's annealing terms: a
+    fold or resample that measures nothing about them. Where no point determines them the full fit holds
+    its start value too, and nothing is blind.
+
+    Parameters
+    ----------
+    seen : ndarray of bool, shape (n_points,), or None
+        :func:`decay_seen` of the data.
+    fitted : array, shape (K, n_points)
+        Per subset, the points it fits (bool, or resampling counts: > 0 counts as fitted).
+
+    Returns
+    -------
+    ndarray of bool, shape (K,)
+    """
+    fitted = np.atleast_2d(np.asarray(fitted)) > 0
+    if seen is None or not seen.any():
+        return np.zeros(fitted.shape[0], dtype=bool)
+    return ~np.any(fitted[:, seen], axis=1)
+
+
+def blind_params(law, seen, fitted) -> tuple[str, ...]:
+    """The annealing parameters one subset (``fitted``, bool ``(n_points,)``) misses; see :func:`blind_subsets`."""
+    return _annealing_params(law) if blind_subsets(seen, fitted)[0] else ()
+
+
+__all__ = ["ANNEALING_PARAMS", "DECAY_REL", "blind_params", "blind_subsets", "decay_seen", "design_unidentifiable"]

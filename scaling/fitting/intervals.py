@@ -267,16 +267,16 @@ def derived_intervals(derived, theta, param_intervals, covar, z, *, values, jaco
     Jd = np.asarray(jacobian(theta, names), dtype=np.float64)
     sd = np.sqrt(np.clip(np.einsum("ij,jk,ik->i", Jd, covar, Jd), 0.0, None))
     out = {k: (v - z * sd[i], v + z * sd[i]) for i, (k, v) in enumerate(derived.items())}
-    bounds = np.array([param_intervals[k] for k in param_intervals], dtype=np.float64)
+    iv = np.array([param_intervals[k] for k in param_intervals], dtype=np.float64)
     single = {k: int(np.flatnonzero(Jd[i])[0]) for i, k in enumerate(names) if np.count_nonzero(Jd[i]) == 1}
-    todo = sorted({j for j in single.values() if np.all(np.isfinite(bounds[j]))})
+    todo = sorted({j for j in single.values() if np.all(np.isfinite(iv[j]))})
     if not todo:
         return out
     # each such parameter swept over its interval, the others held at theta: one batched call
     u = np.linspace(0.0, 1.0, MONOTONE_CHECK_POINTS)
     rows = np.tile(theta, (len(todo) * u.size, 1))
     for m, j in enumerate(todo):
-        rows[m * u.size:(m + 1) * u.size, j] = bounds[j, 0] + u * (bounds[j, 1] - bounds[j, 0])
+        rows[m * u.size:(m + 1) * u.size, j] = iv[j, 0] + u * (iv[j, 1] - iv[j, 0])
     swept = {k: np.asarray(v, dtype=np.float64) for k, v in values(rows).items()}
     for k, j in single.items():
         if j not in todo:
@@ -309,5 +309,5 @@ def _crossing(v, stat, crit, centre, bound, side):
     return float(vs[k - 1] + w * (vs[k] - vs[k - 1]))
 
 
-__all__ = ["derived_intervals", "dispersion_scale", "laplace_intervals", "profile_intervals", "residuals_and_jacobian",
-           "sandwich_covariance", "smoothed_curvature"]
+__all__ = ["derived_intervals", "dispersion_scale", "laplace_intervals", "profile_intervals",
+           "residuals_and_jacobian", "sandwich_covariance", "smoothed_curvature"]
