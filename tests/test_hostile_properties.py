@@ -28,8 +28,13 @@ FAST = settings(max_examples=300, deadline=None, derandomize=True, suppress_heal
 SLOW = settings(max_examples=1500, deadline=None, derandomize=True, suppress_health_check=list(HealthCheck))
 
 
+# One folder for the module, removed when the process ends (weakref.finalize), so that thousands of
+# examples leave nothing behind in /tmp; each file still gets a folder of its own.
+_ROOT = tempfile.TemporaryDirectory(prefix="hostile-")
+
+
 def _write(name: str, data: bytes) -> Path:
-    folder = Path(tempfile.mkdtemp(prefix="hostile-"))
+    folder = Path(tempfile.mkdtemp(dir=_ROOT.name))
     path = folder / name
     path.write_bytes(data)
     return path
