@@ -360,10 +360,25 @@ def test_cli_budget_missing_fit_file_is_a_one_line_error(tmp_path, capsys):
 def test_cli_schedule_plan_prints_a_ranking(tmp_path, curve_case, capsys):
     from scaling.cli import main
 
+    from scaling.fitting import FitResult
+
     path = _saved_fit(tmp_path, curve_case[0])
+    # a calibrated held-out scatter, so that the predictive band differs from the parameter band
+    FitResult.save(dataclasses.replace(FitResult.load(path), calibration={"sigma_log": 1e-3, "level": 0.9}), path)
     assert main(["schedule-plan", str(path), "--steps", "600", "--peak", "3e-4", "--warmup", "50"]) == 0
     out = capsys.readouterr().out
     assert "recommended:" in out and "cosine" in out and "best WSD decay fraction" in out
+    # the scan's best fraction carries the predictive band, as the ranking table does, not the narrower
+    # parameter band under the same look
+    from scaling import plan
+    from scaling.report.document import interval
+
+    scan = plan.best_wsd_decay(FitResult.load(path), steps=600, peak=3e-4, warmup=50, shape="1-sqrt")
+    best = scan.loc[scan["rank"] == 1].iloc[0]
+    line = next(ln for ln in out.splitlines() if ln.startswith("best WSD decay fraction"))
+    assert interval(best["final_loss"], best["final_loss_pred_lo"], best["final_loss_pred_hi"], ".4f") in line
+    assert "predictive band" in line
+    assert best["final_loss_pred_hi"] - best["final_loss_pred_lo"] > best["final_loss_hi"] - best["final_loss_lo"]
 
 
 def test_cli_report_prints_where_the_report_is(tmp_path, chinchilla_case, capsys):

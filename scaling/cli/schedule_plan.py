@@ -79,8 +79,10 @@ def run(args: argparse.Namespace) -> int:
     print("WSD decay-fraction scan (" + args.scan_shape + "): "
           + ", ".join(f"{d:g}: {v:.4f}" for d, v in zip(scan["decay"], scan["final_loss"])))
     note = plan.decay_scan_note(scan)
+    # the predictive band, as the table above shows for the same schedules
     print(f"best WSD decay fraction: {best['decay']:g} (final loss "
-          f"{interval(best['final_loss'], best['final_loss_lo'], best['final_loss_hi'], '.4f')})"
+          f"{interval(best['final_loss'], best['final_loss_pred_lo'], best['final_loss_pred_hi'], '.4f')}, "
+          f"{fit.level:.0%} predictive band)"
           + (f"; {note}" if note else ""))
     print(plan.recommendation(ranking, fit=fit, steps=args.steps))
     if args.out:
