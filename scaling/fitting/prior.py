@@ -78,18 +78,18 @@ def prior_block(packed):
 
 
 def penalty(theta, packed):
-    """``lambda / 2 * sum(((M theta + c - mu) / s)^2)``; 0 without a prior block (traceable)."""
-    arrays = prior_block(packed)
-    if arrays is None:
-        return 0.0
-    import jax.numpy as jnp
+    """``lambda / 2 * sum(((M theta + c - mu) / s)^2)``; 0 without a prior block (traceable).
 
-    z = (arrays["M"] @ theta + arrays["offset"]) * arrays["inv_sd"]
-    return 0.5 * arrays["weight"] * jnp.sum(z * z)
+    The value of :func:`penalty_fgh` (one formula; under ``jit`` the unused
+    gradient and Hessian are not computed).
+    """
+    if prior_block(packed) is None:
+        return 0.0
+    return penalty_fgh(theta, packed)[0]
 
 
 def penalty_fgh(theta, packed):
-    """Value, gradient and Hessian of :func:`penalty` (it is quadratic: the Hessian is exact)."""
+    """Value, gradient and Hessian of the prior's penalty :func:`penalty` (quadratic: the Hessian is exact)."""
     import jax.numpy as jnp
 
     arrays = prior_block(packed)
