@@ -16,7 +16,11 @@ diagnostics, band calibration; no hand-trimming) and predict the others:
 ``luo2-25M``, ``luo2-100M``, ``luo2-400M``
     The same curves in the design of issue 11's set A: fit
     ``constant_24000, cosine_24000`` only, predict the other 7 (``wsdcon_9``
-    included); calibrated by two time splits like every two-run fit.
+    included).
+``luo2wsd-*``, ``luo2cw-*`` (25M / 100M / 400M)
+    Two more two-run designs on the same curves: ``constant_24000,
+    wsd_20000_24000`` (a constant run and its cooldown) and ``cosine_24000,
+    wsdcon_9``; predict the other 7.
 ``luo1-25M``, ``luo1-100M``, ``luo1-400M``
     The design of set B: fit ``cosine_24000`` alone, predict the other 8.
 ``bundled``
@@ -67,8 +71,9 @@ is pooled over points; set-level PredE, WorstE and |final error| are
 means over the held-out curves, as Luo et al. (2025, Table 1) average
 theirs (their repo's per-curve 400M WorstE values average to the
 published 0.995 %), and ``WorstE_max`` is the worst curve's. The Luo sets (3 fitted runs) are calibrated by
-leave-one-schedule-out plus a time split, the bundled and synthetic sets
-(2 fitted runs) by two time splits (see :mod:`scaling.fitting.calibration`);
+leave-one-schedule-out plus a time split, the two-run sets by refits of one run predicting the other
+(where that run determines every term) plus two time splits, the one-run sets by two time splits
+(see :mod:`scaling.fitting.calibration`);
 the summary line counts the calibration refits stopped at the iteration
 cap, times the calibration step alone (``cal_s``: the refits, compiled
 already), and says how far off the band is: ``sigma_x90``, the factor on the
@@ -99,10 +104,12 @@ LAWS = {"lr-annealing": ("lr-annealing", {}), "lr-annealing/fit-lam": ("lr-annea
         "lr-annealing/lam-auto": ("lr-annealing", {"lam": "auto"}),
         "multi-power": ("multi-power", {})}
 DEFAULT_LAWS = ("lr-annealing", "multi-power")
-SETS = ("luo-25M", "luo-100M", "luo-400M", "luo2-25M", "luo2-100M", "luo2-400M", "luo1-25M", "luo1-100M",
-        "luo1-400M", "bundled", "synthetic", "synthetic-b", "synthetic-a")
-#: designs of issue 11's held-out sets on Luo's curves: A fits a constant and a cosine run, B one cosine run
-LUO_DESIGNS = {"luo2": ("constant_24000", "cosine_24000"), "luo1": ("cosine_24000",)}
+SETS = tuple(f"{d}-{n}M" for d in ("luo", "luo2", "luo1", "luo2wsd", "luo2cw") for n in (25, 100, 400)) + (
+    "bundled", "synthetic", "synthetic-b", "synthetic-a")
+#: two-run and one-run designs on Luo's curves: luo2 and luo1 are issue 11's held-out sets A (a constant and a cosine
+#: run) and B (one cosine run); luo2wsd and luo2cw two more two-run designs
+LUO_DESIGNS = {"luo2": ("constant_24000", "cosine_24000"), "luo1": ("cosine_24000",),
+               "luo2wsd": ("constant_24000", "wsd_20000_24000"), "luo2cw": ("cosine_24000", "wsdcon_9")}
 TARGETS = {  # issue 11 item 6: mean PredE on the Luo protocol
     ("luo-25M", "lr-annealing"): 0.0014, ("luo-100M", "lr-annealing"): 0.0015, ("luo-400M", "lr-annealing"): 0.0022,
     ("luo-25M", "best"): 0.00110, ("luo-100M", "best"): 0.00142, ("luo-400M", "best"): 0.00168,

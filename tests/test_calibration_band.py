@@ -76,14 +76,22 @@ def test_predictive_sigma_is_flat_inside_the_fitted_area_and_grows_beyond(three_
     assert np.isnan(predictive_sigma(uncal, np.array([5]), lr)).all()
 
 
-def test_two_runs_are_calibrated_on_time_splits_not_on_one_run_fits():
-    # leaving one of two runs out would measure a one-run fit (a constant run alone cannot identify C)
+def test_two_runs_leave_out_the_run_the_other_can_predict_and_split_both():
+    # leaving the constant run out refits the cosine alone (it determines every term); leaving the cosine out
+    # would refit the constant alone, which cannot determine C (it would keep the full fit's): skipped
     two = fit(LAW, Dataset(_runs(("constant", "cosine"), 7), info={"kind": "curves"}), progress=False)
     cal = two.calibration
-    assert cal["method"] == "split-run"
-    assert [f["kind"] for f in cal["folds"]] == ["time", "time"]
-    assert sum(f["n_points"] for f in cal["folds"]) == pytest.approx(0.75 * 2 * STEPS.size, abs=4)
+    assert cal["method"] == "leave-one-schedule-out+split-run"
+    assert [(f["held_out"], f["kind"], bool(f.get("skipped"))) for f in cal["folds"]] == [
+        ("constant", "schedule", False), ("cosine", "schedule", True),
+        ("every run after 50% of its steps", "time", False), ("every run after 75% of its steps", "time", False)]
+    assert cal["folds"][1]["unseen"] == ["C"]
+    assert cal["folds"][0]["n_points"] == STEPS.size
+    # the law true: the one-run refit predicts the constant run to about the noise
     assert NOISE * 0.7 < cal["sigma_log"] < NOISE * 2.0
+    codes = [d["code"] for d in two.diagnostics]
+    assert "band_one_run_refits" in codes and "calibration_folds_skipped" in codes
+    assert "band_not_calibrated" not in codes
 
 
 def test_each_fold_records_whether_its_refit_converged(three_runs):
@@ -166,14 +174,19 @@ def test_calibrate_called_on_its_own_runs_in_float64(three_runs):
 
 
 def test_time_splits_ahead_of_every_decay_are_skipped_not_leaked():
-    # constant + WSD decaying over the last 20 %: both time splits fit only constant-LR stretches, so their
-    # refits would keep the full fit's C and "predict" the decay to the noise; the band says it is uncalibrated
-    res = fit(LAW, Dataset(_runs(("constant", "wsd"), 3), info={"kind": "curves"}), progress=False)
+    # a WSD run decaying over its last 20 %: both time splits fit only its constant-LR stretch, so their refits
+    # would keep the full fit's C and "predict" the decay to the noise; the band says it is uncalibrated
+    res = fit(LAW, Dataset(_runs(("wsd",), 3), info={"kind": "curves"}), progress=False)
     cal = res.calibration
     assert cal["method"] == "none" and "determines C" in cal["reason"]
     assert [f["skipped"] and f["unseen"] for f in cal["folds"]] == [["C"], ["C"]]
     note = next(d for d in res.diagnostics if d["code"] == "band_not_calibrated")
     assert "determines C" in note["message"]
+    # with a constant run next to it, the WSD run alone predicts the constant one: that fold alone is kept
+    both = fit(LAW, Dataset(_runs(("constant", "wsd"), 3), info={"kind": "curves"}), progress=False)
+    kept = [f["held_out"] for f in both.calibration["folds"] if not f.get("skipped")]
+    assert kept == ["constant"] and both.calibration["method"] == "leave-one-schedule-out"
+    assert np.isfinite(both.calibration["sigma_log"])
 
 
 def test_a_schedule_fold_that_leaves_only_constant_runs_is_skipped_and_noted():

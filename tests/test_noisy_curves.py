@@ -89,12 +89,12 @@ def test_a_very_long_log_is_averaged_by_default_and_the_fit_says_so():
 
 
 def test_calibrated_band_follows_the_noise_of_the_window_means():
-    # two per-step runs (the law true) averaged in windows of 12, calibrated on time splits: the held-out
-    # sigma is the noise of a window mean, noise / sqrt(12) (white noise), and scales with the noise
+    # two per-step runs (the law true) averaged in windows of 12, calibrated on one-run refits and time splits:
+    # the held-out sigma is the noise of a window mean, noise / sqrt(12) (white noise), and scales with the noise
     sigmas = []
     for noise in (0.002, 0.01):
         result = fit(LAW, dataset_from_curves(LAW, _per_step_table(noise, seed=2), aggregate=12), progress=False)
-        assert result.calibration["method"] == "split-run"
+        assert result.calibration["method"] == "leave-one-schedule-out+split-run"
         sigmas.append(result.calibration["sigma_log"])
     for noise, sigma in zip((0.002, 0.01), sigmas):
         assert 0.7 < sigma / (noise / np.sqrt(12)) < 1.6, (noise, sigma)

@@ -340,6 +340,10 @@ def test_a_resolution_from_time_splits_only_is_a_caveat():
     two_runs = CovFitLike(base.law, base.params, base.samples, diagnostics=note)
     text = planning.recommendation(planning.compare_schedules(two_runs, c), fit=two_runs)
     assert text.startswith("recommended:") and "come from time splits of the fitted runs only" in text
+    note = ({"code": "band_one_run_refits", "severity": "note", "message": "one-run refits"},)
+    two_runs = CovFitLike(base.law, base.params, base.samples, diagnostics=note)
+    text = planning.recommendation(planning.compare_schedules(two_runs, c), fit=two_runs)
+    assert "come from refits of one run alone" in text and "time splits" not in text
 
 
 def test_the_decay_scan_names_the_fractions_within_the_resolution():

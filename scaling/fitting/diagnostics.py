@@ -41,8 +41,12 @@ Codes
     because the runs follow one schedule, say, not because it was asked for.
 ``band_not_calibrated``
     (curve fits, :func:`band_diagnostics`) no
-    schedule could be held out to calibrate the predictive band (fewer
-    than 3 runs: time splits only; a note), or no fold at all.
+    schedule could be held out to calibrate the predictive band (one run,
+    or two whose other run cannot determine a term: time splits only; a
+    note), or no fold at all.
+``band_one_run_refits``
+    (a note, :func:`band_diagnostics`) a fit of two runs: the band is
+    calibrated on refits of one run alone (and on time splits).
 ``calibration_folds_skipped``
     (a note, :func:`band_diagnostics`) calibration folds left out because
     the points they fit cannot determine a parameter (an annealing term
@@ -384,14 +388,18 @@ def format_diagnostics(diagnostics) -> list[str]:
 
 
 def band_diagnostics(calibration: Mapping[str, Any], n_runs: int) -> list[dict[str, str]]:
-    """``band_not_calibrated`` records for a curve fit of ``n_runs`` runs ([] when a schedule was held out).
+    """Notes on how the predictive band of a curve fit of ``n_runs`` runs was calibrated.
 
-    With fewer than :data:`scaling.fitting.calibration.MIN_RUNS_LOSO` runs
-    only time splits exist: they measure how the error grows along the
-    fitted schedules, not the error on a differently shaped one (on the 1-
-    and 2-run sets of ``benchmarks/curves_protocol.py`` such 90 % bands held
-    39 to 100 % of the held-out points): a note. Without any fold the
-    band falls back to the in-sample scatter: a note, or a warning when
+    ``[]`` when schedules were held out with at least two runs left to fit
+    (:data:`scaling.fitting.calibration.MIN_RUNS_FULL` runs or more). With
+    two runs the held-out schedules were predicted by refits of one run
+    alone, a weaker design than the fit (on the 2-run sets of
+    ``benchmarks/curves_protocol.py`` such 90 % bands held 52 to 100 % of the
+    held-out points): a ``band_one_run_refits`` note. With one run only time
+    splits exist: they measure how the error grows along the fitted
+    schedule, not the error on a differently shaped one (39 to 100 % on the
+    1-run sets): a ``band_not_calibrated`` note. Without any fold the band
+    falls back to the in-sample scatter: a note, or a warning when
     :func:`scaling.fitting.calibration.calibrate` raised (``method "failed"``).
 
     Parameters
@@ -401,7 +409,7 @@ def band_diagnostics(calibration: Mapping[str, Any], n_runs: int) -> list[dict[s
     n_runs : int
         Fitted runs.
     """
-    from scaling.fitting.calibration import MIN_RUNS_LOSO
+    from scaling.fitting.calibration import MIN_RUNS_FULL, MIN_RUNS_LOSO
 
     method = str(calibration.get("method", "none"))
     skipped = [f for f in calibration.get("folds") or () if f.get("skipped")]
@@ -411,16 +419,24 @@ def band_diagnostics(calibration: Mapping[str, Any], n_runs: int) -> list[dict[s
             f"the fold holding out {f['held_out']} (the points it fits cannot determine {', '.join(f['unseen'])}: "
             "no LR decrease after warmup before the held-out points)" for f in skipped)
         + ": their refits would keep the full fit's values of these parameters")]
-    if "leave-one-schedule-out" in method:
-        return out
     runs = f"{n_runs} run{'s' if n_runs != 1 else ''}"
+    if "leave-one-schedule-out" in method:
+        if n_runs >= MIN_RUNS_FULL:
+            return out
+        return out + [item("band_one_run_refits", "note",
+                     f"the predictive band of this {runs} fit is calibrated on refits of one run alone, each "
+                     "predicting a run left out, and on time splits: a one-run refit is a weaker design than the "
+                     "fit, which can under- or overstate its error on a differently shaped schedule (on the "
+                     "2-run sets of benchmarks/curves_protocol.py such 90% bands held 52-100% of the held-out "
+                     f"points); fit {MIN_RUNS_FULL} or more schedules to calibrate it")]
     if method == "split-run":
         return out + [item("band_not_calibrated", "note",
                      f"the predictive band is calibrated on time splits of the {runs} fitted (leaving a schedule "
-                     f"out needs {MIN_RUNS_LOSO}): it measures how the error grows along these schedules, not the "
-                     "error of predicting a differently shaped one, which it can under- or overstate (on the 1- "
-                     "and 2-run sets of benchmarks/curves_protocol.py such 90% bands held 39-100% "
-                     f"of the held-out points); fit {MIN_RUNS_LOSO} or more schedules to calibrate it")]
+                     f"out needs {MIN_RUNS_LOSO} runs, one of them with an LR decrease after warmup when the fit "
+                     "determines an annealing term): it measures how the error grows along these schedules, not "
+                     "the error of predicting a differently shaped one, which it can under- or overstate (on the "
+                     "1-run sets of benchmarks/curves_protocol.py such 90% bands held 39-100% "
+                     f"of the held-out points); fit {MIN_RUNS_FULL} or more schedules to calibrate it")]
     why = calibration.get("reason") or calibration.get("error") or "no held-out fold"
     return [item("band_not_calibrated", "warning" if method == "failed" else "note",
                  f"the predictive band is not calibrated ({why}): it is the parameter band widened by the fit's "

@@ -59,7 +59,8 @@ def recommendation(ranking, *, fit=None, steps: int | None = None) -> str:
     schedules the data cannot separate. Without samples or a
     covariance no uncertainty is known and the sentence says so. Fit diagnostics (a
     ``diagnostics`` entry of severity ``"warning"``, and the
-    ``band_not_calibrated`` note of a fit of fewer than 3 runs) and a step
+    ``band_not_calibrated`` or ``band_one_run_refits`` note of a fit of fewer
+    than 3 runs) and a step
     budget beyond the fitted runs are named as caveats.
 
     Parameters
@@ -75,10 +76,12 @@ def recommendation(ranking, *, fit=None, steps: int | None = None) -> str:
     from scaling.fitting.diagnostics import convergence, warning_messages
 
     caveats = warning_messages(fit)
-    if any(d.get("code") == "band_not_calibrated" and d.get("severity") == "note"
-           for d in (getattr(fit, "diagnostics", None) or ())):
+    notes = {d.get("code") for d in (getattr(fit, "diagnostics", None) or ()) if d.get("severity") == "note"}
+    if "band_not_calibrated" in notes:
         caveats.append("the band and the resolution come from time splits of the fitted runs only (no schedule "
                        "could be held out)")
+    if "band_one_run_refits" in notes:
+        caveats.append("the band and the resolution come from refits of one run alone predicting the other")
     undetermined = convergence(fit)["undetermined"] if fit is not None else []
     fitted_max = ((getattr(fit, "data_info", None) or {}).get("fitted_range") or {}).get("max_step") if fit is not None else None
     if steps is not None and fitted_max:
