@@ -417,14 +417,14 @@ def band_diagnostics(calibration: Mapping[str, Any], n_runs: int) -> list[dict[s
         "calibration_folds_skipped", "note",
         "the band's calibration left out " + "; ".join(
             f"the fold holding out {f['held_out']} (the points it fits cannot determine {', '.join(f['unseen'])}: "
-            "no LR decrease after warmup before the held-out points)" for f in skipped)
+            "none of its fitted points follows an LR decrease after warmup)" for f in skipped)
         + ": their refits would keep the full fit's values of these parameters")]
     runs = f"{n_runs} run{'s' if n_runs != 1 else ''}"
     if "leave-one-schedule-out" in method:
         if n_runs >= MIN_RUNS_FULL:
             return out
         return out + [item("band_one_run_refits", "note",
-                     f"the predictive band of this {runs} fit is calibrated on refits of one run alone, each "
+                     f"the predictive band of this {n_runs}-run fit is calibrated on refits of one run alone, each "
                      "predicting a run left out, and on time splits: a one-run refit is a weaker design than the "
                      "fit, which can under- or overstate its error on a differently shaped schedule (on the "
                      "2-run sets of benchmarks/curves_protocol.py such 90% bands held 52-100% of the held-out "
