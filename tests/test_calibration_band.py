@@ -200,3 +200,15 @@ def test_a_schedule_fold_that_leaves_only_constant_runs_is_skipped_and_noted():
     assert res.calibration["method"].startswith("leave-one-schedule-out")
     note = next(d for d in res.diagnostics if d["code"] == "calibration_folds_skipped")
     assert "holding out cosine" in note["message"] and note["severity"] == "note"
+
+
+def test_a_law_with_a_size_input_gets_no_one_run_folds_from_two_runs():
+    # a refit of one run sees one model size: the size terms would keep the full fit's values
+    from scaling.fitting.calibration import _folds
+
+    data = Dataset(_runs(("constant", "cosine"), 7), info={"kind": "curves"})
+    sized = get_law("lr-annealing-n")
+    assert [k for _, k, _ in _folds(data, sized)] == ["time", "time"]
+    assert [k for _, k, _ in _folds(data, LAW)] == ["schedule", "schedule", "time", "time"]
+    three = Dataset(_runs(("constant", "cosine", "wsd"), 7), info={"kind": "curves"})
+    assert [k for _, k, _ in _folds(three, sized)] == ["schedule"] * 3 + ["time"]

@@ -8,7 +8,9 @@ more on the first half of every run's steps, predicting the second halves
 (a time split: how errors grow when extrapolating). Fits of fewer than
 :data:`MIN_RUNS_FULL` runs get a second time split (fit up to 50 % and 75 %
 of every run's steps); a fit of two runs also leaves each run out, which
-refits the other run alone, a weaker design than the fit being calibrated.
+refits the other run alone, a weaker design than the fit being calibrated
+(only for laws that read nothing but the schedule: a one-run refit of
+``lr-annealing-n`` or ``kaplan-batch`` sees one model size).
 Such a fold is skipped when the run left to fit cannot determine a term
 (:func:`scaling.fitting.identifiable.blind_params`: a constant-LR run alone
 and the annealing terms), which is what once made these bands far too wide
@@ -112,13 +114,25 @@ MIN_RUNS_LOSO = 2
 MIN_RUNS_FULL = 3
 
 
-def _folds(dataset) -> list[tuple[str, str, np.ndarray]]:
-    """``[(label, kind, held-out mask over points)]``; kind "schedule" or "time"."""
+#: The inputs of a law that read only the schedule; a law with others (a model size ``N``, a batch
+#: size ``B``) gets one-run folds only from MIN_RUNS_FULL runs (see :func:`_folds`).
+SCHEDULE_INPUTS = frozenset({"lr", "step"})
+
+
+def _folds(dataset, law=None) -> list[tuple[str, str, np.ndarray]]:
+    """``[(label, kind, held-out mask over points)]``; kind "schedule" or "time".
+
+    A law reading more than the schedule (``lr-annealing-n``, ``kaplan-batch``)
+    gets no leave-one-schedule-out folds from two runs: a refit of one run
+    sees one model size and cannot determine the size terms, which would keep
+    the full fit's values (the blind-subset rule covers annealing terms only).
+    """
     sizes = dataset.sizes()
     n = int(sum(sizes))
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     folds = []
-    loso = len(dataset) >= MIN_RUNS_LOSO
+    schedule_only = law is None or set(law.inputs) <= SCHEDULE_INPUTS
+    loso = len(dataset) >= (MIN_RUNS_LOSO if schedule_only else MIN_RUNS_FULL)
     if loso:
         for i, g in enumerate(dataset):
             mask = np.zeros(n, dtype=bool)
@@ -193,7 +207,7 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
         packed = as_fitted(packed, result, law, dataset)  # the fit's prior too, if it had one
     # a fold whose fitted part cannot see a term the runs determine would keep the full fit's value
     # (scaling.fitting.identifiable): it is skipped, not refitted
-    all_folds, folds, skipped = _folds(dataset), [], []
+    all_folds, folds, skipped = _folds(dataset, law), [], []
     seen = decay_seen(law, dataset)
     for label, kind, mask in all_folds:
         unseen = blind_params(law, seen, ~mask)

@@ -431,9 +431,9 @@ def band_diagnostics(calibration: Mapping[str, Any], n_runs: int) -> list[dict[s
                      f"points); fit {MIN_RUNS_FULL} or more schedules to calibrate it")]
     if method == "split-run":
         return out + [item("band_not_calibrated", "note",
-                     f"the predictive band is calibrated on time splits of the {runs} fitted (leaving a schedule "
-                     f"out needs {MIN_RUNS_LOSO} runs, one of them with an LR decrease after warmup when the fit "
-                     "determines an annealing term): it measures how the error grows along these schedules, not "
+                     f"the predictive band is calibrated on time splits of the {runs} fitted (no schedule could be "
+                     f"left out: that needs {MIN_RUNS_LOSO} or more runs, and the runs left to fit must determine "
+                     "every term the fit does): it measures how the error grows along these schedules, not "
                      "the error of predicting a differently shaped one, which it can under- or overstate (on the "
                      "1-run sets of benchmarks/curves_protocol.py such 90% bands held 39-100% "
                      f"of the held-out points); fit {MIN_RUNS_FULL} or more schedules to calibrate it")]
