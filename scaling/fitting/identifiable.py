@@ -19,7 +19,7 @@ import numpy as np
 #: Parameters of curve laws that only an LR decrease after warmup can identify.
 ANNEALING_PARAMS = {
     "lr-annealing": ("C", "lam"),
-    "lr-annealing-size": ("C", "lam"),
+    "lr-annealing-n": ("C", "gamma"),  # C S2 N^gamma: gamma too acts only through S2
     "multi-power": ("logB", "logC", "beta", "gamma"),
 }
 
