@@ -139,8 +139,8 @@ def _loo_units(dataset) -> tuple[np.ndarray, list[str]]:
     return labels.reshape(-1), [str(x) for x in names]
 
 
-def _unseen_by_folds(law, dataset, labels, names) -> dict[str, tuple[str, ...]]:
-    """``{held-out run: parameters the other runs cannot determine}`` for leave-one-run-out.
+def _unseen_by_folds(law, dataset, labels, names) -> dict[str, tuple[tuple[str, ...], str]]:
+    """``{held-out run: (parameters the other runs cannot determine, why)}`` for leave-one-run-out.
 
     A refit starts at the full fit's optimum, so a parameter the remaining runs do not constrain keeps
     the value fitted *with* the held-out run: leaving the only decaying run out of a constant + cosine
@@ -148,11 +148,12 @@ def _unseen_by_folds(law, dataset, labels, names) -> dict[str, tuple[str, ...]]:
     the constant run alone gives). Such folds are no hold-out test. A parameter no run determines keeps
     its start value in the full fit too, so it leaks nothing.
     """
-    from scaling.fitting.identifiable import blind_params, decay_seen
+    from scaling.fitting.identifiable import blind_params, blind_why, seen_by
 
-    seen = decay_seen(law, dataset)
-    out = {name: blind_params(law, seen, labels != u) for u, name in enumerate(names)}
-    return {name: ps for name, ps in out.items() if ps}
+    seen = seen_by(law, dataset)
+    out = {name: (blind_params(law, seen, labels != u), blind_why(law, seen, labels != u))
+           for u, name in enumerate(names)}
+    return {name: pw for name, pw in out.items() if pw[0]}
 
 
 def _leave_one_run_out(law, dataset, result) -> tuple[dict[str, float], int, dict[str, tuple[str, ...]]]:
@@ -161,7 +162,7 @@ def _leave_one_run_out(law, dataset, result) -> tuple[dict[str, float], int, dic
     The refits minimise the fit's own objective: its Huber threshold (each law's own unless ``compare`` was
     given one) and its prior too (:func:`scaling.fitting.prior.as_fitted`). Folds whose remaining runs
     cannot determine a parameter (:func:`_unseen_by_folds`) are left out of the metrics and returned, as
-    ``{run: parameters}``, with the count of failed refits.
+    ``{run: (parameters, why)}``, with the count of failed refits.
     """
     from scaling.fitting import prior as _prior
     from scaling.fitting.objective import expand_weights, fitted_objective, pack
@@ -307,10 +308,10 @@ def compare(data, laws: Sequence[Any], *, holdout: Sequence[str] | None = None, 
             metrics, _, unseen = _leave_one_run_out(law, fit_set, result)
             mode, n_eval = "leave-one-run-out", len(_loo_units(fit_set)[1]) - len(unseen)
             warned += [f"leave-one-run-out: without run {run!r} the other runs cannot determine "
-                       f"{', '.join(ps)} (no LR decrease after warmup), so that refit would keep the values "
+                       f"{', '.join(ps)} ({why}), so that refit would keep the values "
                        f"fitted with {run!r}; the run is left out of the hold-out error"
                        + ("" if n_eval else ", which no run remains to measure: hold out a run with --holdout")
-                       for run, ps in unseen.items()]
+                       for run, (ps, why) in unseen.items()]
         rows.append({"law": label, "options": dict(law.options), "kind": law.kind, "n_params": law.n_params,
                      "n_fit": result.n_points, "objective": result.objective, "aic": result.aic, "bic": result.bic,
                      "fit_rmse": result.rmse, "eval": mode, "n_eval_runs": n_eval, **metrics,

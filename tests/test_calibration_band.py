@@ -202,13 +202,15 @@ def test_a_schedule_fold_that_leaves_only_constant_runs_is_skipped_and_noted():
     assert "holding out cosine" in note["message"] and note["severity"] == "note"
 
 
-def test_a_law_with_a_size_input_gets_no_one_run_folds_from_two_runs():
-    # a refit of one run sees one model size: the size terms would keep the full fit's values
-    from scaling.fitting.calibration import _folds
-
-    data = Dataset(_runs(("constant", "cosine"), 7), info={"kind": "curves"})
-    sized = get_law("lr-annealing-n")
-    assert [k for _, k, _ in _folds(data, sized)] == ["time", "time"]
-    assert [k for _, k, _ in _folds(data, LAW)] == ["schedule", "schedule", "time", "time"]
-    three = Dataset(_runs(("constant", "cosine", "wsd"), 7), info={"kind": "curves"})
-    assert [k for _, k, _ in _folds(three, sized)] == ["schedule"] * 3 + ["time"]
+def test_a_fold_that_leaves_one_model_size_is_skipped():
+    # lr-annealing-n: a refit of runs of one size cannot determine the size terms and would keep the full fit's
+    sizes = (1e8, 1e8, 4e8)
+    groups = [g._replace(inputs={**g.inputs, "N": np.float64(n)})
+              for g, n in zip(_runs(("constant", "cosine", "wsd"), 7), sizes)]
+    res = fit(get_law("lr-annealing-n"), Dataset(groups, info={"kind": "curves"}), progress=False)
+    folds = {f["held_out"]: f for f in res.calibration["folds"]}
+    assert folds["wsd"]["skipped"] and folds["wsd"]["unseen"] == ["B", "beta", "gamma"]
+    assert folds["wsd"]["why"] == "its fitted runs have one value of N"
+    assert not folds["constant"].get("skipped") and not folds["cosine"].get("skipped")
+    note = next(d for d in res.diagnostics if d["code"] == "calibration_folds_skipped")
+    assert "holding out wsd" in note["message"] and "one value of N" in note["message"]

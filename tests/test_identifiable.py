@@ -3,7 +3,8 @@
 import numpy as np
 
 from scaling.fitting import Dataset, Group
-from scaling.fitting.identifiable import ANNEALING_PARAMS, blind_subsets, decay_seen, design_unidentifiable
+from scaling.fitting.identifiable import (ANNEALING_PARAMS, SIZE_PARAMS, blind_params, blind_subsets, blind_why,
+                                          design_unidentifiable, seen_by)
 from scaling.laws import LAWS, get_law
 
 STEPS = np.arange(100, 2001, 100)
@@ -38,11 +39,26 @@ def test_constant_runs_at_two_sizes_cannot_determine_the_size_laws_annealing_ter
 
 
 def test_a_subset_without_a_point_after_a_decrease_is_blind():
-    data = _curves(("constant", "cosine"))
-    seen = decay_seen(get_law("lr-annealing"), data)
-    assert not seen[:STEPS.size].any() and seen[STEPS.size:].all()
+    law = get_law("lr-annealing")
+    seen = seen_by(law, _curves(("constant", "cosine")))
+    assert not seen.decay[:STEPS.size].any() and seen.decay[STEPS.size:].all()
     constant_only = np.r_[np.ones(STEPS.size), np.zeros(STEPS.size)]
     resampled = np.r_[np.zeros(STEPS.size), np.full(STEPS.size, 2)]  # counts: > 0 is fitted
     np.testing.assert_array_equal(blind_subsets(seen, np.stack([constant_only, resampled])), [True, False])
+    assert blind_params(law, seen, constant_only) == ("C",) and "LR decrease" in blind_why(law, seen, constant_only)
     # where no point sees a decrease, the full fit cannot determine the terms either: nothing is blind
-    assert not blind_subsets(np.zeros(4, bool), np.ones((1, 4))).any()
+    assert not blind_subsets(seen_by(law, _curves(("constant", "constant"))), np.ones((1, 2 * STEPS.size))).any()
+
+
+def test_a_subset_of_one_model_size_is_blind_to_the_size_terms():
+    law = get_law("lr-annealing-n")
+    sizes = {0: {"N": np.float64(1e8)}, 1: {"N": np.float64(1e8)}, 2: {"N": np.float64(4e8)}}
+    seen = seen_by(law, _curves(("cosine", "cosine", "cosine"), sizes))
+    runs = np.repeat(np.arange(3), STEPS.size)
+    one_size, both = runs != 2, runs != 1
+    assert blind_params(law, seen, one_size) == SIZE_PARAMS["lr-annealing-n"]["N"]
+    assert blind_why(law, seen, one_size) == "its fitted runs have one value of N"
+    np.testing.assert_array_equal(blind_subsets(seen, np.stack([one_size, both])), [True, False])
+    # one size in the whole data: the fit cannot determine the size terms either, and no subset is blind
+    same = seen_by(law, _curves(("cosine", "cosine"), {0: {"N": 1e8}, 1: {"N": 1e8}}))
+    assert blind_params(law, same, np.r_[np.ones(STEPS.size), np.zeros(STEPS.size)] > 0) == ()

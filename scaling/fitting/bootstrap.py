@@ -150,11 +150,12 @@ def resampling_weights(dataset, n_resamples: int, by: str, rng: np.random.Genera
 
 
 def blind_resamples(law, dataset, counts: np.ndarray) -> np.ndarray:
-    """Resamples that cannot determine the law's annealing terms although the data do: bool ``(B,)``.
+    """Resamples that cannot determine terms the data do (annealing or size terms): bool ``(B,)``.
 
     A refit starts at the full fit, so a resample without any point after an LR decrease (a block
-    bootstrap that drew none of a WSD run's cooldown blocks) would keep the full fit's annealing terms
-    and narrow their spread; the fitter leaves such refits out and says how many.
+    bootstrap that drew none of a WSD run's cooldown blocks), or a group resample of one model size of
+    ``lr-annealing-n`` (:func:`scaling.fitting.identifiable.blind_subsets`), would keep the full fit's
+    values of those terms and narrow their spread; the fitter leaves such refits out and says how many.
 
     Parameters
     ----------
@@ -163,9 +164,9 @@ def blind_resamples(law, dataset, counts: np.ndarray) -> np.ndarray:
     counts : array, shape (B, n_points)
         Resampling counts in point order (:func:`resampling_weights`).
     """
-    from scaling.fitting.identifiable import blind_subsets, decay_seen
+    from scaling.fitting.identifiable import blind_subsets, seen_by
 
-    return blind_subsets(decay_seen(law, dataset), counts)
+    return blind_subsets(seen_by(law, dataset), counts)
 
 
 def percentile_interval(samples: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray]:

@@ -8,12 +8,11 @@ more on the first half of every run's steps, predicting the second halves
 (a time split: how errors grow when extrapolating). Fits of fewer than
 :data:`MIN_RUNS_FULL` runs get a second time split (fit up to 50 % and 75 %
 of every run's steps); a fit of two runs also leaves each run out, which
-refits the other run alone, a weaker design than the fit being calibrated
-(only for laws that read nothing but the schedule: a one-run refit of
-``lr-annealing-n`` or ``kaplan-batch`` sees one model size).
+refits the other run alone, a weaker design than the fit being calibrated.
 Such a fold is skipped when the run left to fit cannot determine a term
 (:func:`scaling.fitting.identifiable.blind_params`: a constant-LR run alone
-and the annealing terms), which is what once made these bands far too wide
+and the annealing terms; one run of ``lr-annealing-n`` and its size terms),
+which is what once made these bands far too wide
 (100 % of the held-out points of the two-run synthetic and bundled sets of
 ``benchmarks/curves_protocol.py``, when the constant-LR refit kept the full
 fit's annealing term). Measured on the two-run designs of that benchmark
@@ -114,25 +113,13 @@ MIN_RUNS_LOSO = 2
 MIN_RUNS_FULL = 3
 
 
-#: The inputs of a law that read only the schedule; a law with others (a model size ``N``, a batch
-#: size ``B``) gets one-run folds only from MIN_RUNS_FULL runs (see :func:`_folds`).
-SCHEDULE_INPUTS = frozenset({"lr", "step"})
-
-
-def _folds(dataset, law=None) -> list[tuple[str, str, np.ndarray]]:
-    """``[(label, kind, held-out mask over points)]``; kind "schedule" or "time".
-
-    A law reading more than the schedule (``lr-annealing-n``, ``kaplan-batch``)
-    gets no leave-one-schedule-out folds from two runs: a refit of one run
-    sees one model size and cannot determine the size terms, which would keep
-    the full fit's values (the blind-subset rule covers annealing terms only).
-    """
+def _folds(dataset) -> list[tuple[str, str, np.ndarray]]:
+    """``[(label, kind, held-out mask over points)]``; kind "schedule" or "time"."""
     sizes = dataset.sizes()
     n = int(sum(sizes))
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     folds = []
-    schedule_only = law is None or set(law.inputs) <= SCHEDULE_INPUTS
-    loso = len(dataset) >= (MIN_RUNS_LOSO if schedule_only else MIN_RUNS_FULL)
+    loso = len(dataset) >= MIN_RUNS_LOSO
     if loso:
         for i, g in enumerate(dataset):
             mask = np.zeros(n, dtype=bool)
@@ -195,7 +182,7 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
         "skipped": True, "unseen": [names]}``.
         ``{"method": "none", ...}`` when no fold can be built.
     """
-    from scaling.fitting.identifiable import blind_params, decay_seen
+    from scaling.fitting.identifiable import blind_params, blind_why, seen_by
     from scaling.fitting.objective import expand_weights, fitted_objective, pack
     from scaling.fitting.optimize import MAXITER, compiled
     from scaling.fitting.prior import as_fitted
@@ -207,13 +194,13 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
         packed = as_fitted(packed, result, law, dataset)  # the fit's prior too, if it had one
     # a fold whose fitted part cannot see a term the runs determine would keep the full fit's value
     # (scaling.fitting.identifiable): it is skipped, not refitted
-    all_folds, folds, skipped = _folds(dataset, law), [], []
-    seen = decay_seen(law, dataset)
+    all_folds, folds, skipped = _folds(dataset), [], []
+    seen = seen_by(law, dataset)
     for label, kind, mask in all_folds:
         unseen = blind_params(law, seen, ~mask)
         if unseen:
             skipped.append({"held_out": label, "kind": kind, "n_points": int(mask.sum()), "skipped": True,
-                            "unseen": list(unseen)})
+                            "unseen": list(unseen), "why": blind_why(law, seen, ~mask)})
         else:
             folds.append((label, kind, mask))
     method = "+".join(dict.fromkeys({"schedule": "leave-one-schedule-out", "time": "split-run"}[k]
@@ -221,8 +208,7 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
     level = float(result.level)
     if not folds:
         reason = ("too few points to hold any out" if not skipped else
-                  f"no fold's fitted part determines {', '.join(skipped[0]['unseen'])}: no LR decrease after "
-                  "warmup before the held-out points")
+                  f"no fold's fitted part determines {', '.join(skipped[0]['unseen'])}: {skipped[0]['why']}")
         return {"method": "none", "reason": reason, "level": level, "folds": skipped}
     masks = np.stack([m for _, _, m in folds])
     weights = expand_weights((~masks).astype(np.float64), np.asarray(index), int(n_padded))

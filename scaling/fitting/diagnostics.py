@@ -417,7 +417,7 @@ def band_diagnostics(calibration: Mapping[str, Any], n_runs: int) -> list[dict[s
         "calibration_folds_skipped", "note",
         "the band's calibration left out " + "; ".join(
             f"the fold holding out {f['held_out']} (the points it fits cannot determine {', '.join(f['unseen'])}: "
-            "none of its fitted points follows an LR decrease after warmup)" for f in skipped)
+            f"{f.get('why') or 'none of its fitted points follows an LR decrease after warmup'})" for f in skipped)
         + ": their refits would keep the full fit's values of these parameters")]
     runs = f"{n_runs} run{'s' if n_runs != 1 else ''}"
     if "leave-one-schedule-out" in method:

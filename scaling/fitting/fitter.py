@@ -427,7 +427,8 @@ def fit(law, data, *, starts=None, objective: str = "huber-log", delta: float | 
             message += f"; {boot_info['failed']} of {int(bootstrap)} bootstrap refits failed (left out)"
         if boot_info["blind"]:
             message += (f"; {boot_info['blind']} of {int(bootstrap)} resamples held no point after an LR decrease "
-                        "(left out: their refits would keep the fit's annealing terms)")
+                        "or one model size only (left out: their refits would keep the fit's annealing or size "
+                        "terms)")
     stderr = np.where(np.isfinite(stderr), stderr, np.nan)
 
     z = _normal_quantile(level, n - p)  # of the Laplace and delta-method intervals

@@ -10,9 +10,17 @@ would keep the full fit's annealing terms and measure nothing about them;
 :mod:`scaling.fitting.calibration`, :mod:`scaling.compare` and
 :mod:`scaling.fitting.bootstrap` skip it, and the fit's ``not_identifiable``
 diagnostic (:mod:`scaling.fitting.diagnostics`) names the terms.
+
+Laws with a per-run size input (``lr-annealing-n``'s model size ``N``,
+``kaplan-batch``'s ``N`` and batch size ``B``) have terms only a spread of
+that input determines (:data:`SIZE_PARAMS`): a subset whose fitted runs share
+one value of it is blind to them in the same way, when the data hold two or
+more values.
 """
 
 from __future__ import annotations
+
+from typing import NamedTuple
 
 import numpy as np
 
@@ -21,6 +29,13 @@ ANNEALING_PARAMS = {
     "lr-annealing": ("C", "lam"),
     "lr-annealing-n": ("C", "gamma"),  # C S2 N^gamma: gamma too acts only through S2
     "multi-power": ("logB", "logC", "beta", "gamma"),
+}
+
+#: Per-run size inputs of curve laws and the parameters that only two or more of their values determine
+#: (with one value the term is a constant that trades with the others).
+SIZE_PARAMS = {
+    "lr-annealing-n": {"N": ("B", "beta", "gamma")},  # B N^-beta trades with L0, C N^gamma with C
+    "kaplan-batch": {"N": ("log_Nc", "alpha_N"), "B": ("log_Bstar", "alpha_B")},
 }
 
 #: An LR "decreases" when it falls below its running maximum after warmup by this fraction of its peak.
@@ -72,17 +87,41 @@ def design_unidentifiable(law, dataset) -> tuple[str, ...]:
     return () if seen is None or seen.any() else _annealing_params(law)
 
 
-def blind_subsets(seen, fitted) -> np.ndarray:
-    """Which subsets of the points cannot determine the annealing terms that all the points do.
+class Seen(NamedTuple):
+    """What each point of a data set shows of the terms a subset may be blind to (:func:`seen_by`)."""
 
-    A refit of a subset starts at the full fit, so such a subset keeps the full fit's annealing terms: a
-    fold or resample that measures nothing about them. Where no point determines them the full fit holds
-    its start value too, and nothing is blind.
+    decay: np.ndarray | None  #: :func:`decay_seen`
+    sizes: dict  #: per size input of :data:`SIZE_PARAMS`, its value at each point, shape (n_points,)
+
+
+def seen_by(law, dataset) -> Seen:
+    """:class:`Seen` of ``dataset`` for ``law`` (the argument of :func:`blind_subsets` and :func:`blind_params`)."""
+    sizes = {}
+    if dataset.info.get("kind") == "curves":
+        for k in SIZE_PARAMS.get(law.name, {}):
+            sizes[k] = np.concatenate([np.broadcast_to(np.asarray(g.inputs[k], dtype=np.float64),
+                                                       np.shape(g.inputs["step"])) for g in dataset])
+    return Seen(decay_seen(law, dataset), sizes)
+
+
+def _blind_inputs(seen: Seen, fitted: np.ndarray) -> list[str]:
+    """Size inputs with two or more values in the data but at most one among ``fitted`` (bool (n,))."""
+    return [k for k, v in seen.sizes.items() if np.unique(v).size >= 2 and np.unique(v[fitted]).size < 2]
+
+
+def blind_subsets(seen: Seen, fitted) -> np.ndarray:
+    """Which subsets of the points cannot determine terms that all the points do.
+
+    A refit of a subset starts at the full fit, so such a subset keeps the full fit's values of those
+    terms: a fold or resample that measures nothing about them. The terms are the annealing terms (no
+    fitted point after an LR decrease) and the size terms (:data:`SIZE_PARAMS`; one value of the size
+    among the fitted points). Where no point determines a term the full fit holds its start value too,
+    and nothing is blind to it.
 
     Parameters
     ----------
-    seen : ndarray of bool, shape (n_points,), or None
-        :func:`decay_seen` of the data.
+    seen : Seen
+        :func:`seen_by` of the data.
     fitted : array, shape (K, n_points)
         Per subset, the points it fits (bool, or resampling counts: > 0 counts as fitted).
 
@@ -91,14 +130,34 @@ def blind_subsets(seen, fitted) -> np.ndarray:
     ndarray of bool, shape (K,)
     """
     fitted = np.atleast_2d(np.asarray(fitted)) > 0
-    if seen is None or not seen.any():
-        return np.zeros(fitted.shape[0], dtype=bool)
-    return ~np.any(fitted[:, seen], axis=1)
+    blind = np.zeros(fitted.shape[0], dtype=bool)
+    if seen.decay is not None and seen.decay.any():
+        blind |= ~np.any(fitted[:, seen.decay], axis=1)
+    if seen.sizes:
+        blind |= np.array([bool(_blind_inputs(seen, f)) for f in fitted], dtype=bool)
+    return blind
 
 
-def blind_params(law, seen, fitted) -> tuple[str, ...]:
-    """The annealing parameters one subset (``fitted``, bool ``(n_points,)``) misses; see :func:`blind_subsets`."""
-    return _annealing_params(law) if blind_subsets(seen, fitted)[0] else ()
+def blind_params(law, seen: Seen, fitted) -> tuple[str, ...]:
+    """The parameters one subset (``fitted``, bool ``(n_points,)``) misses; see :func:`blind_subsets`."""
+    fitted = np.asarray(fitted) > 0
+    out = []
+    if seen.decay is not None and seen.decay.any() and not np.any(fitted[seen.decay]):
+        out += _annealing_params(law)
+    for k in _blind_inputs(seen, fitted):
+        out += [p for p in SIZE_PARAMS[law.name][k] if p in law.param_names]
+    return tuple(dict.fromkeys(out))
 
 
-__all__ = ["ANNEALING_PARAMS", "DECAY_REL", "blind_params", "blind_subsets", "decay_seen", "design_unidentifiable"]
+def blind_why(law, seen: Seen, fitted) -> str:
+    """Why a subset is blind (see :func:`blind_params`), as a clause for messages ("" when it is not)."""
+    fitted = np.asarray(fitted) > 0
+    why = []
+    if seen.decay is not None and seen.decay.any() and not np.any(fitted[seen.decay]):
+        why.append("none of its fitted points follows an LR decrease after warmup")
+    why += [f"its fitted runs have one value of {k}" for k in _blind_inputs(seen, fitted)]
+    return "; ".join(why)
+
+
+__all__ = ["ANNEALING_PARAMS", "DECAY_REL", "SIZE_PARAMS", "Seen", "blind_params", "blind_subsets", "blind_why",
+           "decay_seen", "design_unidentifiable", "seen_by"]
