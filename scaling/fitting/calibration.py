@@ -11,9 +11,9 @@ of every run's steps); a fit of two runs also leaves each run out, which
 refits the other run alone, a weaker design than the fit being calibrated.
 Such a fold is skipped when the run left to fit cannot determine a term
 (:func:`scaling.fitting.identifiable.blind_params`: a constant-LR run alone
-and the annealing terms; one run of ``lr-annealing-n`` and its size terms),
-which is what once made these bands far too wide
-(100 % of the held-out points of the two-run synthetic and bundled sets of
+and the annealing terms; runs of one model size and ``lr-annealing-n``'s
+size terms). The constant-LR refit is what once made these bands far too
+wide (100 % of the held-out points of the two-run synthetic and bundled sets of
 ``benchmarks/curves_protocol.py``, when the constant-LR refit kept the full
 fit's annealing term). Measured on the two-run designs of that benchmark
 (lr-annealing / multi-power 90 % bands, time splits only -> with the
