@@ -151,7 +151,7 @@ def _unseen_by_folds(law, dataset, labels, names) -> dict[str, tuple[tuple[str, 
     from scaling.fitting.identifiable import blind_params, blind_why, seen_by
 
     seen = seen_by(law, dataset)
-    out = {name: (blind_params(law, seen, labels != u), blind_why(law, seen, labels != u))
+    out = {name: (blind_params(law, seen, labels != u), blind_why(seen, labels != u))
            for u, name in enumerate(names)}
     return {name: pw for name, pw in out.items() if pw[0]}
 

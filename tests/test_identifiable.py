@@ -45,7 +45,7 @@ def test_a_subset_without_a_point_after_a_decrease_is_blind():
     constant_only = np.r_[np.ones(STEPS.size), np.zeros(STEPS.size)]
     resampled = np.r_[np.zeros(STEPS.size), np.full(STEPS.size, 2)]  # counts: > 0 is fitted
     np.testing.assert_array_equal(blind_subsets(seen, np.stack([constant_only, resampled])), [True, False])
-    assert blind_params(law, seen, constant_only) == ("C",) and "LR decrease" in blind_why(law, seen, constant_only)
+    assert blind_params(law, seen, constant_only) == ("C",) and "LR decrease" in blind_why(seen, constant_only)
     # where no point sees a decrease, the full fit cannot determine the terms either: nothing is blind
     assert not blind_subsets(seen_by(law, _curves(("constant", "constant"))), np.ones((1, 2 * STEPS.size))).any()
 
@@ -57,7 +57,7 @@ def test_a_subset_of_one_model_size_is_blind_to_the_size_terms():
     runs = np.repeat(np.arange(3), STEPS.size)
     one_size, both = runs != 2, runs != 1
     assert blind_params(law, seen, one_size) == SIZE_PARAMS["lr-annealing-n"]["N"]
-    assert blind_why(law, seen, one_size) == "its fitted runs have one value of N"
+    assert blind_why(seen, one_size) == "its fitted runs have one value of N"
     np.testing.assert_array_equal(blind_subsets(seen, np.stack([one_size, both])), [True, False])
     # one size in the whole data: the fit cannot determine the size terms either, and no subset is blind
     same = seen_by(law, _curves(("cosine", "cosine"), {0: {"N": 1e8}, 1: {"N": 1e8}}))

@@ -12,10 +12,10 @@ refits the other run alone, a weaker design than the fit being calibrated.
 Such a fold is skipped when the run left to fit cannot determine a term
 (:func:`scaling.fitting.identifiable.blind_params`: a constant-LR run alone
 and the annealing terms; runs of one model size and ``lr-annealing-n``'s
-size terms). The constant-LR refit is what once made these bands far too
-wide (100 % of the held-out points of the two-run synthetic and bundled sets of
-``benchmarks/curves_protocol.py``, when the constant-LR refit kept the full
-fit's annealing term). Measured on the two-run designs of that benchmark
+size terms). The constant-LR refit, keeping the full fit's annealing term,
+is what once made these bands far too wide (100 % of the held-out points of
+the two-run synthetic and bundled sets of ``benchmarks/curves_protocol.py``).
+Measured on the two-run designs of that benchmark
 (lr-annealing / multi-power 90 % bands, time splits only -> with the
 one-run folds): a constant and a cosine run of Luo et al. (issue 11's set
 A design) 50 / 76 / 93 % -> 84 / 76 / 93 % and 100 / 95 / 80 % -> 100 / 92
@@ -200,7 +200,7 @@ def calibrate(result, law, dataset, *, packed=None, index=None, n_padded=None) -
         unseen = blind_params(law, seen, ~mask)
         if unseen:
             skipped.append({"held_out": label, "kind": kind, "n_points": int(mask.sum()), "skipped": True,
-                            "unseen": list(unseen), "why": blind_why(law, seen, ~mask)})
+                            "unseen": list(unseen), "why": blind_why(seen, ~mask)})
         else:
             folds.append((label, kind, mask))
     method = "+".join(dict.fromkeys({"schedule": "leave-one-schedule-out", "time": "split-run"}[k]

@@ -50,7 +50,8 @@ Codes
 ``calibration_folds_skipped``
     (a note, :func:`band_diagnostics`) calibration folds left out because
     the points they fit cannot determine a parameter (an annealing term
-    when no fitted run decays before the held-out points): their refits
+    when no fitted run decays before the held-out points, a size term when
+    the fitted runs share one model size): their refits
     would keep the full fit's value and measure no hold-out error.
 ``extrapolation``
     (predictions, :func:`scaling.fitting.extrapolation.extrapolation`) steps

@@ -91,7 +91,9 @@ class Seen(NamedTuple):
     """What each point of a data set shows of the terms a subset may be blind to (:func:`seen_by`)."""
 
     decay: np.ndarray | None  #: :func:`decay_seen`
-    sizes: dict  #: per size input of :data:`SIZE_PARAMS`, its value at each point, shape (n_points,)
+    #: per size input of :data:`SIZE_PARAMS` with two or more values in the data, its value at each point,
+    #: shape (n_points,) (an input with one value determines nothing, so no subset is blind to it)
+    sizes: dict
 
 
 def seen_by(law, dataset) -> Seen:
@@ -99,14 +101,23 @@ def seen_by(law, dataset) -> Seen:
     sizes = {}
     if dataset.info.get("kind") == "curves":
         for k in SIZE_PARAMS.get(law.name, {}):
-            sizes[k] = np.concatenate([np.broadcast_to(np.asarray(g.inputs[k], dtype=np.float64),
-                                                       np.shape(g.inputs["step"])) for g in dataset])
+            v = np.concatenate([np.broadcast_to(np.asarray(g.inputs[k], dtype=np.float64), np.shape(g.inputs["step"]))
+                                for g in dataset])
+            if np.unique(v).size >= 2:
+                sizes[k] = v
     return Seen(decay_seen(law, dataset), sizes)
 
 
+def _decay_blind(seen: Seen, fitted: np.ndarray) -> np.ndarray:
+    """Per subset (``fitted`` bool (K, n)): no fitted point after an LR decrease, where the data have one."""
+    if seen.decay is None or not seen.decay.any():
+        return np.zeros(fitted.shape[0], dtype=bool)
+    return ~np.any(fitted[:, seen.decay], axis=1)
+
+
 def _blind_inputs(seen: Seen, fitted: np.ndarray) -> list[str]:
-    """Size inputs with two or more values in the data but at most one among ``fitted`` (bool (n,))."""
-    return [k for k, v in seen.sizes.items() if np.unique(v).size >= 2 and np.unique(v[fitted]).size < 2]
+    """Size inputs of :attr:`Seen.sizes` with at most one value among ``fitted`` (bool (n,))."""
+    return [k for k, v in seen.sizes.items() if np.unique(v[fitted]).size < 2]
 
 
 def blind_subsets(seen: Seen, fitted) -> np.ndarray:
@@ -130,9 +141,7 @@ def blind_subsets(seen: Seen, fitted) -> np.ndarray:
     ndarray of bool, shape (K,)
     """
     fitted = np.atleast_2d(np.asarray(fitted)) > 0
-    blind = np.zeros(fitted.shape[0], dtype=bool)
-    if seen.decay is not None and seen.decay.any():
-        blind |= ~np.any(fitted[:, seen.decay], axis=1)
+    blind = _decay_blind(seen, fitted)
     if seen.sizes:
         blind |= np.array([bool(_blind_inputs(seen, f)) for f in fitted], dtype=bool)
     return blind
@@ -141,19 +150,17 @@ def blind_subsets(seen: Seen, fitted) -> np.ndarray:
 def blind_params(law, seen: Seen, fitted) -> tuple[str, ...]:
     """The parameters one subset (``fitted``, bool ``(n_points,)``) misses; see :func:`blind_subsets`."""
     fitted = np.asarray(fitted) > 0
-    out = []
-    if seen.decay is not None and seen.decay.any() and not np.any(fitted[seen.decay]):
-        out += _annealing_params(law)
+    out = list(_annealing_params(law)) if _decay_blind(seen, fitted[None])[0] else []
     for k in _blind_inputs(seen, fitted):
         out += [p for p in SIZE_PARAMS[law.name][k] if p in law.param_names]
     return tuple(dict.fromkeys(out))
 
 
-def blind_why(law, seen: Seen, fitted) -> str:
+def blind_why(seen: Seen, fitted) -> str:
     """Why a subset is blind (see :func:`blind_params`), as a clause for messages ("" when it is not)."""
     fitted = np.asarray(fitted) > 0
     why = []
-    if seen.decay is not None and seen.decay.any() and not np.any(fitted[seen.decay]):
+    if _decay_blind(seen, fitted[None])[0]:
         why.append("none of its fitted points follows an LR decrease after warmup")
     why += [f"its fitted runs have one value of {k}" for k in _blind_inputs(seen, fitted)]
     return "; ".join(why)
